@@ -1,0 +1,48 @@
+// Four builds (SPEC §2): the npm ESM/CJS entry, the Node-only server entry, the
+// minified script-tag IIFE with jose bundled, and the tiny snippet stub.
+import typescript from '@rollup/plugin-typescript';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+
+// Declarations come from `tsc -p tsconfig.build.json`; rollup only emits JS.
+const ts = () =>
+  typescript({
+    tsconfig: './tsconfig.json',
+    include: ['src/**/*.ts'],
+    declaration: false,
+    declarationDir: undefined,
+    outDir: undefined,
+    rootDir: undefined,
+    noEmit: false,
+    sourceMap: false,
+  });
+
+const external = (id) => id === 'jose' || id.startsWith('node:');
+
+export default [
+  {
+    input: { index: 'src/index.ts' },
+    external,
+    plugins: [ts()],
+    output: [
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named' },
+    ],
+  },
+  {
+    input: { index: 'src/server/index.ts', cli: 'src/server/cli.ts' },
+    external,
+    plugins: [ts()],
+    output: { dir: 'dist/server', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: '[name]-[hash].mjs' },
+  },
+  {
+    input: 'src/iife.ts',
+    plugins: [nodeResolve({ browser: true }), ts(), terser({ ecma: 2020, format: { comments: false } })],
+    output: { file: 'dist/halo.js', format: 'iife', inlineDynamicImports: true },
+  },
+  {
+    input: 'src/snippet.js',
+    plugins: [terser({ ecma: 2015, compress: { passes: 2 }, format: { comments: false } })],
+    output: { file: 'dist/snippet.js', format: 'es' },
+  },
+];

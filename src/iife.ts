@@ -1,0 +1,2 @@
+// Filled by the widget issue.
+export {};

@@ -1,0 +1,2 @@
+export { HaloError, isHaloError } from './errors.js';
+export type { HaloErrorCode } from './errors.js';

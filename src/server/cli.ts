@@ -1,0 +1,2 @@
+// Filled by the server issue.
+export {};

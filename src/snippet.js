@@ -1,0 +1,2 @@
+// Filled by the widget issue.
+window.Halo = window.Halo || {};
