@@ -1,2 +1,18 @@
+export { createHalo } from './sdk/client.js';
+export { Halo } from './sdk/singleton.js';
+export type { HaloFacade } from './sdk/singleton.js';
 export { HaloError, isHaloError } from './errors.js';
 export type { HaloErrorCode } from './errors.js';
+export type {
+  ChatMessage,
+  HaloClient,
+  HaloEventMap,
+  HaloEventName,
+  HaloOptions,
+  HaloTheme,
+  IdentifyOptions,
+  IdentityExpiredEvent,
+  IdentityState,
+  IdentityStatus,
+  UserTraits,
+} from './types.js';

@@ -69,6 +69,12 @@ export interface HaloOptions {
   launcher?: boolean;
   /** Look of the launcher and panel. @default {} */
   theme?: HaloTheme;
+  /**
+   * Retries of transient failures (network errors, 502/503/504, 429 with `Retry-After`).
+   * Other errors are never retried.
+   * @default { attempts: 4, baseDelayMs: 300, maxDelayMs: 5000 }
+   */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** The `fetch` to use (tests, proxies). @default globalThis.fetch */
   fetch?: typeof fetch;
 }

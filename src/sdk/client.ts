@@ -1,0 +1,391 @@
+import { HaloError, isHaloError } from '../errors.js';
+import type {
+  ChatMessage,
+  HaloClient,
+  HaloEventMap,
+  HaloEventName,
+  HaloOptions,
+  IdentifyOptions,
+  IdentityExpiredEvent,
+  IdentityState,
+  UserTraits,
+} from '../types.js';
+import { ServerClock } from './clock.js';
+import { deliveryDelay, isRetryable, waitForNetwork, type RetryPolicy } from './delivery.js';
+import { Emitter } from './emitter.js';
+import { containsSecret, isPlainObject, resolveOptions, secretExposed, type ResolvedOptions } from './options.js';
+import { Outbox, type Delivery } from './outbox.js';
+import { randomId } from './random-id.js';
+import { identityChanged, TokenManager, type TokenUse } from './token-manager.js';
+import { postCall, type SdkCall } from './transport.js';
+import type { WidgetHandle } from './ui.js';
+import { VisitorId } from './visitor.js';
+
+interface Outgoing {
+  text: string;
+  clientMessageId: string;
+  generation: number;
+  resolve(reply: ChatMessage): void;
+  reject(error: HaloError): void;
+}
+
+const MAX_MESSAGE_CHARS = 4000;
+const MAX_QUEUED = 100;
+
+function shutdownError(): HaloError {
+  return new HaloError('shutdown', 'This Halo client was shut down; create a new one (createHalo or Halo.init).');
+}
+
+function badArgument(message: string): HaloError {
+  return new HaloError('invalid_request', message);
+}
+
+function isChatMessage(value: unknown): value is ChatMessage {
+  const m = value as ChatMessage | null;
+  return (
+    typeof m === 'object' && m !== null && typeof m.id === 'string' && typeof m.text === 'string' &&
+    (m.role === 'user' || m.role === 'assistant') && typeof m.conversation_id === 'string'
+  );
+}
+
+function unreadable(call: SdkCall): HaloError {
+  return new HaloError('server_error', `The Halo API sent a malformed answer to ${call}.`);
+}
+
+/**
+ * One chat client: identity, token refresh, the outgoing queue and (in a browser) the
+ * launcher. The public surface is {@link HaloClient}.
+ */
+export class Client implements HaloClient {
+  readonly #options: ResolvedOptions;
+  readonly #retry: RetryPolicy;
+  readonly #clock = new ServerClock();
+  readonly #events = new Emitter();
+  readonly #tokens: TokenManager;
+  readonly #outbox: Outbox<Outgoing>;
+  readonly #visitor: VisitorId;
+  readonly #reported = new WeakSet<HaloError>();
+  readonly #warnedAnonymous = new Set<string>();
+  #traits: UserTraits;
+  #conversationId: string | null = null;
+  #verified: boolean | null = null;
+  #lastState = '';
+  #done = false;
+  #widget: WidgetHandle | null = null;
+  #wantOpen = false;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#retry = options.retry;
+    this.#traits = options.userTraits;
+    this.#visitor = new VisitorId(options.widgetKey);
+    this.#tokens = new TokenManager(options, this.#clock, {
+      report: (error) => this.#report(error),
+      changed: () => this.#emitState(),
+      expired: (event) => this.#identityExpired(event),
+      recovered: () => this.#outbox.pump(),
+    });
+    this.#outbox = new Outbox<Outgoing>(
+      (item) => this.#deliver(item),
+      () => this.#tokens.status === 'expired',
+    );
+    this.#lastState = JSON.stringify(this.getIdentityState());
+    if (options.userId) {
+      this.#tokens.setUser(options.userId);
+      if (options.userToken) this.#tokens.offerToken(options.userToken);
+      this.#warnIfAnonymous();
+      // SPEC §3: posted in the background; a failure goes to onError, never throws.
+      this.#identifyCall().catch((error: unknown) => this.#report(this.#asHaloError(error)));
+    }
+    if (options.launcher) this.#mountWidget();
+  }
+
+  identify(userId: string, traits: UserTraits = {}, options: IdentifyOptions = {}): Promise<void> {
+    return this.#guard(async () => {
+      if (containsSecret([userId, traits, options])) throw secretExposed('identify()');
+      if (typeof userId !== 'string' || userId === '') throw badArgument('identify(userId): userId must be a non-empty string.');
+      if (!isPlainObject(traits)) throw badArgument('identify(userId, traits): traits must be a plain object.');
+      if (!isPlainObject(options)) throw badArgument('identify(userId, traits, options): options must be an object.');
+      const { userToken } = options;
+      if (userToken !== undefined && (typeof userToken !== 'string' || userToken === '')) {
+        throw badArgument('identify(…, { userToken }): userToken must be a non-empty string.');
+      }
+      if (userId !== this.#tokens.userId) {
+        this.#switchUser(userId);
+        this.#traits = { ...traits };
+      } else {
+        this.#traits = { ...this.#traits, ...traits };
+      }
+      if (userToken) this.#tokens.offerToken(userToken);
+      this.#warnIfAnonymous();
+      await this.#identifyCall();
+    });
+  }
+
+  sendMessage(text: string): Promise<ChatMessage> {
+    return this.#guard(
+      () =>
+        new Promise<ChatMessage>((resolve, reject) => {
+          if (typeof text !== 'string' || text.trim() === '') throw badArgument('sendMessage(text): text must be a non-empty string.');
+          if ([...text].length > MAX_MESSAGE_CHARS) throw badArgument(`sendMessage(text): text is longer than ${MAX_MESSAGE_CHARS} characters.`);
+          const expired = this.#tokens.status === 'expired';
+          if (expired && this.#outbox.size >= MAX_QUEUED) {
+            throw new HaloError('identity_expired', `The identity expired and ${MAX_QUEUED} messages already wait for it; sign the user in again.`);
+          }
+          this.#outbox.push({ text, clientMessageId: randomId(), generation: this.#tokens.generation, resolve, reject });
+          if (expired) this.#tokens.retryForQueue();
+        }),
+    );
+  }
+
+  history(): Promise<ChatMessage[]> {
+    return this.#guard(async () => {
+      const generation = this.#tokens.generation;
+      const data = await this.#call('history', this.#conversationId ? { conversation_id: this.#conversationId } : {});
+      if (generation !== this.#tokens.generation) throw identityChanged();
+      const { messages, conversation_id: conversationId } = data;
+      if (!Array.isArray(messages) || !messages.every(isChatMessage)) throw unreadable('history');
+      if (!this.#conversationId && typeof conversationId === 'string') this.#conversationId = conversationId;
+      return messages;
+    });
+  }
+
+  open(): void {
+    this.#assertAlive();
+    this.#wantOpen = true;
+    this.#widget?.open();
+  }
+
+  close(): void {
+    this.#assertAlive();
+    this.#wantOpen = false;
+    this.#widget?.close();
+  }
+
+  on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
+    this.#assertAlive();
+    if (typeof handler !== 'function') throw badArgument('on(event, handler): handler must be a function.');
+    return this.#events.on(event, handler);
+  }
+
+  getIdentityState(): IdentityState {
+    return {
+      userId: this.#tokens.userId,
+      status: this.#tokens.status,
+      verified: this.#tokens.userId === null && this.#done ? null : this.#verified,
+      tokenExpiresAt: this.#tokens.tokenExpiresAt,
+    };
+  }
+
+  shutdown(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#verified = null;
+    this.#conversationId = null;
+    this.#tokens.setUser(null);
+    this.#outbox.drain((item) => item.reject(shutdownError()));
+    this.#visitor.reset();
+    this.#widget?.destroy();
+    this.#widget = null;
+    this.#events.clear();
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  /** Runs a public async method: after shutdown it rejects, every failure is a reported HaloError. */
+  async #guard<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#done) throw shutdownError();
+    try {
+      return await run();
+    } catch (error) {
+      const haloError = this.#asHaloError(error);
+      if (haloError.code !== 'shutdown') this.#report(haloError);
+      throw haloError;
+    }
+  }
+
+  #assertAlive(): void {
+    if (this.#done) throw shutdownError();
+  }
+
+  #asHaloError(error: unknown): HaloError {
+    if (isHaloError(error)) return error;
+    return new HaloError('server_error', 'Unexpected error in the Halo SDK.', { cause: error });
+  }
+
+  /** onError and the `error` event, once per error. */
+  #report(error: HaloError): void {
+    if (this.#reported.has(error)) return;
+    this.#reported.add(error);
+    try {
+      this.#options.onError?.(error);
+    } catch (thrown) {
+      console.error('[halo] onError threw:', thrown);
+    }
+    this.#events.emit('error', error);
+  }
+
+  #identityExpired(event: IdentityExpiredEvent): void {
+    try {
+      this.#options.onIdentityExpired?.(event);
+    } catch (thrown) {
+      console.error('[halo] onIdentityExpired threw:', thrown);
+    }
+    this.#events.emit('identityExpired', event);
+  }
+
+  #emitState(): void {
+    const state = this.getIdentityState();
+    const key = JSON.stringify(state);
+    if (key === this.#lastState) return;
+    this.#lastState = key;
+    this.#events.emit('identity', state);
+  }
+
+  #switchUser(userId: string): void {
+    this.#tokens.setUser(userId);
+    this.#conversationId = null;
+    this.#verified = null;
+    this.#outbox.drain((item) => item.reject(identityChanged()));
+    this.#emitState();
+  }
+
+  /** SPEC T11: once per client and user, tell the developer the user will be "Anonymous". */
+  #warnIfAnonymous(): void {
+    const userId = this.#tokens.userId;
+    if (!userId || this.#warnedAnonymous.has(userId)) return;
+    if (this.#traits.name || this.#traits.email || this.#tokens.tokenNamesUser) return;
+    this.#warnedAnonymous.add(userId);
+    console.warn(
+      `[halo] User "${userId}" has no name or email trait; the support team will see them as "Anonymous". Pass userTraits: { name, email } (or put them in the signed token).`,
+    );
+  }
+
+  #identityBody(use: TokenUse): Record<string, unknown> {
+    const body: Record<string, unknown> = { widget_key: this.#options.widgetKey };
+    const userId = this.#tokens.userId;
+    if (userId === null) {
+      body.visitor_id = this.#visitor.get();
+    } else {
+      body.user_id = userId;
+      if (use.token) body.user_token = use.token;
+    }
+    return body;
+  }
+
+  /**
+   * One call with its identity: the token of T1/T2, one retry after a 403 (T4), and the
+   * retries of transient failures (network, 502/503/504, 429 with Retry-After).
+   */
+  async #call(call: SdkCall, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const generation = this.#tokens.generation;
+    let use = await this.#tokens.tokenForCall();
+    let identityRetried = false;
+    for (let attempt = 1; ; attempt++) {
+      if (this.#done) throw shutdownError();
+      if (generation !== this.#tokens.generation) throw identityChanged();
+      let result;
+      try {
+        await waitForNetwork();
+        result = await postCall(this.#options.fetch, this.#options.apiBase, call, { ...this.#identityBody(use), ...extra }, this.#clock);
+      } catch (error) {
+        const wait = isHaloError(error) ? deliveryDelay(error, attempt, this.#retry) : null;
+        if (wait === null) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        continue;
+      }
+      if (result.ok) {
+        if (generation === this.#tokens.generation) this.#setVerified(result.data, result.verified);
+        return result.data;
+      }
+      if (this.#tokens.userId === null) {
+        throw new HaloError('invalid_request', `The Halo API refused the anonymous visitor (${result.reason}).`, { status: 403, reason: result.reason });
+      }
+      if (identityRetried) throw this.#tokens.rejectedAgain(use, result.reason);
+      identityRetried = true;
+      use = await this.#tokens.recover(use, result.reason);
+    }
+  }
+
+  #setVerified(data: Record<string, unknown>, header: boolean | null): void {
+    const identity = data.identity as { verified?: unknown } | undefined;
+    const verified = typeof identity?.verified === 'boolean' ? identity.verified : header;
+    if (verified === null || verified === this.#verified) return;
+    this.#verified = verified;
+    this.#emitState();
+  }
+
+  async #identifyCall(): Promise<void> {
+    const generation = this.#tokens.generation;
+    await this.#call('identify', { user_traits: this.#traits });
+    if (generation !== this.#tokens.generation) throw identityChanged();
+  }
+
+  /** Delivers the head of the outbox; parks it while the identity is expired (T5). */
+  async #deliver(item: Outgoing): Promise<Delivery> {
+    for (;;) {
+      if (this.#done) {
+        item.reject(shutdownError());
+        return 'settled';
+      }
+      if (item.generation !== this.#tokens.generation) {
+        item.reject(identityChanged());
+        return 'settled';
+      }
+      try {
+        const reply = await this.#chat(item);
+        item.resolve(reply);
+        return 'settled';
+      } catch (error) {
+        const haloError = this.#asHaloError(error);
+        const sameUser = item.generation === this.#tokens.generation && !this.#done;
+        if (haloError.code === 'identity_expired' && sameUser) {
+          this.#report(haloError);
+          if (this.#tokens.status === 'expired') return 'parked';
+          // Recovered while this attempt failed: deliver again right away.
+          continue;
+        }
+        if (haloError.code !== 'shutdown') this.#report(haloError);
+        item.reject(haloError);
+        return 'settled';
+      }
+    }
+  }
+
+  async #chat(item: Outgoing): Promise<ChatMessage> {
+    const body: Record<string, unknown> = { message: item.text, client_message_id: item.clientMessageId, user_traits: this.#traits };
+    if (this.#conversationId) body.conversation_id = this.#conversationId;
+    const data = await this.#call('chat', body);
+    const { message: reply, conversation_id: conversationId } = data;
+    if (!isChatMessage(reply) || typeof conversationId !== 'string') throw unreadable('chat');
+    if (item.generation === this.#tokens.generation && !this.#done) {
+      this.#conversationId = conversationId;
+      this.#events.emit('message', {
+        id: item.clientMessageId,
+        conversation_id: conversationId,
+        role: 'user',
+        text: item.text,
+        created_at: new Date().toISOString(),
+      });
+      this.#events.emit('message', reply);
+    }
+    return reply;
+  }
+
+  #mountWidget(): void {
+    import('../widget/widget.js').then(
+      ({ mountWidget }) => {
+        if (this.#done) return;
+        const widget = mountWidget(this, { theme: this.#options.theme });
+        this.#widget = widget;
+        if (this.#wantOpen) widget.open();
+      },
+      (cause: unknown) => this.#report(new HaloError('network_error', 'The chat launcher could not be loaded.', { cause })),
+    );
+  }
+}
+
+/** Creates an independent chat client (SPEC §3). Throws `secret_exposed` / `invalid_options`. */
+export function createHalo(options: HaloOptions): HaloClient {
+  return new Client(resolveOptions(options));
+}

@@ -1,0 +1,65 @@
+import { HaloError } from '../errors.js';
+import type {
+  ChatMessage,
+  HaloClient,
+  HaloEventMap,
+  HaloEventName,
+  HaloOptions,
+  IdentifyOptions,
+  IdentityState,
+  UserTraits,
+} from '../types.js';
+import { createHalo } from './client.js';
+
+let current: HaloClient | null = null;
+
+function client(): HaloClient {
+  if (!current) throw new HaloError('invalid_request', 'Call Halo.init({ widgetKey, … }) first.');
+  return current;
+}
+
+function later<T>(run: (c: HaloClient) => Promise<T>): Promise<T> {
+  try {
+    return run(client());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** The page's singleton client, and its launcher (SPEC §3). */
+export interface HaloFacade {
+  /** Creates the page's client; a second `init` shuts the first down. */
+  init(options: HaloOptions): HaloClient;
+  identify(userId: string, traits?: UserTraits, options?: IdentifyOptions): Promise<void>;
+  sendMessage(text: string): Promise<ChatMessage>;
+  history(): Promise<ChatMessage[]>;
+  open(): void;
+  close(): void;
+  on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void;
+  getIdentityState(): IdentityState;
+  shutdown(): void;
+}
+
+/**
+ * `Halo.init(options)` makes the page's one client; the other methods forward to it.
+ * Without `init`, promise methods reject and the others throw `invalid_request`, except
+ * `getIdentityState()` (anonymous) and `shutdown()` (nothing to do).
+ */
+export const Halo: HaloFacade = {
+  init(options) {
+    // Validate before touching the running client: a bad second init keeps the first.
+    const next = createHalo(options);
+    current?.shutdown();
+    current = next;
+    return next;
+  },
+  identify: (userId, traits, options) => later((c) => c.identify(userId, traits, options)),
+  sendMessage: (text) => later((c) => c.sendMessage(text)),
+  history: () => later((c) => c.history()),
+  open: () => client().open(),
+  close: () => client().close(),
+  on: (event, handler) => client().on(event, handler),
+  getIdentityState: () =>
+    current ? current.getIdentityState() : { userId: null, status: 'anonymous', verified: null, tokenExpiresAt: null },
+  shutdown: () => current?.shutdown(),
+};

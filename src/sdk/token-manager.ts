@@ -1,0 +1,340 @@
+import { HaloError } from '../errors.js';
+import type { IdentityExpiredEvent, IdentityStatus } from '../types.js';
+import type { ServerClock } from './clock.js';
+import { decodeClaims, type TokenClaims } from './jwt.js';
+import { SECRET_PREFIX, secretExposed } from './options.js';
+
+/** The token a call carries, and which one it was (`seq` grows with every new token). */
+export interface TokenUse {
+  token: string | null;
+  seq: number;
+}
+
+interface TokenEntry {
+  token: string;
+  claims: TokenClaims;
+  seq: number;
+  /** Accepted from `getUserToken` while already "not fresh": used until it expires (T3). */
+  sticky: boolean;
+  /** The server answered 403 to it. */
+  rejected: boolean;
+}
+
+interface Refresh {
+  id: number;
+  /** Started because the server rejected the token with this `seq` (T4). */
+  forced: boolean;
+  forSeq: number;
+  promise: Promise<TokenUse>;
+}
+
+/** What the token manager tells its client. */
+export interface TokenHost {
+  report(error: HaloError): void;
+  changed(): void;
+  expired(event: IdentityExpiredEvent): void;
+  recovered(): void;
+}
+
+export interface TokenSettings {
+  getUserToken: (() => Promise<string>) | null;
+  refreshSkewSeconds: number;
+  tokenTimeoutMs: number;
+}
+
+const NO_TOKEN: TokenUse = { token: null, seq: 0 };
+const QUEUE_RETRY_MS = 30_000;
+
+export function identityChanged(): HaloError {
+  return new HaloError('identity_changed', 'Another user was identified (or the client shut down) before this call completed.');
+}
+
+export function identityExpired(reason: string, cause?: unknown): HaloError {
+  return new HaloError(
+    'identity_expired',
+    `The user's identity could not be verified (${reason}); the app must sign the user in again (identify with a new userToken).`,
+    { reason, cause },
+  );
+}
+
+/**
+ * The token rules of SPEC §4 (T1–T4, T6, T7, T9, T10) for one client: when a token is
+ * fresh, single-flight refresh through `getUserToken`, acceptance of refreshed tokens,
+ * the retry-once recovery after a 403, and the expired episode.
+ */
+export class TokenManager {
+  /** Bumped on every user switch and on shutdown; stale results are dropped (T9). */
+  generation = 0;
+  #userId: string | null = null;
+  #entry: TokenEntry | null = null;
+  #seq = 0;
+  #refreshes = 0;
+  #applied = 0;
+  #inflight: Refresh | null = null;
+  #expired = false;
+  #episodeReported = false;
+  #lastQueueRetry = -Infinity;
+  readonly #settings: TokenSettings;
+  readonly #clock: ServerClock;
+  readonly #host: TokenHost;
+
+  constructor(settings: TokenSettings, clock: ServerClock, host: TokenHost) {
+    this.#settings = settings;
+    this.#clock = clock;
+    this.#host = host;
+  }
+
+  get userId(): string | null {
+    return this.#userId;
+  }
+
+  get status(): IdentityStatus {
+    if (this.#userId === null) return 'anonymous';
+    if (this.#expired) return 'expired';
+    return this.#inflight ? 'refreshing' : 'identified';
+  }
+
+  /** `exp` of the token in use, in epoch seconds. */
+  get tokenExpiresAt(): number | null {
+    return this.#entry?.claims.exp ?? null;
+  }
+
+  /** A user switch, a logout (`null`) or the first identification: forget everything (T9). */
+  setUser(userId: string | null): void {
+    this.generation++;
+    this.#userId = userId;
+    this.#entry = null;
+    this.#inflight = null;
+    this.#expired = false;
+    this.#episodeReported = false;
+    this.#lastQueueRetry = -Infinity;
+    this.#host.changed();
+  }
+
+  /**
+   * A token handed over by the app (options or `identify`). One for another user is never
+   * used (T10); the SDK will refresh instead, if it can.
+   */
+  offerToken(token: string): boolean {
+    const claims = decodeClaims(token);
+    if (!claims) {
+      this.#host.report(new HaloError('invalid_user_token', 'userToken is not a JWT; it was not used.'));
+      return false;
+    }
+    if (claims.user_id !== this.#userId) {
+      this.#host.report(
+        new HaloError('token_user_mismatch', 'userToken was signed for another user_id than userId; it was not used.'),
+      );
+      return false;
+    }
+    this.#install({ token, claims, seq: ++this.#seq, sticky: false, rejected: false });
+    return true;
+  }
+
+  /** Whether the token in use has a `name` or `email` claim. */
+  get tokenNamesUser(): boolean {
+    return this.#entry?.claims.named ?? false;
+  }
+
+  /** The token an authenticated call should carry now, refreshing first if it must (T1, T2, T6). */
+  async tokenForCall(): Promise<TokenUse> {
+    if (this.#userId === null) return NO_TOKEN;
+    const entry = this.#entry;
+    if (entry && !entry.rejected && this.#usable(entry)) return use(entry);
+    // Without getUserToken the server is the judge of whatever we have.
+    if (!this.#settings.getUserToken) return entry && !entry.rejected ? use(entry) : NO_TOKEN;
+    const generation = this.generation;
+    try {
+      return await this.#refresh(false, 0);
+    } catch (error) {
+      if (generation !== this.generation) throw identityChanged();
+      const current = this.#entry;
+      if (current && !current.rejected && !this.#isExpired(current)) return use(current);
+      throw error;
+    }
+  }
+
+  /**
+   * After `403 identity_verification_failed` for the token `used` (T4): the token to retry
+   * with, or an `identity_expired` error once the episode is declared.
+   */
+  async recover(used: TokenUse, reason: string): Promise<TokenUse> {
+    const generation = this.generation;
+    this.#markRejected(used);
+    const entry = this.#entry;
+    if (entry && entry.seq > used.seq && !entry.rejected) return use(entry);
+    if (!this.#settings.getUserToken) {
+      this.expire(reason);
+      throw identityExpired(reason);
+    }
+    try {
+      return await this.#refresh(true, used.seq);
+    } catch (error) {
+      if (generation !== this.generation) throw identityChanged();
+      this.expire('token_refresh_failed');
+      throw identityExpired('token_refresh_failed', error);
+    }
+  }
+
+  /** The retry was rejected too: the episode is expired. */
+  rejectedAgain(used: TokenUse, reason: string): HaloError {
+    this.#markRejected(used);
+    this.expire(reason);
+    return identityExpired(reason);
+  }
+
+  /** Declares the expired episode; `onIdentityExpired` fires once per episode. */
+  expire(reason: string): void {
+    const userId = this.#userId;
+    if (userId === null) return;
+    if (!this.#expired) {
+      this.#expired = true;
+      this.#host.changed();
+    }
+    if (!this.#episodeReported) {
+      this.#episodeReported = true;
+      this.#host.expired({ userId, reason });
+    }
+  }
+
+  /**
+   * A message was queued while expired: try `getUserToken` again, at most once per 30 s (T5).
+   */
+  retryForQueue(): void {
+    if (!this.#expired || !this.#settings.getUserToken) return;
+    const now = Date.now();
+    if (now - this.#lastQueueRetry < QUEUE_RETRY_MS) return;
+    this.#lastQueueRetry = now;
+    this.#refresh(true, this.#entry?.seq ?? 0).catch((error: unknown) => {
+      // Already reported to onError by #refresh; the queue waits for identify() or the next try.
+      void error;
+    });
+  }
+
+  #markRejected(used: TokenUse): void {
+    if (this.#entry && this.#entry.seq === used.seq) this.#entry.rejected = true;
+  }
+
+  #install(entry: TokenEntry): void {
+    this.#entry = entry;
+    if (this.#expired) {
+      this.#expired = false;
+      this.#episodeReported = false;
+      this.#lastQueueRetry = -Infinity;
+      this.#host.changed();
+      this.#host.recovered();
+    } else {
+      this.#host.changed();
+    }
+  }
+
+  #skew(claims: TokenClaims): number {
+    const { exp, iat } = claims;
+    const half = exp !== undefined && iat !== undefined ? (exp - iat) / 2 : Infinity;
+    return Math.min(this.#settings.refreshSkewSeconds, half);
+  }
+
+  /** T1: fresh while `exp - now > skew`; a token without `exp` is fresh until rejected. */
+  #isFresh(claims: TokenClaims): boolean {
+    if (claims.exp === undefined) return true;
+    return claims.exp - this.#clock.nowSeconds() > this.#skew(claims);
+  }
+
+  #isExpired(entry: TokenEntry): boolean {
+    return entry.claims.exp !== undefined && entry.claims.exp <= this.#clock.nowSeconds();
+  }
+
+  #usable(entry: TokenEntry): boolean {
+    if (!entry.sticky) return this.#isFresh(entry.claims);
+    // T7: until the server's clock is known, only the server may call a refreshed token expired.
+    return !this.#clock.known || !this.#isExpired(entry);
+  }
+
+  /** Single flight (T2); a forced refresh is never satisfied by one that predates the 403 (T4). */
+  #refresh(forced: boolean, forSeq: number): Promise<TokenUse> {
+    const running = this.#inflight;
+    if (running && (!forced || (running.forced && running.forSeq >= forSeq))) return running.promise;
+    const id = ++this.#refreshes;
+    const generation = this.generation;
+    const promise = this.#fetchToken()
+      .then((token) => {
+        if (generation !== this.generation) throw identityChanged();
+        const entry = this.#accept(token);
+        // A slower, older refresh must not overwrite the token of a newer one.
+        if (id > this.#applied) {
+          this.#applied = id;
+          this.#install(entry);
+        }
+        return use(this.#entry ?? entry);
+      })
+      .catch((error: unknown) => {
+        if (generation !== this.generation) throw identityChanged();
+        const failure =
+          error instanceof HaloError && error.code === 'token_refresh_failed'
+            ? error
+            : new HaloError('token_refresh_failed', 'getUserToken failed; the user token could not be refreshed.', { cause: error });
+        this.#host.report(failure);
+        throw failure;
+      });
+    const refresh: Refresh = { id, forced, forSeq, promise };
+    this.#inflight = refresh;
+    this.#host.changed();
+    const settle = () => {
+      if (this.#inflight === refresh) {
+        this.#inflight = null;
+        this.#host.changed();
+      }
+    };
+    promise.then(settle, settle);
+    return promise;
+  }
+
+  /** Calls `getUserToken` with the timeout of T6; never synchronously (T12). */
+  #fetchToken(): Promise<string> {
+    const getUserToken = this.#settings.getUserToken!;
+    const ms = this.#settings.tokenTimeoutMs;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new HaloError('token_refresh_failed', `getUserToken did not answer within ${ms} ms.`)),
+        ms,
+      );
+      Promise.resolve()
+        .then(() => getUserToken())
+        .then(
+          (token) => {
+            clearTimeout(timer);
+            resolve(token);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
+    });
+  }
+
+  /** T3 acceptance (with T8 and T10): the refreshed token, or a token_refresh_failed. */
+  #accept(token: unknown): TokenEntry {
+    let problem: HaloError | null = null;
+    const claims = typeof token === 'string' && token !== '' ? decodeClaims(token) : null;
+    if (typeof token === 'string' && token.startsWith(SECRET_PREFIX)) {
+      problem = secretExposed('The value getUserToken resolved with');
+    } else if (!claims) {
+      problem = new HaloError('invalid_user_token', 'getUserToken resolved with something that is not a JWT.');
+    } else if (claims.user_id !== this.#userId) {
+      problem = new HaloError('token_user_mismatch', 'getUserToken resolved with a token for another user_id; it was not used.');
+    } else if (this.#clock.known && claims.exp !== undefined && claims.exp <= this.#clock.nowSeconds()) {
+      problem = new HaloError('invalid_user_token', 'getUserToken resolved with a token that has already expired.');
+    }
+    if (problem || !claims) {
+      const failure = problem ?? new HaloError('invalid_user_token', 'getUserToken resolved with no token.');
+      this.#host.report(failure);
+      throw new HaloError('token_refresh_failed', `The refreshed token was refused: ${failure.message}`, { cause: failure });
+    }
+    return { token: token as string, claims, seq: ++this.#seq, sticky: !this.#isFresh(claims), rejected: false };
+  }
+}
+
+function use(entry: TokenEntry): TokenUse {
+  return { token: entry.token, seq: entry.seq };
+}

@@ -1,0 +1,192 @@
+// SPEC T1–T3, T6, T7: when the SDK calls getUserToken, and which token a call carries.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createHalo } from '../../src/index.js';
+import { agingToken, API_BASE, claimsOf, createFakeApi, deferred, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
+
+const T0 = new Date('2026-11-24T10:00:00Z');
+
+function setup(extra: Record<string, unknown> = {}, api = createFakeApi()) {
+  const onError = vi.fn();
+  const onIdentityExpired = vi.fn();
+  const client = createHalo({
+    widgetKey: WIDGET_KEY,
+    apiBase: API_BASE,
+    launcher: false,
+    userId: 'alice',
+    userTraits: { name: 'Alice' },
+    onError,
+    onIdentityExpired,
+    fetch: api.fetch,
+    ...extra,
+  });
+  return { client, api, onError, onIdentityExpired };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(T0);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('token refresh', () => {
+  it('a fresh token is sent as is, without calling getUserToken', async () => {
+    const getUserToken = vi.fn(async () => tokenFor('alice'));
+    const token = tokenFor('alice', 3600);
+    const { client, api } = setup({ userToken: token, getUserToken });
+    await client.sendMessage('hello');
+    expect(getUserToken).not.toHaveBeenCalled();
+    expect(api.of('chat')[0]!.body.user_token).toBe(token);
+  });
+
+  it('a token inside the refresh skew is refreshed exactly once before the call', async () => {
+    const fresh = tokenFor('alice', 3600);
+    const getUserToken = vi.fn(async () => fresh);
+    const { client, api } = setup({ userToken: agingToken('alice', 200), getUserToken });
+    await client.sendMessage('hello');
+    await client.history();
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    expect(api.of('chat')[0]!.body.user_token).toBe(fresh);
+    expect(api.of('history')[0]!.body.user_token).toBe(fresh);
+  });
+
+  it('the skew is capped at half the token lifetime, so a 60-second token is not refreshed per call', async () => {
+    const getUserToken = vi.fn(async () => tokenFor('alice', 60));
+    const { client } = setup({ userToken: tokenFor('alice', 60), getUserToken });
+    for (let i = 0; i < 5; i++) await client.history();
+    expect(getUserToken).not.toHaveBeenCalled();
+    vi.setSystemTime(T0.getTime() + 31_000);
+    for (let i = 0; i < 5; i++) await client.history();
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+  });
+
+  it('a refreshed token without iat that is already inside the skew is used until it expires, not refreshed per call', async () => {
+    const shortNoIat = () => tokenFor('alice', 60, { iat: undefined });
+    const getUserToken = vi.fn(async () => shortNoIat());
+    const { client, api } = setup({ getUserToken });
+    for (let i = 0; i < 10; i++) await client.history();
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    expect(api.of('history').every((c) => c.body.user_token)).toBe(true);
+    vi.setSystemTime(T0.getTime() + 61_000);
+    await client.history();
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+  });
+
+  it('50 concurrent calls near expiry share one getUserToken call and all carry the new token', async () => {
+    const gate = deferred<string>();
+    const getUserToken = vi.fn(() => gate.promise);
+    const { client, api } = setup({ userToken: agingToken('alice', 100), getUserToken });
+    const calls = Array.from({ length: 50 }, () => client.history());
+    const fresh = tokenFor('alice', 3600);
+    await vi.advanceTimersByTimeAsync(0);
+    gate.resolve(fresh);
+    await Promise.all(calls);
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    expect(api.of('history')).toHaveLength(50);
+    expect(api.of('history').every((c) => c.body.user_token === fresh)).toBe(true);
+  });
+
+  it('a clock jumped forward two hours without timers firing refreshes before sending', async () => {
+    const getUserToken = vi.fn(async () => tokenFor('alice', 3600));
+    const original = tokenFor('alice', 3600);
+    const { client, api } = setup({ userToken: original, getUserToken });
+    await client.history();
+    vi.setSystemTime(T0.getTime() + 2 * 3600_000);
+    await client.history();
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    const sent = api.of('history')[1]!.body.user_token;
+    expect(sent).not.toBe(original);
+    expect(claimsOf(sent).exp).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it('a client clock one hour ahead of a correct server Date header causes no refresh loop', async () => {
+    // Tokens are issued by the server's clock, an hour behind this client's.
+    const serverToken = () => {
+      const iat = Math.floor(Date.now() / 1000) - 3600;
+      return `${tokenFor('x').split('.')[0]}.${Buffer.from(JSON.stringify({ user_id: 'alice', iat, exp: iat + 3600 })).toString('base64url')}.sig`;
+    };
+    const api = createFakeApi({ serverOffsetMs: -3600_000 });
+    const getUserToken = vi.fn(async () => serverToken());
+    const { client } = setup({ userToken: serverToken(), getUserToken }, api);
+    for (let i = 0; i < 20; i++) await client.history();
+    expect(getUserToken.mock.calls.length).toBeLessThanOrEqual(1);
+    expect(client.getIdentityState().status).toBe('identified');
+  });
+
+  it('without getUserToken the SDK sends the token it has and lets the server judge', async () => {
+    const old = tokenFor('alice', 10);
+    const api = createFakeApi({ judge: () => 'ok' });
+    const { client } = setup({ userToken: old }, api);
+    await client.history();
+    expect(api.of('history')[0]!.body.user_token).toBe(old);
+  });
+
+  it('getUserToken rejecting fails the call with token_refresh_failed, and the next call tries again', async () => {
+    const getUserToken = vi
+      .fn<() => Promise<string>>()
+      .mockRejectedValueOnce(new Error('backend down'))
+      .mockResolvedValue(tokenFor('alice', 3600));
+    const { client, api, onError } = setup({ getUserToken });
+    await expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'token_refresh_failed' }));
+    await expect(client.history()).resolves.toEqual([]);
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+    expect(api.of('history')).toHaveLength(1);
+  });
+
+  it('getUserToken hanging past tokenTimeoutMs fails with token_refresh_failed, and the next call tries again', async () => {
+    const getUserToken = vi
+      .fn<() => Promise<string>>()
+      .mockImplementationOnce(() => new Promise(() => {}))
+      .mockResolvedValue(tokenFor('alice', 3600));
+    const { client } = setup({ getUserToken, tokenTimeoutMs: 5000 });
+    const first = client.history();
+    const assertion = expect(first).rejects.toMatchObject({ code: 'token_refresh_failed' });
+    await vi.advanceTimersByTimeAsync(5001);
+    await assertion;
+    await expect(client.history()).resolves.toEqual([]);
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+  });
+
+  it('a failed refresh falls back to a still-valid older token instead of failing the call', async () => {
+    const older = agingToken('alice', 120);
+    const getUserToken = vi.fn(async () => {
+      throw new Error('backend down');
+    });
+    const { client, api, onError } = setup({ userToken: older, getUserToken });
+    await expect(client.history()).resolves.toEqual([]);
+    expect(api.of('history')[0]!.body.user_token).toBe(older);
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'token_refresh_failed' }));
+  });
+
+  it('a refreshed token that the corrected clock shows as expired is refused', async () => {
+    const api = createFakeApi();
+    const getUserToken = vi.fn(async () => tokenFor('alice', -10));
+    const { client, onError } = setup({ getUserToken, userToken: tokenFor('alice', 3600) }, api);
+    await client.history(); // learns the server clock
+    vi.setSystemTime(T0.getTime() + 3600_000);
+    await expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'invalid_user_token' }));
+  });
+
+  it('getIdentityState reports refreshing while getUserToken runs and the token exp after', async () => {
+    const gate = deferred<string>();
+    const { client } = setup({ getUserToken: () => gate.promise });
+    const statuses: string[] = [];
+    client.on('identity', (s) => statuses.push(s.status));
+    const call = client.history();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.getIdentityState().status).toBe('refreshing');
+    const fresh = tokenFor('alice', 3600);
+    gate.resolve(fresh);
+    await call;
+    expect(client.getIdentityState()).toEqual({
+      userId: 'alice',
+      status: 'identified',
+      verified: true,
+      tokenExpiresAt: claimsOf(fresh).exp,
+    });
+    expect(statuses).toContain('refreshing');
+  });
+});
