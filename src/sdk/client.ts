@@ -295,15 +295,17 @@ export class Client implements HaloClient {
         continue;
       }
       if (result.ok) {
-        if (generation === this.#tokens.generation) this.#setVerified(result.data, result.verified);
+        if (generation === this.#tokens.generation) {
+          this.#tokens.confirmed();
+          this.#setVerified(result.data, result.verified);
+        }
         return result.data;
       }
       if (this.#tokens.userId === null) {
         throw new HaloError('invalid_request', `The Halo API refused the anonymous visitor (${result.reason}).`, { status: 403, reason: result.reason });
       }
-      if (identityRetried) throw this.#tokens.rejectedAgain(use, result.reason);
+      use = await this.#tokens.recover(use, result.reason, identityRetried);
       identityRetried = true;
-      use = await this.#tokens.recover(use, result.reason);
     }
   }
 

@@ -156,14 +156,15 @@ export class TokenManager {
 
   /**
    * After `403 identity_verification_failed` for the token `used` (T4): the token to retry
-   * with, or an `identity_expired` error once the episode is declared.
+   * with, or an `identity_expired` error once the episode is declared. `retried`: the
+   * call was already retried once, so only a token that arrived since may be tried.
    */
-  async recover(used: TokenUse, reason: string): Promise<TokenUse> {
+  async recover(used: TokenUse, reason: string, retried: boolean): Promise<TokenUse> {
     const generation = this.generation;
     this.#markRejected(used);
-    const entry = this.#entry;
-    if (entry && entry.seq > used.seq && !entry.rejected) return use(entry);
-    if (!this.#settings.getUserToken) {
+    const newer = this.#newerThan(used);
+    if (newer) return newer;
+    if (retried || !this.#settings.getUserToken) {
       this.expire(reason);
       throw identityExpired(reason);
     }
@@ -171,16 +172,17 @@ export class TokenManager {
       return await this.#refresh(true, used.seq);
     } catch (error) {
       if (generation !== this.generation) throw identityChanged();
+      // The app may have handed over a new token (identify) while the refresh failed.
+      const arrived = this.#newerThan(used);
+      if (arrived) return arrived;
       this.expire('token_refresh_failed');
       throw identityExpired('token_refresh_failed', error);
     }
   }
 
-  /** The retry was rejected too: the episode is expired. */
-  rejectedAgain(used: TokenUse, reason: string): HaloError {
-    this.#markRejected(used);
-    this.expire(reason);
-    return identityExpired(reason);
+  #newerThan(used: TokenUse): TokenUse | null {
+    const entry = this.#entry;
+    return entry && entry.seq > used.seq && !entry.rejected ? use(entry) : null;
   }
 
   /** Declares the expired episode; `onIdentityExpired` fires once per episode. */
@@ -215,11 +217,19 @@ export class TokenManager {
     if (this.#entry && this.#entry.seq === used.seq) this.#entry.rejected = true;
   }
 
+  /**
+   * The server accepted a call of this user: the expired episode, if any, is over, and a
+   * later expiry is a new episode that the app hears about again.
+   */
+  confirmed(): void {
+    if (this.#userId !== null && !this.#expired) this.#episodeReported = false;
+  }
+
   #install(entry: TokenEntry): void {
     this.#entry = entry;
     if (this.#expired) {
+      // Not the end of the episode yet (see confirmed()): a new token lets the queue try again.
       this.#expired = false;
-      this.#episodeReported = false;
       this.#lastQueueRetry = -Infinity;
       this.#host.changed();
       this.#host.recovered();
