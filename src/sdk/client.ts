@@ -11,6 +11,7 @@ import type {
   UserTraits,
 } from '../types.js';
 import { ServerClock } from './clock.js';
+import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
 import { deliveryDelay, isRetryable, waitForNetwork, type RetryPolicy } from './delivery.js';
 import { Emitter } from './emitter.js';
 import { containsSecret, isPlainObject, resolveOptions, secretExposed, type ResolvedOptions } from './options.js';
@@ -73,6 +74,7 @@ export class Client implements HaloClient {
   #done = false;
   #widget: WidgetHandle | null = null;
   #wantOpen = false;
+  #coordinator: TokenCoordinator | null = null;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -90,6 +92,11 @@ export class Client implements HaloClient {
       () => this.#tokens.status === 'expired',
     );
     this.#lastState = JSON.stringify(this.getIdentityState());
+    // Browsers only: Node has a BroadcastChannel too, but server-side clients must stay apart.
+    if (typeof window !== 'undefined') {
+      this.#coordinator = createCoordinator(options.widgetKey, (userId, token) => this.#tokens.receiveShared(userId, token));
+      this.#tokens.coordinate(this.#coordinator);
+    }
     if (options.userId) {
       this.#tokens.setUser(options.userId);
       if (options.userToken) this.#tokens.offerToken(options.userToken);
@@ -185,6 +192,8 @@ export class Client implements HaloClient {
     this.#tokens.setUser(null);
     this.#outbox.drain((item) => item.reject(shutdownError()));
     this.#visitor.reset();
+    this.#coordinator?.close();
+    this.#tokens.coordinate(null);
     this.#widget?.destroy();
     this.#widget = null;
     this.#events.clear();

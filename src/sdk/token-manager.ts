@@ -1,6 +1,7 @@
 import { HaloError } from '../errors.js';
 import type { IdentityExpiredEvent, IdentityStatus } from '../types.js';
 import type { ServerClock } from './clock.js';
+import type { TokenCoordinator } from './cross-tab.js';
 import { decodeClaims, type TokenClaims } from './jwt.js';
 import { SECRET_PREFIX, secretExposed } from './options.js';
 
@@ -44,6 +45,8 @@ export interface TokenSettings {
 
 const NO_TOKEN: TokenUse = { token: null, seq: 0 };
 const QUEUE_RETRY_MS = 30_000;
+/** How long a tab that waited for the refresh lock waits for the holder's broadcast. */
+const SHARED_WAIT_MS = 250;
 
 export function identityChanged(): HaloError {
   return new HaloError('identity_changed', 'Another user was identified (or the client shut down) before this call completed.');
@@ -77,11 +80,36 @@ export class TokenManager {
   readonly #settings: TokenSettings;
   readonly #clock: ServerClock;
   readonly #host: TokenHost;
+  #coordinator: TokenCoordinator | null = null;
+  #arrivals = new Set<() => void>();
 
   constructor(settings: TokenSettings, clock: ServerClock, host: TokenHost) {
     this.#settings = settings;
     this.#clock = clock;
     this.#host = host;
+  }
+
+  /** Shares refreshes with other tabs (see cross-tab.ts). */
+  coordinate(coordinator: TokenCoordinator | null): void {
+    this.#coordinator = coordinator;
+  }
+
+  /**
+   * A token another tab fetched for `userId`. Used when it is for the current user, valid,
+   * and better than ours; silently ignored otherwise (another user, after a switch or
+   * shutdown, a token we already have).
+   */
+  receiveShared(userId: string, token: string): void {
+    if (userId !== this.#userId || token.startsWith(SECRET_PREFIX)) return;
+    const current = this.#entry;
+    if (current?.token === token) return;
+    const claims = decodeClaims(token);
+    if (!claims || claims.user_id !== userId) return;
+    if (claims.exp !== undefined && claims.exp <= this.#clock.nowSeconds()) return;
+    const betterThanCurrent =
+      !current || current.rejected || !this.#usable(current) || (claims.exp ?? Infinity) > (current.claims.exp ?? Infinity);
+    if (!betterThanCurrent) return;
+    this.#install({ token, claims, seq: ++this.#seq, sticky: !this.#isFresh(claims), rejected: false });
   }
 
   get userId(): string | null {
@@ -213,6 +241,20 @@ export class TokenManager {
     });
   }
 
+  /** Resolves when a token newer than `seq` is installed, or after `ms`. */
+  #sharedSince(seq: number, ms: number): Promise<void> {
+    if (this.#seq > seq) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#arrivals.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#arrivals.add(done);
+    });
+  }
+
   #markRejected(used: TokenUse): void {
     if (this.#entry && this.#entry.seq === used.seq) this.#entry.rejected = true;
   }
@@ -227,6 +269,7 @@ export class TokenManager {
 
   #install(entry: TokenEntry): void {
     this.#entry = entry;
+    this.#arrivals.forEach((arrived) => arrived());
     if (this.#expired) {
       // Not the end of the episode yet (see confirmed()): a new token lets the queue try again.
       this.#expired = false;
@@ -266,17 +309,29 @@ export class TokenManager {
     if (running && (!forced || (running.forced && running.forSeq >= forSeq))) return running.promise;
     const id = ++this.#refreshes;
     const generation = this.generation;
-    const promise = this.#fetchToken()
-      .then((token) => {
-        if (generation !== this.generation) throw identityChanged();
-        const entry = this.#accept(token);
-        // A slower, older refresh must not overwrite the token of a newer one.
-        if (id > this.#applied) {
-          this.#applied = id;
-          this.#install(entry);
-        }
-        return use(this.#entry ?? entry);
-      })
+    const userId = this.#userId!;
+    const startSeq = this.#seq;
+    const coordinator = this.#coordinator;
+    const run = async (waited: boolean): Promise<TokenUse> => {
+      // The previous lock holder broadcast its token just before letting go: give it a moment to land.
+      if (waited) await this.#sharedSince(startSeq, SHARED_WAIT_MS);
+      // Checked again under the lock: another tab may have shared a token meanwhile.
+      const shared = this.#entry;
+      if (generation === this.generation && shared && shared.seq > startSeq && !shared.rejected && this.#usable(shared)) {
+        return use(shared);
+      }
+      const token = await this.#fetchToken();
+      if (generation !== this.generation) throw identityChanged();
+      const entry = this.#accept(token);
+      // A slower, older refresh must not overwrite the token of a newer one.
+      if (id > this.#applied) {
+        this.#applied = id;
+        this.#install(entry);
+      }
+      this.#coordinator?.publish(userId, entry.token);
+      return use(this.#entry ?? entry);
+    };
+    const promise = (coordinator ? coordinator.withLock(userId, this.#settings.tokenTimeoutMs, run) : run(false))
       .catch((error: unknown) => {
         if (generation !== this.generation) throw identityChanged();
         const failure =

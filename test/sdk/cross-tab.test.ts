@@ -1,0 +1,137 @@
+// @vitest-environment happy-dom
+// Issue 6: tabs of one origin share refreshed tokens (BroadcastChannel) and take turns
+// refreshing (Web Locks), so T tabs near expiry make one getUserToken call.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createHalo, type HaloClient } from '../../src/index.js';
+import { agingToken, API_BASE, claimsOf, createFakeApi, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
+
+/** An in-memory Web Locks stand-in (happy-dom has none): one holder per name, FIFO. */
+function installLocks() {
+  const tails = new Map<string, Promise<unknown>>();
+  const held = new Set<string>();
+  const locks = {
+    request<T>(name: string, options: { ifAvailable?: boolean }, fn: (lock: unknown) => Promise<T>): Promise<T> {
+      if (options.ifAvailable && held.has(name)) return Promise.resolve().then(() => fn(null));
+      held.add(name);
+      const previous = tails.get(name) ?? Promise.resolve();
+      const result = previous.then(() => fn({ name })).finally(() => {
+        if (tails.get(name) === settled) held.delete(name);
+      });
+      const settled = result.catch(() => undefined);
+      tails.set(name, settled);
+      return result;
+    },
+  };
+  Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+}
+
+const clients: HaloClient[] = [];
+function tab(api: ReturnType<typeof createFakeApi>, getUserToken: () => Promise<string>, userId = 'alice', userToken = agingToken(userId, 100)) {
+  const client = createHalo({
+    widgetKey: WIDGET_KEY,
+    apiBase: API_BASE,
+    launcher: false,
+    userId,
+    userToken,
+    userTraits: { name: userId },
+    getUserToken,
+    fetch: api.fetch,
+  });
+  clients.push(client);
+  return client;
+}
+
+/** A backend token endpoint that answers after a macrotask, counting its calls. */
+function backend(userId = 'alice') {
+  let n = 0;
+  const fn = vi.fn(async () => {
+    n++;
+    await new Promise((r) => setTimeout(r, 5));
+    return tokenFor(userId, 3600, { jti: `t${n}` });
+  });
+  return fn;
+}
+
+beforeEach(() => {
+  Object.defineProperty(navigator, 'locks', { value: null, configurable: true });
+});
+afterEach(() => {
+  clients.splice(0).forEach((c) => c.shutdown());
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+describe('cross-tab refresh', () => {
+  it('three tabs near expiry make one getUserToken call in total and all use its token', async () => {
+    installLocks();
+    const api = createFakeApi();
+    const getUserToken = backend();
+    const tabs = [tab(api, getUserToken), tab(api, getUserToken), tab(api, getUserToken)];
+    await Promise.all(tabs.map((t) => t.history()));
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    const sent = api.of('history').map((c) => claimsOf(c.body.user_token).jti);
+    expect(sent).toEqual(['t1', 't1', 't1']);
+  });
+
+  it('without navigator.locks a tab that refreshes later uses the token another tab shared', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const api = createFakeApi();
+    const getUserToken = backend();
+    const first = tab(api, getUserToken, 'alice', tokenFor('alice', 600));
+    const second = tab(api, getUserToken, 'alice', tokenFor('alice', 600));
+    await vi.waitFor(() => expect(api.of('identify')).toHaveLength(2));
+    expect(getUserToken).not.toHaveBeenCalled();
+    vi.setSystemTime(Date.now() + 400_000); // both tokens now inside the skew
+    await first.history();
+    await vi.waitFor(() => expect(second.getIdentityState().tokenExpiresAt).toBe(first.getIdentityState().tokenExpiresAt));
+    await second.history();
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+  });
+
+  it('a token shared for another user is ignored', async () => {
+    installLocks();
+    const api = createFakeApi();
+    const alice = tab(api, backend('alice'), 'alice');
+    const bobBackend = backend('bob');
+    const bob = tab(api, bobBackend, 'bob');
+    await alice.history();
+    await bob.history();
+    expect(bobBackend).toHaveBeenCalledTimes(1);
+    expect(api.of('history').every((c) => claimsOf(c.body.user_token).user_id === c.body.user_id)).toBe(true);
+  });
+
+  it('a tab that was shut down or switched user ignores shared tokens', async () => {
+    const api = createFakeApi();
+    const getUserToken = backend();
+    const switched = tab(api, backend('carol'));
+    await switched.identify('carol', { name: 'Carol' }, { userToken: tokenFor('carol') });
+    const closed = tab(api, getUserToken);
+    closed.shutdown();
+    const active = tab(api, getUserToken);
+    await active.history();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(switched.getIdentityState().userId).toBe('carol');
+    expect(claimsOf(api.of('history').at(-1)!.body.user_token).user_id).toBe('alice');
+    expect(closed.getIdentityState()).toMatchObject({ userId: null, tokenExpiresAt: null });
+  });
+
+  it('a tab that misses the broadcast refreshes on its own and still works', async () => {
+    installLocks();
+    vi.spyOn(BroadcastChannel.prototype, 'postMessage').mockImplementation(() => undefined);
+    const api = createFakeApi();
+    const getUserToken = backend();
+    const tabs = [tab(api, getUserToken), tab(api, getUserToken)];
+    await Promise.all(tabs.map((t) => t.history()));
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+    expect(api.of('history')).toHaveLength(2);
+  });
+
+  it('no token is written to storage while tabs share one', async () => {
+    installLocks();
+    const api = createFakeApi();
+    const getUserToken = backend();
+    await Promise.all([tab(api, getUserToken).history(), tab(api, getUserToken).history()]);
+    const stored = JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie;
+    expect(stored).not.toMatch(/eyJ/);
+  });
+});
