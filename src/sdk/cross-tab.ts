@@ -46,7 +46,7 @@ export function createCoordinator(
     }
   };
   return {
-    async withLock(userId, waitMs, fn) {
+    async withLock<T>(userId: string, waitMs: number, fn: (waited: boolean) => Promise<T>): Promise<T> {
       const locks = lockManager();
       if (!locks) return fn(false);
       const lockName = `${name}:${userId}:refresh`;
