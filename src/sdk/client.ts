@@ -34,7 +34,7 @@ const MAX_MESSAGE_CHARS = 4000;
 const MAX_QUEUED = 100;
 
 function shutdownError(): HaloError {
-  return new HaloError('shutdown', 'This Halo client was shut down; create a new one (createHalo or Halo.init).');
+  return new HaloError('shutdown', 'Client is shut down; create a new one.');
 }
 
 function badArgument(message: string): HaloError {
@@ -50,7 +50,7 @@ function isChatMessage(value: unknown): value is ChatMessage {
 }
 
 function unreadable(call: SdkCall): HaloError {
-  return new HaloError('server_error', `The Halo API sent a malformed answer to ${call}.`);
+  return new HaloError('server_error', `Malformed ${call} answer.`);
 }
 
 /**
@@ -110,12 +110,12 @@ export class Client implements HaloClient {
   identify(userId: string, traits: UserTraits = {}, options: IdentifyOptions = {}): Promise<void> {
     return this.#guard(async () => {
       if (containsSecret([userId, traits, options])) throw secretExposed('identify()');
-      if (typeof userId !== 'string' || userId === '') throw badArgument('identify(userId): userId must be a non-empty string.');
-      if (!isPlainObject(traits)) throw badArgument('identify(userId, traits): traits must be a plain object.');
-      if (!isPlainObject(options)) throw badArgument('identify(userId, traits, options): options must be an object.');
+      if (typeof userId !== 'string' || userId === '') throw badArgument('userId must be a non-empty string.');
+      if (!isPlainObject(traits)) throw badArgument('traits must be a plain object.');
+      if (!isPlainObject(options)) throw badArgument('options must be an object.');
       const { userToken } = options;
       if (userToken !== undefined && (typeof userToken !== 'string' || userToken === '')) {
-        throw badArgument('identify(…, { userToken }): userToken must be a non-empty string.');
+        throw badArgument('userToken must be a non-empty string.');
       }
       if (userId !== this.#tokens.userId) {
         this.#switchUser(userId);
@@ -133,11 +133,11 @@ export class Client implements HaloClient {
     return this.#guard(
       () =>
         new Promise<ChatMessage>((resolve, reject) => {
-          if (typeof text !== 'string' || text.trim() === '') throw badArgument('sendMessage(text): text must be a non-empty string.');
-          if ([...text].length > MAX_MESSAGE_CHARS) throw badArgument(`sendMessage(text): text is longer than ${MAX_MESSAGE_CHARS} characters.`);
+          if (typeof text !== 'string' || text.trim() === '') throw badArgument('text must be a non-empty string.');
+          if ([...text].length > MAX_MESSAGE_CHARS) throw badArgument(`text is over ${MAX_MESSAGE_CHARS} characters.`);
           const expired = this.#tokens.status === 'expired';
           if (expired && this.#outbox.size >= MAX_QUEUED) {
-            throw new HaloError('identity_expired', `The identity expired and ${MAX_QUEUED} messages already wait for it; sign the user in again.`);
+            throw new HaloError('identity_expired', `Identity expired; ${MAX_QUEUED} messages already wait.`);
           }
           this.#outbox.push({ text, clientMessageId: randomId(), generation: this.#tokens.generation, resolve, reject });
           if (expired) this.#tokens.retryForQueue();
@@ -171,7 +171,7 @@ export class Client implements HaloClient {
 
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
     this.#assertAlive();
-    if (typeof handler !== 'function') throw badArgument('on(event, handler): handler must be a function.');
+    if (typeof handler !== 'function') throw badArgument('handler must be a function.');
     return this.#events.on(event, handler);
   }
 
@@ -266,7 +266,7 @@ export class Client implements HaloClient {
     if (this.#traits.name || this.#traits.email || this.#tokens.tokenNamesUser) return;
     this.#warnedAnonymous.add(userId);
     console.warn(
-      `[halo] User "${userId}" has no name or email trait; the support team will see them as "Anonymous". Pass userTraits: { name, email } (or put them in the signed token).`,
+      `[halo] user "${userId}" has no name or email trait and will show as "Anonymous". Pass userTraits: { name, email }.`,
     );
   }
 
@@ -311,7 +311,7 @@ export class Client implements HaloClient {
         return result.data;
       }
       if (this.#tokens.userId === null) {
-        throw new HaloError('invalid_request', `The Halo API refused the anonymous visitor (${result.reason}).`, { status: 403, reason: result.reason });
+        throw new HaloError('invalid_request', `Visitor refused (${result.reason}).`, { status: 403, reason: result.reason });
       }
       use = await this.#tokens.recover(use, result.reason, identityRetried);
       identityRetried = true;

@@ -44,7 +44,7 @@ export function containsSecret(value: unknown, depth = 0): boolean {
 export function secretExposed(where: string): HaloError {
   return new HaloError(
     'secret_exposed',
-    `${where} contains an identity secret (ha_secret_…). The secret signs tokens on your backend and must never reach a browser; pass a signed userToken instead.`,
+    `${where} holds an identity secret (ha_secret_…): keep it on your backend and pass a signed userToken.`,
   );
 }
 
@@ -83,12 +83,12 @@ function numberOption(o: Record<string, unknown>, key: string, fallback: number,
 
 function resolveApiBase(value: string | null): string {
   const raw = value ?? defaultApiBase ?? (isBrowser() ? globalThis.location?.origin : undefined);
-  if (!raw) throw invalid('apiBase', 'the URL of the Halo API (required outside a browser)');
+  if (!raw) throw invalid('apiBase', 'the Halo API URL');
   let url: URL;
   try {
     url = new URL(raw);
   } catch (cause) {
-    throw new HaloError('invalid_options', 'Invalid option `apiBase`: expected an absolute http(s) URL.', { cause });
+    throw new HaloError('invalid_options', 'Invalid option `apiBase`: expected an http(s) URL.', { cause });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('apiBase', 'an http(s) URL');
   return url.href.replace(/\/+$/, '');

@@ -49,13 +49,13 @@ const QUEUE_RETRY_MS = 30_000;
 const SHARED_WAIT_MS = 250;
 
 export function identityChanged(): HaloError {
-  return new HaloError('identity_changed', 'Another user was identified (or the client shut down) before this call completed.');
+  return new HaloError('identity_changed', 'User changed before the call completed.');
 }
 
 export function identityExpired(reason: string, cause?: unknown): HaloError {
   return new HaloError(
     'identity_expired',
-    `The user's identity could not be verified (${reason}); the app must sign the user in again (identify with a new userToken).`,
+    `Identity not verified (${reason}); sign the user in again.`,
     { reason, cause },
   );
 }
@@ -146,12 +146,12 @@ export class TokenManager {
   offerToken(token: string): boolean {
     const claims = decodeClaims(token);
     if (!claims) {
-      this.#host.report(new HaloError('invalid_user_token', 'userToken is not a JWT; it was not used.'));
+      this.#host.report(new HaloError('invalid_user_token', 'userToken is not a JWT.'));
       return false;
     }
     if (claims.user_id !== this.#userId) {
       this.#host.report(
-        new HaloError('token_user_mismatch', 'userToken was signed for another user_id than userId; it was not used.'),
+        new HaloError('token_user_mismatch', 'userToken is for another user_id.'),
       );
       return false;
     }
@@ -337,7 +337,7 @@ export class TokenManager {
         const failure =
           error instanceof HaloError && error.code === 'token_refresh_failed'
             ? error
-            : new HaloError('token_refresh_failed', 'getUserToken failed; the user token could not be refreshed.', { cause: error });
+            : new HaloError('token_refresh_failed', 'getUserToken failed.', { cause: error });
         this.#host.report(failure);
         throw failure;
       });
@@ -360,7 +360,7 @@ export class TokenManager {
     const ms = this.#settings.tokenTimeoutMs;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new HaloError('token_refresh_failed', `getUserToken did not answer within ${ms} ms.`)),
+        () => reject(new HaloError('token_refresh_failed', `getUserToken timed out (${ms} ms).`)),
         ms,
       );
       Promise.resolve()
@@ -383,18 +383,18 @@ export class TokenManager {
     let problem: HaloError | null = null;
     const claims = typeof token === 'string' && token !== '' ? decodeClaims(token) : null;
     if (typeof token === 'string' && token.startsWith(SECRET_PREFIX)) {
-      problem = secretExposed('The value getUserToken resolved with');
+      problem = secretExposed('getUserToken');
     } else if (!claims) {
-      problem = new HaloError('invalid_user_token', 'getUserToken resolved with something that is not a JWT.');
+      problem = new HaloError('invalid_user_token', 'getUserToken gave no JWT.');
     } else if (claims.user_id !== this.#userId) {
-      problem = new HaloError('token_user_mismatch', 'getUserToken resolved with a token for another user_id; it was not used.');
+      problem = new HaloError('token_user_mismatch', 'getUserToken gave a token for another user_id.');
     } else if (this.#clock.known && claims.exp !== undefined && claims.exp <= this.#clock.nowSeconds()) {
-      problem = new HaloError('invalid_user_token', 'getUserToken resolved with a token that has already expired.');
+      problem = new HaloError('invalid_user_token', 'getUserToken gave an expired token.');
     }
     if (problem || !claims) {
-      const failure = problem ?? new HaloError('invalid_user_token', 'getUserToken resolved with no token.');
+      const failure = problem ?? new HaloError('invalid_user_token', 'getUserToken gave no JWT.');
       this.#host.report(failure);
-      throw new HaloError('token_refresh_failed', `The refreshed token was refused: ${failure.message}`, { cause: failure });
+      throw new HaloError('token_refresh_failed', failure.message, { cause: failure });
     }
     return { token: token as string, claims, seq: ++this.#seq, sticky: !this.#isFresh(claims), rejected: false };
   }

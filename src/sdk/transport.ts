@@ -74,14 +74,14 @@ export async function postCall(
     clock.observe(response.headers.get('Date'));
     payload = await readJson(response);
   } catch (cause) {
-    throw new HaloError('network_error', `Could not reach the Halo API (${call}).`, { cause });
+    throw new HaloError('network_error', `${call}: network error`, { cause });
   } finally {
     if (timer) clearTimeout(timer);
   }
 
   if (response.ok) {
     if (typeof payload !== 'object' || payload === null) {
-      throw new HaloError('server_error', `The Halo API sent an unreadable answer to ${call}.`, { status: response.status });
+      throw new HaloError('server_error', `Unreadable ${call} answer.`, { status: response.status });
     }
     return { ok: true, data: payload as Record<string, unknown>, verified: verifiedFrom(response.headers.get('Halo-Identity')) };
   }
@@ -95,7 +95,7 @@ export async function postCall(
   const code: HaloErrorCode =
     response.status === 403 ? 'origin_not_allowed' : (STATUS_CODES[response.status] ?? 'server_error');
   const serverMessage = typeof error?.message === 'string' ? error.message.slice(0, 300) : '';
-  throw new HaloError(code, `The Halo API answered ${response.status} to ${call}${serverMessage ? `: ${serverMessage}` : '.'}`, {
+  throw new HaloError(code, `${call}: HTTP ${response.status}${serverMessage ? ` ${serverMessage}` : ''}`, {
     status: response.status,
     reason,
     retryAfter: response.status === 429 ? retryAfterSeconds(response.headers.get('Retry-After')) : undefined,
