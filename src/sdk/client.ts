@@ -32,6 +32,7 @@ interface Outgoing {
 
 const MAX_MESSAGE_CHARS = 4000;
 const MAX_QUEUED = 100;
+const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error'];
 
 function shutdownError(): HaloError {
   return new HaloError('shutdown', 'Client is shut down; create a new one.');
@@ -171,6 +172,7 @@ export class Client implements HaloClient {
 
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
     this.#assertAlive();
+    if (!EVENTS.includes(event)) throw badArgument(`Unknown event '${String(event)}'.`);
     if (typeof handler !== 'function') throw badArgument('handler must be a function.');
     return this.#events.on(event, handler);
   }
@@ -179,7 +181,7 @@ export class Client implements HaloClient {
     return {
       userId: this.#tokens.userId,
       status: this.#tokens.status,
-      verified: this.#tokens.userId === null && this.#done ? null : this.#verified,
+      verified: this.#verified,
       tokenExpiresAt: this.#tokens.tokenExpiresAt,
     };
   }

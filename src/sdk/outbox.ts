@@ -21,10 +21,6 @@ export class Outbox<T> {
     return this.#queue.length;
   }
 
-  get items(): readonly T[] {
-    return this.#queue;
-  }
-
   push(item: T): void {
     this.#queue.push(item);
     this.pump();

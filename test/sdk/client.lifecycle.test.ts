@@ -213,3 +213,11 @@ describe('re-entrancy (T12)', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 });
+
+describe('on', () => {
+  it('an unknown event name or a non-function handler throws invalid_request', () => {
+    const client = make();
+    expect(() => client.on('nope' as 'message', () => undefined)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    expect(() => client.on('message', 'x' as never)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+});
