@@ -1,2 +1,17 @@
-// Filled by the widget issue.
-window.Halo = window.Halo || {};
+// The stub `window.Halo` a page inlines before `<script async src=".../halo.js">` (SPEC §3).
+// Every method queues [name, args, resolve, reject] on `Halo.q` and returns a Promise of
+// the real call's result; halo.js replays the queue in order and replaces the stub.
+// No top-level variables: this runs as a classic inline script, where they would be globals.
+window.Halo ||
+  'init identify sendMessage history open close on getIdentityState shutdown'.split(' ').forEach(function (m) {
+    var s = (window.Halo = this);
+    s[m] = function () {
+      var a = arguments;
+      var p = new Promise(function (y, n) {
+        s.q.push([m, a, y, n]);
+      });
+      // Handled here so a failed replay nobody awaited is not an "Uncaught (in promise)".
+      p.catch(function () {});
+      return p;
+    };
+  }, { q: [] });

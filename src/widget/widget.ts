@@ -1,4 +1,253 @@
-// Placeholder so the SDK's lazy import resolves; the widget issue replaces this file.
 import type { MountWidget } from '../sdk/ui.js';
+import type { ChatMessage, IdentityState } from '../types.js';
+import { h, icon } from './dom.js';
+import { css } from './styles.js';
 
-export const mountWidget: MountWidget = () => ({ open() {}, close() {}, destroy() {} });
+const CHAT = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z';
+const CLOSE = 'M19 6.41 17.59 5 12 10.59 6.41 5 5 6.41 10.59 12 5 17.59 6.41 19 12 13.41 17.59 19 19 17.59 13.41 12z';
+const DOWN = 'M7.41 8.59 12 13.17l4.59-4.58L18 10l-6 6-6-6z';
+const SEND = 'M2.01 21 23 12 2.01 3 2 10l15 2-15 2z';
+
+type BubbleState = 'sending' | 'failed' | 'sent';
+
+/** A message this widget sent, until the SDK has delivered it. */
+interface Outgoing {
+  el: HTMLElement;
+  meta: HTMLElement;
+  text: string;
+  state: BubbleState;
+}
+
+function adoptStyles(root: ShadowRoot): void {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    // Browsers without constructable stylesheets (Safari < 16.4): a strict CSP would block this.
+    root.append(h('style', {}, [css]));
+  }
+}
+
+function isCode(error: unknown, ...codes: string[]): boolean {
+  return codes.includes((error as { code?: string } | null)?.code ?? '');
+}
+
+/**
+ * Mounts the chat launcher for a client: one host element with an open shadow root,
+ * the launcher built now, the panel built on first open. Uses only the public
+ * {@link HaloClient} API.
+ */
+export const mountWidget: MountWidget = (client, { theme }) => {
+  const host = document.createElement('halo-widget');
+  const root = host.attachShadow({ mode: 'open' });
+  adoptStyles(root);
+  // CSSOM, not a style attribute: allowed under `style-src 'self'`.
+  if (theme.accent) host.style.setProperty('--halo-accent', theme.accent);
+
+  let panel: HTMLElement | undefined;
+  let log: HTMLElement | undefined;
+  let input: HTMLTextAreaElement | undefined;
+  let status: HTMLElement | undefined;
+  let isOpen = false;
+  let historyLoaded = false;
+  let identity: IdentityState = client.getIdentityState();
+  let seen = new Set<string>();
+  let outgoing: Outgoing[] = [];
+
+  const launcher = h(
+    'button',
+    { type: 'button', class: 'l', 'aria-label': 'Open support chat', 'aria-expanded': 'false', onclick: () => (isOpen ? close() : open(true)) },
+    [icon(CHAT), icon(CLOSE)],
+  );
+  launcher.children[0].setAttribute('class', 'ic');
+  launcher.children[1].setAttribute('class', 'ix');
+  const wrap = h('div', { class: theme.position === 'left' ? 'w left' : 'w' }, [launcher]);
+  root.append(wrap);
+
+  const attach = (): void => {
+    if (document.body) document.body.append(host);
+    else document.addEventListener('DOMContentLoaded', attach, { once: true });
+  };
+  attach();
+
+  const scroll = (): void => {
+    if (log) log.scrollTop = log.scrollHeight;
+  };
+
+  const bubble = (role: ChatMessage['role'], text: string): [HTMLElement, HTMLElement] => {
+    const meta = h('div', { class: 'me' });
+    const el = h('div', { class: role === 'user' ? 'm u' : 'm' }, [
+      h('span', { class: 'sr' }, [role === 'user' ? 'You: ' : 'Support: ']),
+      h('div', { class: 't' }, [text]),
+      meta,
+    ]);
+    return [el, meta];
+  };
+
+  const render = (out: Outgoing): void => {
+    const queued = out.state === 'sending' && identity.status === 'expired';
+    out.el.className = `m u ${out.state === 'failed' ? 'f' : out.state === 'sent' ? '' : queued ? 'q' : 's'}`;
+    out.meta.replaceChildren(
+      ...(out.state === 'failed'
+        ? ['Not sent.', h('button', { type: 'button', onclick: () => (dispatch(out), input?.focus()) }, ['Retry'])]
+        : out.state === 'sent'
+          ? []
+          : [queued ? 'Queued: sends once you are reconnected' : 'Sending…']),
+    );
+  };
+
+  const delivered = (out: Outgoing, id?: string): void => {
+    if (id) seen.add(id);
+    out.state = 'sent';
+    outgoing = outgoing.filter((o) => o !== out);
+    render(out);
+  };
+
+  const show = (message: ChatMessage, before?: Node | null): void => {
+    if (!log || seen.has(message.id)) return;
+    seen.add(message.id);
+    log.insertBefore(bubble(message.role, message.text)[0], before ?? null);
+  };
+
+  const dispatch = (out: Outgoing): void => {
+    const user = identity.userId;
+    out.state = 'sending';
+    render(out);
+    client.sendMessage(out.text).then(
+      (reply) => {
+        if (out.state === 'sending') delivered(out);
+        show(reply);
+        scroll();
+      },
+      (error: unknown) => {
+        // The conversation of another user (or none, after shutdown): not this log's message.
+        if (isCode(error, 'identity_changed', 'shutdown') || user !== identity.userId) return out.el.remove();
+        out.state = 'failed';
+        render(out);
+      },
+    );
+  };
+
+  const send = (): void => {
+    const text = input!.value.trim();
+    if (!text) return;
+    input!.value = '';
+    const [el, meta] = bubble('user', text);
+    const out: Outgoing = { el, meta, text, state: 'sending' };
+    outgoing.push(out);
+    log!.append(el);
+    scroll();
+    dispatch(out);
+  };
+
+  const loadHistory = (): void => {
+    historyLoaded = true;
+    const user = identity.userId;
+    client.history().then(
+      (messages) => {
+        if (user !== identity.userId || !log) return;
+        // Older than anything shown live: goes above it, in order.
+        const first = log.firstChild;
+        for (const message of messages) show(message, first);
+        scroll();
+      },
+      // Already reported to onError by the SDK; the next open tries again.
+      () => (historyLoaded = false),
+    );
+  };
+
+  const renderStatus = (): void => {
+    if (!status) return;
+    const s = identity.status;
+    status.textContent =
+      s === 'refreshing' ? 'Reconnecting…' : s === 'expired' ? 'Reconnecting… Your messages will be sent once you are signed in again.' : '';
+  };
+
+  const build = (): void => {
+    input = h('textarea', {
+      'aria-label': 'Message',
+      placeholder: 'Write a message…',
+      rows: '1',
+      maxlength: '4000',
+      onkeydown: (e) => {
+        const k = e as KeyboardEvent;
+        if (k.key === 'Enter' && !k.shiftKey && !k.isComposing) {
+          k.preventDefault();
+          send();
+        }
+      },
+    });
+    log = h('div', { role: 'log', 'aria-label': 'Messages', 'aria-live': 'polite', class: 'lg' });
+    status = h('div', { role: 'status', class: 'st' });
+    const closeButton = h('button', { type: 'button', 'aria-label': 'Close support chat', onclick: () => close(true) }, [icon(DOWN)]);
+    panel = h('div', { role: 'dialog', 'aria-label': 'Support chat', class: 'p', id: 'halo-panel' }, [
+      h('div', { class: 'hd' }, [h('div', {}, [h('h2', {}, ['Support']), h('p', {}, ['Ask us anything. We are here to help.'])]), closeButton]),
+      status,
+      log,
+      h('form', { onsubmit: (e) => (e.preventDefault(), send()) }, [
+        input,
+        h('button', { type: 'submit', 'aria-label': 'Send' }, [icon(SEND)]),
+      ]),
+    ]);
+    wrap.append(panel);
+    launcher.setAttribute('aria-controls', 'halo-panel');
+    renderStatus();
+  };
+
+  const open = (focus = false): void => {
+    if (!panel) build();
+    isOpen = true;
+    panel!.classList.add('o');
+    launcher.setAttribute('aria-expanded', 'true');
+    if (!historyLoaded) loadHistory();
+    // Only a user's click moves focus in: an app's Halo.open() must not steal the page's focus.
+    if (focus) input!.focus();
+  };
+
+  const close = (returnFocus = false): void => {
+    if (!panel) return;
+    isOpen = false;
+    panel.classList.remove('o');
+    launcher.setAttribute('aria-expanded', 'false');
+    if (returnFocus || panel.contains(root.activeElement)) launcher.focus();
+  };
+
+  wrap.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && isOpen) close(true);
+  });
+
+  const offMessage = client.on('message', (message) => {
+    if (!log || seen.has(message.id)) return;
+    // The SDK announces our own message once delivered, under an id we never saw: match it by text, in order.
+    const mine = message.role === 'user' && outgoing.find((o) => o.state === 'sending' && o.text === message.text);
+    if (mine) delivered(mine, message.id);
+    else show(message);
+    scroll();
+  });
+
+  const offIdentity = client.on('identity', (state) => {
+    const switched = state.userId !== identity.userId;
+    identity = state;
+    if (switched) {
+      // Another user (or a logout): the previous conversation must not stay on screen.
+      seen = new Set();
+      outgoing = [];
+      log?.replaceChildren();
+      historyLoaded = false;
+      if (isOpen) loadHistory();
+    }
+    outgoing.forEach(render);
+    renderStatus();
+  });
+
+  return {
+    open: () => open(),
+    close: () => close(),
+    destroy() {
+      offMessage();
+      offIdentity();
+      host.remove();
+    },
+  };
+};

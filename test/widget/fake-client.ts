@@ -1,0 +1,59 @@
+import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, IdentityState } from '../../src/types.js';
+
+interface Deferred<T> {
+  text: string;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/** A HaloClient whose calls the test settles by hand, and whose events the test emits. */
+export class FakeClient implements HaloClient {
+  state: IdentityState = { userId: 'u1', status: 'identified', verified: true, tokenExpiresAt: null };
+  sent: Array<Deferred<ChatMessage>> = [];
+  historyCalls: Array<Deferred<ChatMessage[]>> = [];
+  handlers = new Map<HaloEventName, Set<(payload: never) => void>>();
+
+  identify = async (): Promise<void> => {};
+  open = (): void => {};
+  close = (): void => {};
+  shutdown = (): void => {};
+
+  sendMessage(text: string): Promise<ChatMessage> {
+    return new Promise((resolve, reject) => this.sent.push({ text, resolve, reject }));
+  }
+
+  history(): Promise<ChatMessage[]> {
+    return new Promise((resolve, reject) => this.historyCalls.push({ text: '', resolve, reject }));
+  }
+
+  on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
+    let set = this.handlers.get(event);
+    if (!set) this.handlers.set(event, (set = new Set()));
+    set.add(handler as (payload: never) => void);
+    return () => set.delete(handler as (payload: never) => void);
+  }
+
+  emit<E extends HaloEventName>(event: E, payload: HaloEventMap[E]): void {
+    for (const handler of this.handlers.get(event) ?? []) (handler as (p: HaloEventMap[E]) => void)(payload);
+  }
+
+  setIdentity(patch: Partial<IdentityState>): void {
+    this.state = { ...this.state, ...patch };
+    this.emit('identity', this.state);
+  }
+
+  getIdentityState(): IdentityState {
+    return this.state;
+  }
+
+  listenerCount(): number {
+    return [...this.handlers.values()].reduce((n, set) => n + set.size, 0);
+  }
+}
+
+let nextId = 0;
+
+/** A ChatMessage as the API returns it. */
+export function message(role: ChatMessage['role'], text: string, id = `m${++nextId}`): ChatMessage {
+  return { id, conversation_id: 'c1', role, text, created_at: new Date(0).toISOString() };
+}
