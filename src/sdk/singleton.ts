@@ -1,14 +1,5 @@
 import { HaloError } from '../errors.js';
-import type {
-  ChatMessage,
-  HaloClient,
-  HaloEventMap,
-  HaloEventName,
-  HaloOptions,
-  IdentifyOptions,
-  IdentityState,
-  UserTraits,
-} from '../types.js';
+import type { HaloClient, HaloOptions } from '../types.js';
 import { createHalo } from './client.js';
 
 let current: HaloClient | null = null;
@@ -26,18 +17,10 @@ function later<T>(run: (c: HaloClient) => Promise<T>): Promise<T> {
   }
 }
 
-/** The page's singleton client, and its launcher (SPEC §3). */
-export interface HaloFacade {
+/** The page's singleton client, and its launcher (SPEC §3): `init` plus every client method. */
+export interface HaloFacade extends HaloClient {
   /** Creates the page's client; a second `init` shuts the first down. */
   init(options: HaloOptions): HaloClient;
-  identify(userId: string, traits?: UserTraits, options?: IdentifyOptions): Promise<void>;
-  sendMessage(text: string): Promise<ChatMessage>;
-  history(): Promise<ChatMessage[]>;
-  open(): void;
-  close(): void;
-  on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void;
-  getIdentityState(): IdentityState;
-  shutdown(): void;
 }
 
 /**

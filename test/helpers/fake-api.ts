@@ -1,6 +1,7 @@
 // An in-process Halo API for SDK tests: it decodes (does not verify) tokens, answers per
 // the wire protocol of SPEC §5, and records every request so tests can assert on them.
 import { vi } from 'vitest';
+import { createHalo } from '../../src/index.js';
 
 export interface RecordedCall {
   call: string;
@@ -118,4 +119,21 @@ export const API_BASE = 'http://127.0.0.1:9';
 export function agingToken(userId: string, remaining: number, lifetime = 3600): string {
   const now = Math.floor(Date.now() / 1000);
   return makeToken({ user_id: userId, iat: now + remaining - lifetime, exp: now + remaining });
+}
+
+/** A headless client on `api`, with spies for onError and onIdentityExpired. */
+export function setupClient(api: { fetch: typeof fetch }, options: Record<string, unknown> = {}) {
+  const onError = vi.fn();
+  const onIdentityExpired = vi.fn();
+  const client = createHalo({
+    widgetKey: WIDGET_KEY,
+    apiBase: API_BASE,
+    launcher: false,
+    userTraits: { name: 'Alice' },
+    onError,
+    onIdentityExpired,
+    fetch: api.fetch,
+    ...options,
+  });
+  return { client, onError, onIdentityExpired };
 }

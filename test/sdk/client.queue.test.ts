@@ -1,7 +1,6 @@
 // SPEC §3 message order, T5 (nothing lost) and T9 (user switch).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHalo } from '../../src/index.js';
-import { API_BASE, claimsOf, createFakeApi, deferred, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
+import { claimsOf, createFakeApi, deferred, setupClient, tokenFor } from '../helpers/fake-api.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -16,22 +15,8 @@ function jtiApi(valid: Set<string>) {
   return createFakeApi({ judge: (body) => (body.user_token && valid.has(claimsOf(body.user_token).jti) ? 'ok' : { reason: 'token_invalid' }) });
 }
 
-function setup(api: ReturnType<typeof createFakeApi>, extra: Record<string, unknown> = {}) {
-  const onError = vi.fn();
-  const onIdentityExpired = vi.fn();
-  const client = createHalo({
-    widgetKey: WIDGET_KEY,
-    apiBase: API_BASE,
-    launcher: false,
-    userId: 'alice',
-    userTraits: { name: 'Alice' },
-    onError,
-    onIdentityExpired,
-    fetch: api.fetch,
-    ...extra,
-  });
-  return { client, onError, onIdentityExpired };
-}
+const setup = (api: ReturnType<typeof createFakeApi>, extra: Record<string, unknown> = {}) =>
+  setupClient(api, { userId: 'alice', ...extra });
 
 const token = (user: string, jti: string) => tokenFor(user, 3600, { jti });
 

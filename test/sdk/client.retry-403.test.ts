@@ -1,7 +1,6 @@
 // SPEC T4: a 403 is retried once with a newer token; the episode expires once.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHalo } from '../../src/index.js';
-import { API_BASE, claimsOf, createFakeApi, deferred, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
+import { claimsOf, createFakeApi, deferred, setupClient, tokenFor } from '../helpers/fake-api.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -11,21 +10,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function setup(api: ReturnType<typeof createFakeApi>, extra: Record<string, unknown> = {}) {
-  const onError = vi.fn();
-  const onIdentityExpired = vi.fn();
-  const client = createHalo({
-    widgetKey: WIDGET_KEY,
-    apiBase: API_BASE,
-    launcher: false,
-    userTraits: { name: 'Alice' },
-    onError,
-    onIdentityExpired,
-    fetch: api.fetch,
-    ...extra,
-  });
-  return { client, onError, onIdentityExpired };
-}
+const setup = setupClient;
 
 describe('403 identity_verification_failed', () => {
   it('refreshes and retries once, then succeeds', async () => {

@@ -1,25 +1,11 @@
 // SPEC T1–T3, T6, T7: when the SDK calls getUserToken, and which token a call carries.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHalo } from '../../src/index.js';
-import { agingToken, API_BASE, claimsOf, createFakeApi, deferred, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
+import { agingToken, claimsOf, createFakeApi, deferred, setupClient, tokenFor } from '../helpers/fake-api.js';
 
 const T0 = new Date('2026-11-24T10:00:00Z');
 
 function setup(extra: Record<string, unknown> = {}, api = createFakeApi()) {
-  const onError = vi.fn();
-  const onIdentityExpired = vi.fn();
-  const client = createHalo({
-    widgetKey: WIDGET_KEY,
-    apiBase: API_BASE,
-    launcher: false,
-    userId: 'alice',
-    userTraits: { name: 'Alice' },
-    onError,
-    onIdentityExpired,
-    fetch: api.fetch,
-    ...extra,
-  });
-  return { client, api, onError, onIdentityExpired };
+  return { api, ...setupClient(api, { userId: 'alice', ...extra }) };
 }
 
 beforeEach(() => {
