@@ -100,16 +100,12 @@ export class TokenManager {
    * shutdown, a token we already have).
    */
   receiveShared(userId: string, token: string): void {
-    if (userId !== this.#userId || token.startsWith(SECRET_PREFIX)) return;
     const current = this.#entry;
-    if (current?.token === token) return;
-    const claims = decodeClaims(token);
-    if (!claims || claims.user_id !== userId) return;
-    if (claims.exp !== undefined && claims.exp <= this.#clock.nowSeconds()) return;
-    const betterThanCurrent =
-      !current || current.rejected || !this.#usable(current) || (claims.exp ?? Infinity) > (current.claims.exp ?? Infinity);
-    if (!betterThanCurrent) return;
-    this.#install({ token, claims, seq: ++this.#seq, sticky: !this.#isFresh(claims), rejected: false });
+    if (userId !== this.#userId || current?.token === token) return;
+    const claims = this.#check(token, 'shared', true);
+    if (claims instanceof HaloError) return;
+    const better = !current || current.rejected || !this.#usable(current) || (claims.exp ?? Infinity) > (current.claims.exp ?? Infinity);
+    if (better) this.#install(this.#entryFor(token, claims));
   }
 
   get userId(): string | null {
@@ -144,18 +140,12 @@ export class TokenManager {
    * used (T10); the SDK will refresh instead, if it can.
    */
   offerToken(token: string): boolean {
-    const claims = decodeClaims(token);
-    if (!claims) {
-      this.#host.report(new HaloError('invalid_user_token', 'userToken is not a JWT.'));
+    const claims = this.#check(token, 'userToken', false);
+    if (claims instanceof HaloError) {
+      this.#host.report(claims);
       return false;
     }
-    if (claims.user_id !== this.#userId) {
-      this.#host.report(
-        new HaloError('token_user_mismatch', 'userToken is for another user_id.'),
-      );
-      return false;
-    }
-    this.#install({ token, claims, seq: ++this.#seq, sticky: false, rejected: false });
+    this.#install({ ...this.#entryFor(token, claims), sticky: false });
     return true;
   }
 
@@ -380,23 +370,32 @@ export class TokenManager {
 
   /** T3 acceptance (with T8 and T10): the refreshed token, or a token_refresh_failed. */
   #accept(token: unknown): TokenEntry {
-    let problem: HaloError | null = null;
-    const claims = typeof token === 'string' && token !== '' ? decodeClaims(token) : null;
-    if (typeof token === 'string' && token.startsWith(SECRET_PREFIX)) {
-      problem = secretExposed('getUserToken');
-    } else if (!claims) {
-      problem = new HaloError('invalid_user_token', 'getUserToken gave no JWT.');
-    } else if (claims.user_id !== this.#userId) {
-      problem = new HaloError('token_user_mismatch', 'getUserToken gave a token for another user_id.');
-    } else if (this.#clock.known && claims.exp !== undefined && claims.exp <= this.#clock.nowSeconds()) {
-      problem = new HaloError('invalid_user_token', 'getUserToken gave an expired token.');
+    const claims = this.#check(token, 'getUserToken', true);
+    if (claims instanceof HaloError) {
+      this.#host.report(claims);
+      throw new HaloError('token_refresh_failed', claims.message, { cause: claims });
     }
-    if (problem || !claims) {
-      const failure = problem ?? new HaloError('invalid_user_token', 'getUserToken gave no JWT.');
-      this.#host.report(failure);
-      throw new HaloError('token_refresh_failed', failure.message, { cause: failure });
+    return this.#entryFor(token as string, claims);
+  }
+
+  /**
+   * A token is usable for this user when it is not a secret (T8), decodes, names the
+   * current user (T10) and — once the server's clock is known (T7) — has not expired.
+   */
+  #check(token: unknown, from: string, checkExp: boolean): TokenClaims | HaloError {
+    if (typeof token === 'string' && token.startsWith(SECRET_PREFIX)) return secretExposed(from);
+    const claims = typeof token === 'string' ? decodeClaims(token) : null;
+    if (!claims) return new HaloError('invalid_user_token', `${from}: not a JWT.`);
+    if (claims.user_id !== this.#userId) return new HaloError('token_user_mismatch', `${from}: token for another user_id.`);
+    if (checkExp && this.#clock.known && claims.exp !== undefined && claims.exp <= this.#clock.nowSeconds()) {
+      return new HaloError('invalid_user_token', `${from}: token expired.`);
     }
-    return { token: token as string, claims, seq: ++this.#seq, sticky: !this.#isFresh(claims), rejected: false };
+    return claims;
+  }
+
+  /** A new entry: "sticky" when it is already inside the skew as it arrives (T3). */
+  #entryFor(token: string, claims: TokenClaims): TokenEntry {
+    return { token, claims, seq: ++this.#seq, sticky: !this.#isFresh(claims), rejected: false };
   }
 }
 
