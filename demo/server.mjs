@@ -1,0 +1,186 @@
+// The live demo (`npm run demo`): one process on 127.0.0.1 serving the reference Halo API
+// and a small "customer app" that embeds the widget with the three-tag snippet.
+// Plain Node: it imports the built server code from dist/ (building it first if missing).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEMO = path.join(ROOT, 'demo');
+const DIST = path.join(ROOT, 'dist');
+
+/** The customer app's users. Traits a real backend would put in the token it signs. */
+export const USERS = {
+  alice: { name: 'Alice Martin', email: 'alice@acme.test', plan: 'pro' },
+  bob: { name: 'Bob Stone', email: 'bob@acme.test', plan: 'free' },
+};
+
+const MODES = ['off', 'monitor', 'enforce'];
+
+const STATIC = {
+  '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/app.css': ['app.css', 'text/css; charset=utf-8'],
+};
+
+function ensureBuilt() {
+  if (existsSync(path.join(DIST, 'halo.js')) && existsSync(path.join(DIST, 'server', 'index.mjs'))) return;
+  console.log('[demo] dist/ is missing: running `npm run build` first…');
+  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (result.status !== 0) throw new Error('npm run build failed');
+}
+
+function send(res, status, body, headers = {}) {
+  res.writeHead(status, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
+  res.end(body);
+}
+
+function json(res, status, value) {
+  send(res, status, JSON.stringify(value), { 'Content-Type': 'application/json' });
+}
+
+async function readJson(req) {
+  let raw = '';
+  for await (const chunk of req) {
+    raw += chunk;
+    if (raw.length > 10_000) throw new Error('body too large');
+  }
+  return raw ? JSON.parse(raw) : {};
+}
+
+/** The strict CSP of SPEC §8, with the API on the page's own origin. */
+export function strictCsp(nonce) {
+  return (
+    `default-src 'none'; script-src 'nonce-${nonce}' 'self'; connect-src 'self'; style-src 'self'; ` +
+    `img-src 'self' data:; object-src 'none'; base-uri 'none'`
+  );
+}
+
+/**
+ * Starts the demo. Options exist for the browser tests (a port of 0, a token lifetime of
+ * a few seconds); `npm run demo` uses the defaults.
+ * @returns the URL, the project (its `mode` can be read) and `close()`.
+ */
+export async function startDemo({
+  port = 3000,
+  host = '127.0.0.1',
+  tokenTtlSeconds = 120,
+  pollSeconds = 30,
+  initialMode = 'monitor',
+  logger = console,
+} = {}) {
+  ensureBuilt();
+  const server = await import(pathToFileURL(path.join(DIST, 'server', 'index.mjs')).href);
+  const { widgetKey, identitySecret } = server.generateProjectKeys();
+  // The API reads the project on every request, so mutating it switches the mode live.
+  const project = { widgetKey, identitySecrets: [identitySecret], mode: initialMode };
+  const api = server.createHaloApi({ projects: [project], logger });
+  const sessions = new Map();
+  const page = readFileSync(path.join(DEMO, 'index.html'), 'utf8');
+
+  const sign = (userId) => server.signUserToken({ user_id: userId, ...USERS[userId] }, project.identitySecrets[0], { expiresIn: tokenTtlSeconds });
+
+  async function demoRoute(req, res, url) {
+    if (req.method !== 'POST') return send(res, 405, 'POST only');
+    const body = await readJson(req);
+    switch (url.pathname) {
+      case '/demo/login': {
+        // A fake login: a real app checks a password; the session id stays in page memory.
+        if (!Object.hasOwn(USERS, body.user)) return json(res, 400, { error: 'unknown user' });
+        const session = randomBytes(18).toString('base64url');
+        sessions.set(session, body.user);
+        return json(res, 200, { session, userId: body.user, traits: USERS[body.user] });
+      }
+      case '/demo/token': {
+        // The app backend's token endpoint: it signs only for the user of the session.
+        const userId = sessions.get(req.headers['x-demo-session']);
+        if (!userId) return json(res, 401, { error: 'not signed in' });
+        return json(res, 200, { token: await sign(userId), expiresIn: tokenTtlSeconds });
+      }
+      case '/demo/end-session':
+        sessions.delete(req.headers['x-demo-session']);
+        return json(res, 200, {});
+      case '/demo/mode':
+        if (!MODES.includes(body.mode)) return json(res, 400, { error: 'unknown mode' });
+        project.mode = body.mode;
+        logger.info(`[demo] verification mode → ${body.mode}`);
+        return json(res, 200, { mode: project.mode });
+      case '/demo/rotate': {
+        // The old secret is dropped at once, so every token in flight fails: the SDK's 403 path.
+        project.identitySecrets = [server.generateProjectKeys().identitySecret];
+        logger.info('[demo] identity secret rotated');
+        return json(res, 200, {});
+      }
+      default:
+        return send(res, 404, 'Not found');
+    }
+  }
+
+  const http = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://demo.invalid');
+    const fail = (error) => {
+      logger.error('[demo]', error);
+      if (!res.headersSent) send(res, 500, 'Internal error');
+      else res.end();
+    };
+    try {
+      if (url.pathname.startsWith('/api/')) return api(req, res);
+      if (url.pathname.startsWith('/demo/')) return void demoRoute(req, res, url).catch(fail);
+      if (url.pathname === '/' || url.pathname === '/index.html') {
+        const nonce = randomBytes(16).toString('base64');
+        const html = page
+          .replaceAll('{{nonce}}', nonce)
+          .replace('{{snippet}}', readFileSync(path.join(DIST, 'snippet.js'), 'utf8').trim())
+          .replace('{{widgetKey}}', widgetKey)
+          .replace('{{mode}}', project.mode)
+          .replace('{{pollSeconds}}', String(pollSeconds));
+        return send(res, 200, html, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': strictCsp(nonce) });
+      }
+      if (url.pathname === '/halo.js' || url.pathname === '/snippet.js') {
+        return send(res, 200, readFileSync(path.join(DIST, url.pathname.slice(1))), { 'Content-Type': 'text/javascript; charset=utf-8' });
+      }
+      const file = STATIC[url.pathname];
+      if (file) return send(res, 200, readFileSync(path.join(DEMO, file[0])), { 'Content-Type': file[1] });
+      if (url.pathname === '/favicon.ico') return send(res, 204, '');
+      send(res, 404, 'Not found');
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+  await new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, resolve);
+  });
+  const address = http.address();
+  const url = `http://${host}:${address.port}`;
+
+  // Bob already asked something private: what an impersonator would read in `off` mode.
+  const seeded = await fetch(`${url}/api/sdk/chat`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob'), message: 'My card ending 4242 was charged twice for March. Can you refund one?' }),
+  });
+  if (!seeded.ok) logger.warn(`[demo] could not seed Bob's conversation: ${seeded.status}`);
+
+  return {
+    url,
+    project,
+    close: () =>
+      new Promise((resolve) => {
+        http.closeAllConnections?.();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT ?? 3000);
+  const demo = await startDemo({ port, tokenTtlSeconds: Number(process.env.DEMO_TOKEN_TTL ?? 120) });
+  console.log(`\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Ctrl+C to stop.\n`);
+  const stop = () => demo.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
