@@ -26,6 +26,7 @@ svg{width:24px;height:24px;fill:currentColor;display:block}
 .st{background:var(--wa);color:var(--wf);padding:8px 20px;font-size:13px}
 .st:empty{display:none}
 .lg{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:10px}
+.lg:empty::before{content:"Send us a message: we will answer right here.";margin:auto;color:var(--mu);text-align:center}
 .m{max-width:80%;align-self:flex-start}
 .m.u{align-self:flex-end;text-align:right}
 .t{display:inline-block;text-align:left;padding:9px 13px;border-radius:18px;background:var(--bu);white-space:pre-wrap;overflow-wrap:anywhere}
@@ -37,7 +38,7 @@ svg{width:24px;height:24px;fill:currentColor;display:block}
 .me button{text-decoration:underline;font-weight:600;margin-left:6px;color:var(--er)}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 form{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid var(--ln)}
-textarea{flex:1;resize:none;border:0;background:none;outline:0;padding:8px;max-height:120px;min-height:38px;field-sizing:content}
+textarea{flex:1;resize:none;border:0;background:none;outline:0!important;padding:8px;max-height:120px;min-height:38px;field-sizing:content}
 textarea::placeholder{color:var(--mu)}
 form:focus-within{box-shadow:inset 0 2px 0 var(--a)}
 form button{width:38px;height:38px;border-radius:50%;background:var(--a);color:#fff;display:grid;place-items:center;flex:none}
