@@ -135,3 +135,20 @@ describe('cross-tab refresh', () => {
     expect(stored).not.toMatch(/eyJ/);
   });
 });
+
+describe('sleep and visibility', () => {
+  it('a tab waking from sleep refreshes lazily: nothing on visibilitychange, one refresh for the calls that follow', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const api = createFakeApi();
+    const getUserToken = backend();
+    const client = tab(api, getUserToken, 'alice', tokenFor('alice', 3600));
+    await vi.waitFor(() => expect(api.of('identify')).toHaveLength(1));
+    vi.setSystemTime(Date.now() + 5 * 3600_000); // the laptop slept five hours
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event('focus'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(getUserToken).not.toHaveBeenCalled();
+    await Promise.all([client.history(), client.history(), client.sendMessage('back')]);
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+  });
+});
