@@ -109,7 +109,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** An HTML page that embeds the widget with the three tags of SPEC §3. */
+/** An HTML page that embeds the widget with the three tags of SPEC §3 (a nonce on the inline ones). */
 export function embedPage({
   snippet,
   haloSrc,
@@ -126,7 +126,7 @@ export function embedPage({
   body?: string;
 }): string {
   const n = nonce ? ` nonce="${nonce}"` : '';
-  const srcs = (Array.isArray(haloSrc) ? haloSrc : [haloSrc]).map((src) => `<script async src="${src}"${n}></script>`).join('\n');
+  const srcs = (Array.isArray(haloSrc) ? haloSrc : [haloSrc]).map((src) => `<script async src="${src}"></script>`).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host app</title>${extraHead}
 <script${n}>${snippet}</script>
 ${srcs}
