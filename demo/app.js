@@ -99,9 +99,7 @@ setInterval(() => {
 }, 1000);
 // A widget checks for agent replies now and then; each check is a call, so the refresh shows up.
 setInterval(() => Halo.history().catch(() => {}), pollSeconds * 1000);
-fetchToken()
-  .then(({ expiresIn }) => ($('ttl').textContent = `${expiresIn} s`))
-  .catch(() => {});
+$('ttl').textContent = `${document.body.dataset.tokenTtl} s`;
 
 $('switch').addEventListener('click', async () => {
   if (!session) {

@@ -135,7 +135,8 @@ export async function startDemo({
           .replace('{{snippet}}', readFileSync(path.join(DIST, 'snippet.js'), 'utf8').trim())
           .replace('{{widgetKey}}', widgetKey)
           .replace('{{mode}}', project.mode)
-          .replace('{{pollSeconds}}', String(pollSeconds));
+          .replace('{{pollSeconds}}', String(pollSeconds))
+          .replace('{{tokenTtl}}', String(tokenTtlSeconds));
         return send(res, 200, html, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': strictCsp(nonce) });
       }
       if (url.pathname === '/halo.js' || url.pathname === '/snippet.js') {
