@@ -1,2 +1,16 @@
-// Filled by the server issue.
-export {};
+export { signUserToken } from './sign-user-token.js';
+export type { SignUserTokenOptions, UserTokenClaims } from './sign-user-token.js';
+export { verifyUserToken } from './verify-user-token.js';
+export type { VerifyFailure, VerifyResult, VerifyUserTokenOptions } from './verify-user-token.js';
+export { generateProjectKeys } from './generate-project-keys.js';
+export type { ProjectKeys } from './generate-project-keys.js';
+export { createHaloApi } from './create-halo-api.js';
+export type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './create-halo-api.js';
+export { startHaloServer } from './start-halo-server.js';
+export type { HaloServer, StartHaloServerOptions } from './start-halo-server.js';
+export { createMemoryStore } from './store.js';
+export type { ConversationStore, StoredConversation, StoredMessage } from './store.js';
+export { defaultRespond } from './respond.js';
+export type { Respond, RespondContext } from './respond.js';
+export { createRateLimiter } from './rate-limiter.js';
+export type { RateDecision, RateLimitConfig, RateLimiter } from './rate-limiter.js';

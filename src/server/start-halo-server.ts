@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHaloApi, type HaloApiConfig } from './create-halo-api.js';
+
+export interface StartHaloServerOptions extends HaloApiConfig {
+  /** @default 0: any free port */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+}
+
+export interface HaloServer {
+  /** `http://host:port`, without a trailing slash. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The package root: the nearest folder up whose package.json is halo-widget's (src/ or dist/). */
+function packageRoot(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'halo-widget') return dir;
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+const SCRIPTS: Record<string, string> = { '/halo.js': 'halo.js', '/snippet.js': 'snippet.js' };
+
+function serveScript(res: ServerResponse, root: string | null, file: string, head: boolean): void {
+  const path = root ? join(root, 'dist', file) : null;
+  if (!path || !existsSync(path)) {
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(`${file} is not built: run npm run build.\n`);
+    return;
+  }
+  // Read per request: byte-identical to dist/ even after a rebuild.
+  const bytes = readFileSync(path);
+  res.writeHead(200, {
+    'Content-Type': 'text/javascript; charset=utf-8',
+    'Content-Length': bytes.length,
+    'Cache-Control': 'public, max-age=300',
+    'Access-Control-Allow-Origin': '*',
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(head ? undefined : bytes);
+}
+
+/**
+ * Starts the reference Halo API on `host:port`, also serving `/halo.js` and `/snippet.js`
+ * from `dist/` so a page can load the widget from the API's origin (SPEC §7).
+ */
+export function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
+  const api = createHaloApi(options);
+  const root = packageRoot();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const script = SCRIPTS[path];
+    if (script && (req.method === 'GET' || req.method === 'HEAD')) return serveScript(res, root, script, req.method === 'HEAD');
+    if (path === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    api(req, res);
+  });
+  const host = options.host ?? '127.0.0.1';
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((error) => (error ? fail(error) : done()));
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+
+/** A message as stored and sent on the wire (SPEC §5). */
+export interface StoredMessage {
+  id: string;
+  conversation_id: string;
+  role: 'user' | 'assistant';
+  text: string;
+  created_at: string;
+}
+
+/** A conversation belongs to the identity that started it (SPEC V7). */
+export interface StoredConversation {
+  id: string;
+  /** The project's widget key. */
+  project: string;
+  /** `user:<user_id>` or `visitor:<visitor_id>`: separate namespaces, so ids never collide. */
+  owner: string;
+}
+
+/**
+ * Where the reference API keeps conversations and user traits. Every method may return a
+ * promise, so a database can implement it; `createMemoryStore()` is the default.
+ */
+export interface ConversationStore {
+  getConversation(project: string, conversationId: string): Promise<StoredConversation | null> | StoredConversation | null;
+  latestConversation(project: string, owner: string): Promise<StoredConversation | null> | StoredConversation | null;
+  createConversation(project: string, owner: string): Promise<StoredConversation> | StoredConversation;
+  listMessages(conversationId: string): Promise<StoredMessage[]> | StoredMessage[];
+  /** The reply stored for a `client_message_id` in this conversation, if any. */
+  findReply(conversationId: string, clientMessageId: string): Promise<StoredMessage | null> | StoredMessage | null;
+  /** Stores a user message and its reply together, so a failed reply stores nothing. */
+  appendExchange(
+    conversationId: string,
+    message: StoredMessage,
+    reply: StoredMessage,
+    clientMessageId: string | null,
+  ): Promise<void> | void;
+  getTraits(project: string, owner: string): Promise<Record<string, unknown>> | Record<string, unknown>;
+  setTraits(project: string, owner: string, traits: Record<string, unknown>): Promise<void> | void;
+}
+
+/** An id for a stored record. */
+export const newId = (prefix: string): string => `${prefix}_${randomUUID()}`;
+
+/** The in-memory {@link ConversationStore}: for development, tests and the demo. */
+export function createMemoryStore(): ConversationStore {
+  const conversations = new Map<string, StoredConversation>();
+  const latest = new Map<string, string>();
+  const messages = new Map<string, StoredMessage[]>();
+  const replies = new Map<string, StoredMessage>();
+  const traits = new Map<string, Record<string, unknown>>();
+  const key = (...parts: string[]) => JSON.stringify(parts);
+  return {
+    getConversation: (project, id) => {
+      const conversation = conversations.get(id);
+      return conversation && conversation.project === project ? conversation : null;
+    },
+    latestConversation: (project, owner) => {
+      const id = latest.get(key(project, owner));
+      return id ? (conversations.get(id) ?? null) : null;
+    },
+    createConversation: (project, owner) => {
+      const conversation = { id: newId('conv'), project, owner };
+      conversations.set(conversation.id, conversation);
+      messages.set(conversation.id, []);
+      latest.set(key(project, owner), conversation.id);
+      return conversation;
+    },
+    listMessages: (id) => [...(messages.get(id) ?? [])],
+    findReply: (id, clientMessageId) => replies.get(key(id, clientMessageId)) ?? null,
+    appendExchange: (id, message, reply, clientMessageId) => {
+      messages.get(id)?.push(message, reply);
+      if (clientMessageId) replies.set(key(id, clientMessageId), reply);
+    },
+    getTraits: (project, owner) => ({ ...traits.get(key(project, owner)) }),
+    setTraits: (project, owner, value) => void traits.set(key(project, owner), { ...value }),
+  };
+}
