@@ -1,2 +1,143 @@
-// Filled by the server issue.
-export {};
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { HaloApiConfig } from './create-halo-api.js';
+import { generateProjectKeys } from './generate-project-keys.js';
+import { signUserToken } from './sign-user-token.js';
+import { startHaloServer } from './start-halo-server.js';
+
+const HELP: Record<string, string> = {
+  main: `halo-widget — identity tools and the reference Halo API
+
+Usage:
+  halo-widget keys                                   print a new widget key and identity secret
+  halo-widget sign --user-id ID [--claim k=v …] [--expires-in 1h]
+                                                     sign a user token (secret from HALO_IDENTITY_SECRET)
+  halo-widget serve --config halo.config.json [--port N] [--host H]
+                                                     start the reference API
+
+Run \`halo-widget <command> --help\` for details.
+`,
+  keys: `halo-widget keys
+
+Prints a new project's keys as JSON: { "widgetKey": "ab_live_…", "identitySecret": "ha_secret_…" }.
+The widget key is publishable; keep the identity secret on your backend only.
+`,
+  sign: `halo-widget sign --user-id ID [--claim key=value …] [--expires-in 1h]
+
+Prints a user token (HS256 JWT) for ID. The identity secret is read from the
+HALO_IDENTITY_SECRET environment variable — never from the command line, where other
+users of the machine can see it.
+
+  --user-id ID        the app's id for the user (required)
+  --claim key=value   a trusted trait, e.g. --claim name=Alice --claim plan=pro (repeatable)
+  --expires-in SPAN   lifetime: seconds or a span such as 15m, 1h, 24h (default 24h)
+`,
+  serve: `halo-widget serve --config halo.config.json [--port N] [--host H]
+
+Starts the reference Halo API (and /halo.js, /snippet.js). The config file is JSON:
+  { "projects": [ { "widgetKey": "ab_live_…", "identitySecrets": ["ha_secret_…"],
+                    "mode": "enforce", "allowedOrigins": ["https://app.example.com"] } ],
+    "rateLimit": { "burst": 30, "perSecond": 2 } }
+
+  --port N   port to listen on (default 8787)
+  --host H   address to bind (default 127.0.0.1)
+`,
+};
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+}
+
+const processIO: CliIO = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+class UsageError extends Error {}
+
+/** Runs the CLI; resolves with the exit code (`serve` keeps running until a signal). */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    io.out(HELP.main!);
+    return command ? 0 : 1;
+  }
+  if (!HELP[command] || command === 'main') {
+    io.err(`Unknown command "${command}".\n\n${HELP.main}`);
+    return 1;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(HELP[command]!);
+    return 0;
+  }
+  try {
+    if (command === 'keys') {
+      io.out(`${JSON.stringify(generateProjectKeys(), null, 2)}\n`);
+      return 0;
+    }
+    if (command === 'sign') return await sign(rest, io);
+    return await serve(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(error as Error).message}\n\n${HELP[command]}`);
+    } else {
+      io.err(`halo-widget ${command}: ${(error as Error).message}\n`);
+    }
+    return 1;
+  }
+}
+
+async function sign(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { 'user-id': { type: 'string' }, claim: { type: 'string', multiple: true }, 'expires-in': { type: 'string' } },
+    strict: true,
+  });
+  const userId = values['user-id'];
+  if (!userId) throw new UsageError('--user-id is required.');
+  const secret = io.env.HALO_IDENTITY_SECRET;
+  if (!secret) throw new UsageError('Set HALO_IDENTITY_SECRET to the identity secret (ha_secret_…); it is never read from arguments.');
+  const claims: Record<string, unknown> = {};
+  for (const pair of values.claim ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new UsageError(`--claim expects key=value, got "${pair}".`);
+    claims[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const span = values['expires-in'];
+  const expiresIn = span && /^\d+$/.test(span) ? Number(span) : span;
+  io.out(`${await signUserToken({ ...claims, user_id: userId }, secret, { expiresIn })}\n`);
+  return 0;
+}
+
+async function serve(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+    strict: true,
+  });
+  if (!values.config) throw new UsageError('--config is required.');
+  let config: HaloApiConfig;
+  try {
+    config = JSON.parse(readFileSync(values.config, 'utf8'));
+  } catch (cause) {
+    throw new Error(`cannot read ${values.config}: ${(cause as Error).message}`, { cause });
+  }
+  if (!config || !Array.isArray(config.projects)) throw new Error(`${values.config}: "projects" must be an array.`);
+  const port = values.port === undefined ? 8787 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${values.port}".`);
+  const server = await startHaloServer({ ...config, port, host: values.host ?? '127.0.0.1' });
+  io.out(`Halo API listening on ${server.url} (${config.projects.length} project(s))\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
