@@ -1,0 +1,95 @@
+import jwt from 'jsonwebtoken';
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { generateProjectKeys, signUserToken, verifyUserToken } from '../../src/server/index.js';
+
+const { identitySecret: SECRET } = generateProjectKeys();
+const OTHER = generateProjectKeys().identitySecret;
+const now = () => Math.floor(Date.now() / 1000);
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** Builds a token by hand, for headers no library would produce. */
+function forge(header: Record<string, unknown>, payload: Record<string, unknown>, key = SECRET, alg = 'sha256'): string {
+  const signed = `${b64(header)}.${b64(payload)}`;
+  return `${signed}.${createHmac(alg, key).update(signed).digest('base64url')}`;
+}
+
+describe('signUserToken', () => {
+  it('signs HS256 with iat and a 24 h exp by default, verifiable by jsonwebtoken', async () => {
+    const token = await signUserToken({ user_id: 'alice', name: 'Alice' }, SECRET);
+    const claims = jwt.verify(token, SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    expect(claims).toMatchObject({ user_id: 'alice', name: 'Alice' });
+    expect(claims.exp! - claims.iat!).toBe(24 * 3600);
+    expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
+  });
+
+  it('takes expiresIn as seconds or a time span', async () => {
+    const a = jwt.decode(await signUserToken({ user_id: 'a' }, SECRET, { expiresIn: 90 })) as jwt.JwtPayload;
+    const b = jwt.decode(await signUserToken({ user_id: 'a' }, SECRET, { expiresIn: '15m' })) as jwt.JwtPayload;
+    expect(a.exp! - a.iat!).toBe(90);
+    expect(b.exp! - b.iat!).toBe(900);
+  });
+
+  it('refuses a secret without the ha_secret_ prefix and claims without a string user_id', async () => {
+    await expect(signUserToken({ user_id: 'a' }, 'hunter2')).rejects.toThrow(/ha_secret_/);
+    await expect(signUserToken({ user_id: 42 } as never, SECRET)).rejects.toThrow(/user_id/);
+    await expect(signUserToken({ user_id: '' }, SECRET)).rejects.toThrow(/user_id/);
+    await expect(signUserToken({ user_id: 'a' }, SECRET, { expiresIn: 'soon' })).rejects.toThrow(/expiresIn/);
+  });
+});
+
+describe('verifyUserToken', () => {
+  it('accepts a token signed by jsonwebtoken with the secret string (interop)', async () => {
+    const token = jwt.sign({ user_id: 'alice', plan: 'pro', sub: 'x' }, SECRET, { algorithm: 'HS256', expiresIn: '1h' });
+    const result = await verifyUserToken(token, SECRET, { userId: 'alice' });
+    expect(result).toMatchObject({ ok: true, claims: { user_id: 'alice', plan: 'pro' } });
+    if (result.ok) expect(result.trusted).toEqual({ plan: 'pro' }); // registered claims and user_id are not traits
+  });
+
+  it('accepts any of several secrets (rotation)', async () => {
+    const token = await signUserToken({ user_id: 'alice' }, OTHER);
+    expect((await verifyUserToken(token, [SECRET, OTHER], { userId: 'alice' })).ok).toBe(true);
+    expect(await verifyUserToken(token, [SECRET], { userId: 'alice' })).toEqual({ ok: false, reason: 'token_invalid' });
+  });
+
+  it.each([
+    ['an empty token', () => '', 'token_missing'],
+    ['an expired token', () => jwt.sign({ user_id: 'alice', exp: now() - 31 }, SECRET), 'token_expired'],
+    ['another user’s token', () => jwt.sign({ user_id: 'bob' }, SECRET), 'user_mismatch'],
+    ['a token without user_id', () => jwt.sign({ name: 'x' }, SECRET), 'user_mismatch'],
+    ['a numeric user_id', () => jwt.sign({ user_id: 7 }, SECRET), 'user_mismatch'],
+    ['a wrong secret', () => jwt.sign({ user_id: 'alice' }, OTHER), 'token_invalid'],
+    ['a tampered payload', () => {
+      const [h, , s] = jwt.sign({ user_id: 'bob' }, SECRET).split('.');
+      return `${h}.${b64({ user_id: 'alice' })}.${s}`;
+    }, 'token_invalid'],
+    ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ user_id: 'alice' })}.`, 'token_invalid'],
+    ['HS384 with the right secret', () => jwt.sign({ user_id: 'alice' }, SECRET, { algorithm: 'HS384' }), 'token_invalid'],
+    ['HS512 with the right secret', () => jwt.sign({ user_id: 'alice' }, SECRET, { algorithm: 'HS512' }), 'token_invalid'],
+    ['an RS256-labelled header', () => forge({ alg: 'RS256', typ: 'JWT' }, { user_id: 'alice' }), 'token_invalid'],
+    ['garbage', () => 'not.a.jwt', 'token_invalid'],
+    ['two segments', () => 'abc.def', 'token_invalid'],
+    ['a token over 8 KiB', () => jwt.sign({ user_id: 'alice', pad: 'x'.repeat(9000) }, SECRET), 'token_invalid'],
+    ['nbf 60 s in the future', () => jwt.sign({ user_id: 'alice', nbf: now() + 60 }, SECRET), 'token_invalid'],
+    ['iat 60 s in the future', () => jwt.sign({ user_id: 'alice', iat: now() + 60 }, SECRET), 'token_invalid'],
+    ['a string exp', () => forge({ alg: 'HS256' }, { user_id: 'alice', exp: 'tomorrow' }), 'token_invalid'],
+    ['a critical header', () => forge({ alg: 'HS256', crit: ['x'], x: 1 }, { user_id: 'alice' }), 'token_invalid'],
+  ])('refuses %s as %s', async (_name, make, reason) => {
+    expect(await verifyUserToken(make(), SECRET, { userId: 'alice' })).toEqual({ ok: false, reason });
+  });
+
+  it('allows 30 s of clock skew on exp, nbf and iat by default', async () => {
+    const token = jwt.sign({ user_id: 'alice', exp: now() - 20, nbf: now() + 20, iat: now() + 20 }, SECRET);
+    expect((await verifyUserToken(token, SECRET, { userId: 'alice' })).ok).toBe(true);
+    expect((await verifyUserToken(token, SECRET, { userId: 'alice', clockToleranceSeconds: 0 })).ok).toBe(false);
+  });
+
+  it('verifies without a userId option, and a token without exp never expires', async () => {
+    expect((await verifyUserToken(jwt.sign({ user_id: 'a' }, SECRET), SECRET)).ok).toBe(true);
+  });
+
+  it("produces tokens jsonwebtoken rejects when they are another project's", async () => {
+    const token = await signUserToken({ user_id: 'alice' }, SECRET);
+    expect(() => jwt.verify(token, OTHER)).toThrow();
+  });
+});
