@@ -235,7 +235,9 @@ export const mountWidget: MountWidget = (client, { theme }) => {
       outgoing = [];
       log?.replaceChildren();
       historyLoaded = false;
-      if (isOpen) loadHistory();
+      // After the SDK has finished the switch: it announces the new user before it has
+      // dropped the previous user's conversation id and token.
+      queueMicrotask(() => isOpen && !historyLoaded && loadHistory());
     }
     outgoing.forEach(render);
     renderStatus();

@@ -244,6 +244,7 @@ describe('identity states', () => {
     expect(messages()).toEqual(['Alice’s answer']);
     client.setIdentity({ userId: 'bob' });
     expect(messages()).toEqual([]);
+    await flush();
     expect(client.historyCalls).toHaveLength(2);
     client.historyCalls[1].resolve([message('assistant', 'Bob’s answer')]);
     await flush();
