@@ -98,6 +98,7 @@ setInterval(() => {
   $('exp').textContent = left === null ? '–' : left > 0 ? `${left} s` : 'expired';
 }, 1000);
 // A widget checks for agent replies now and then; each check is a call, so the refresh shows up.
+// Failures already reach onError, which logs them.
 setInterval(() => Halo.history().catch(() => {}), pollSeconds * 1000);
 $('ttl').textContent = `${document.body.dataset.tokenTtl} s`;
 
@@ -116,6 +117,7 @@ $('switch').addEventListener('click', async () => {
   signedIn = login(next);
   await signedIn;
   log(`App: signed in as ${next} → Halo.identify('${next}')`);
+  // A failure already reaches onError, which logs it.
   await Halo.identify(next, { name: USERS[next].name, email: USERS[next].email }).catch(() => {});
 });
 
