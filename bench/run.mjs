@@ -1,0 +1,144 @@
+// `npm run bench`: sizes, refresh efficiency, verification, API throughput and idle cost of
+// the built package. Builds first when dist/ is missing or older than src/, prints a table
+// per section and writes bench/results.json. Ratios are measured in one run: compare those,
+// not absolute times, across machines.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { measureApi } from './api.mjs';
+import { measureIdle } from './idle.mjs';
+import { measureRefresh } from './refresh.mjs';
+import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from './sizes.mjs';
+import { measureVerify } from './verify.mjs';
+
+const QUICK = process.argv.includes('--quick');
+const BUILT = ['dist/index.mjs', 'dist/halo.js', 'dist/snippet.js', 'dist/server/index.mjs'];
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureBuilt() {
+  const missing = BUILT.some((file) => !existsSync(join(ROOT, file)));
+  const oldestBuilt = missing ? 0 : Math.min(...BUILT.map((file) => statSync(join(ROOT, file)).mtimeMs));
+  if (missing || newestMtime(join(ROOT, 'src')) > oldestBuilt) {
+    console.log(missing ? 'dist/ missing: npm run build' : 'dist/ older than src/: npm run build');
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  }
+}
+
+// Other work may rebuild dist/ (`rm -rf dist` first) while the bench runs: measure a copy.
+function snapshotDist() {
+  const root = join(ROOT, 'bench/tmp/snapshot');
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  cpSync(join(ROOT, 'dist'), join(root, 'dist'), { recursive: true });
+  return root;
+}
+
+const kb = (bytes) => `${(bytes / 1000).toFixed(2)} KB`;
+const fixed = (value, digits = 2) => (typeof value === 'number' ? value.toFixed(digits) : String(value));
+const verdict = (met) => (met ? 'met' : 'MISSED');
+
+function table(title, rows) {
+  console.log(`\n## ${title}`);
+  console.table(rows);
+}
+
+function machine() {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return { cpus: cpus().length, cpuModel: model.trim(), node: process.version, platform: `${process.platform}-${process.arch}` };
+}
+
+const started = Date.now();
+ensureBuilt();
+const root = snapshotDist();
+const results = { date: new Date().toISOString(), machine: machine(), goals: {} };
+console.log(`halo-widget bench — ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}${QUICK ? ' (quick)' : ''}`);
+
+// Size
+const sizes = await measureSizes({ root });
+const auth0 = await measureAuth0();
+results.size = { ...sizes, auth0 };
+results.goals.widgetGzip = sizes.widget.gzip <= BUDGETS.widgetGzip;
+results.goals.coreGzip = sizes.core.gzip <= BUDGETS.coreGzip;
+results.goals.snippetRaw = sizes.snippet.raw <= BUDGETS.snippetRaw;
+const sizeRow = (what, s, budget, met) => ({ what, raw: s.raw, gzip: s.gzip, brotli: s.brotli, budget, goal: met === undefined ? '' : verdict(met) });
+table('Size (bytes; gzip level 9, brotli q11; 1 KB = 1000 B)', [
+  sizeRow('dist/halo.js (whole widget)', sizes.widget, `gzip ≤ ${kb(BUDGETS.widgetGzip)}`, results.goals.widgetGzip),
+  sizeRow('core: import { createHalo } (entry chunk)', sizes.core, `gzip ≤ ${kb(BUDGETS.coreGzip)}`, results.goals.coreGzip),
+  ...sizes.coreChunks.map((chunk) => sizeRow(`  lazy chunk ${chunk.name}`, chunk, '', undefined)),
+  sizeRow('dist/snippet.js', sizes.snippet, `raw ≤ ${BUDGETS.snippetRaw} B`, results.goals.snippetRaw),
+  ...(auth0
+    ? [
+        sizeRow(`@auth0/auth0-spa-js ${auth0.version} ${auth0.esmFile.file}`, auth0.esmFile, 'context', undefined),
+        sizeRow(`@auth0/auth0-spa-js: import { createAuth0Client }`, auth0.bundled, 'context', undefined),
+      ]
+    : []),
+]);
+if (auth0) console.log(`core vs auth0-spa-js (bundled, gzip): ${fixed(sizes.core.gzip / auth0.bundled.gzip, 3)}×`);
+try {
+  results.size.coreBreakdown = await coreBreakdown();
+  table('Core by module (from src/, each module minified + gzipped alone; ranks contributors)', results.size.coreBreakdown);
+} catch (error) {
+  console.log(`core breakdown skipped: ${error.message}`);
+}
+
+// Refresh efficiency
+const refresh = await measureRefresh({ root });
+results.refresh = refresh;
+results.goals.singleRefreshNearExpiry = refresh.nearExpiry.every((row) => row.getUserTokenCalls === 1 && row.failed === 0);
+results.goals.singleRefreshAfterStorm = refresh.afterStorm.every(
+  (row) => row.getUserTokenCalls === 1 && row.failed === 0 && row.maxChatAttempts <= 2 && row.historyRequestsPerCall <= 2,
+);
+table('Refresh: N concurrent calls with 60 s left on the token (goal: 1 getUserToken call)', refresh.nearExpiry);
+table('Refresh: N concurrent calls, all answered 403 for the first token (goal: 1 call, ≤ 1 retry each)', refresh.afterStorm);
+
+// Verification
+const verify = await measureVerify({ root, ms: QUICK ? 300 : 1000, rounds: QUICK ? 1 : 3 });
+results.verify = verify;
+results.goals.verifyVsJsonwebtoken = verify.vsJsonwebtoken >= 1;
+results.goals.verifyVsRawHmac = verify.vsRawHmac >= 0.5;
+table(
+  `Verification of one ${verify.tokenBytes}-byte HS256 token (ops/s, best window)`,
+  Object.entries(verify.opsPerSec).map(([verifier, ops]) => ({ verifier, 'ops/s': Math.round(ops), 'verifyUserToken ×': fixed(verify.opsPerSec.verifyUserToken / ops) })),
+);
+console.log(
+  `verifyUserToken ÷ jsonwebtoken: ${fixed(verify.vsJsonwebtoken)}× (goal ≥ 1.0: ${verdict(results.goals.verifyVsJsonwebtoken)}; ` +
+    `KeyObject: ${fixed(verify.vsJsonwebtokenKeyObject)}×) — ÷ raw HMAC: ${fixed(verify.vsRawHmac)}× (goal ≥ 0.5: ${verdict(results.goals.verifyVsRawHmac)})`,
+);
+
+// API
+const api = await measureApi({ root, seconds: QUICK ? 2 : 6 });
+results.api = api;
+results.goals.apiVsBare = api.ratio >= 0.5;
+results.goals.apiNoErrors = api.halo.errors === 0 && api.halo.non2xx === 0;
+table(`API: POST /api/sdk/chat, autocannon, ${api.connections} connections, ${api.seconds} s each, loopback`, [
+  { server: 'bare node:http', ...api.bare },
+  { server: 'startHaloServer (enforce, valid tokens)', ...api.halo },
+]);
+console.log(`halo ÷ bare: ${fixed(api.ratio)}× (goal ≥ 0.5: ${verdict(results.goals.apiVsBare)}); errors ${api.halo.errors}, non-2xx ${api.halo.non2xx}`);
+
+// Idle cost
+const idle = await measureIdle({ root });
+results.idle = idle;
+results.goals.idleTimers = idle.liveTimers + idle.liveIntervals === 0;
+table('Idle: live timers after createHalo + one message (goal 0)', [
+  { liveTimers: idle.liveTimers, liveIntervals: idle.liveIntervals, timersCreatedMeanwhile: idle.timersCreated },
+]);
+for (const owner of idle.owners) console.log(owner);
+
+results.seconds = (Date.now() - started) / 1000;
+table(
+  'Goals',
+  Object.entries(results.goals).map(([goal, met]) => ({ goal, result: verdict(met) })),
+);
+writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote bench/results.json in ${fixed(results.seconds, 1)} s`);

@@ -1,0 +1,27 @@
+// Types of bench/sizes.mjs for the TypeScript tests that import it (test/budgets).
+export interface Sizes {
+  raw: number;
+  gzip: number;
+  brotli: number;
+}
+export declare const ROOT: string;
+export declare const BUDGETS: Readonly<{ widgetGzip: number; coreGzip: number; snippetRaw: number }>;
+export declare function sizesOf(code: string | Buffer): Sizes;
+export declare function requireDist(root?: string, files?: string[]): void;
+export declare function bundleImport(
+  moduleId: string,
+  names: string[],
+  options?: { root?: string },
+): Promise<{ entry: Sizes & { modules: number }; chunks: Array<Sizes & { name: string }> }>;
+export declare function measureSizes(options?: { root?: string }): Promise<{
+  widget: Sizes;
+  core: Sizes & { modules: number };
+  coreChunks: Array<Sizes & { name: string }>;
+  snippet: Sizes;
+}>;
+export declare function measureAuth0(options?: { root?: string }): Promise<{
+  version: string;
+  esmFile: Sizes & { file: string };
+  bundled: Sizes & { modules: number };
+} | null>;
+export declare function coreBreakdown(options?: { root?: string }): Promise<Array<Sizes & { module: string }>>;

@@ -1,0 +1,32 @@
+// Size budgets (issue 5), enforced on every test run: sizes are deterministic, unlike timings,
+// which stay in `npm run bench`. The numbers come from the same module the bench prints.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUDGETS, measureSizes, requireDist } from '../../bench/sizes.mjs';
+
+type Measured = Awaited<ReturnType<typeof measureSizes>>;
+
+describe('size budgets', () => {
+  let sizes: Measured;
+
+  beforeAll(async () => {
+    // A clear instruction instead of ENOENT when the suite runs without a build.
+    requireDist();
+    sizes = await measureSizes();
+  }, 60_000);
+
+  it('the whole widget (dist/halo.js) is at most 12 KB gzipped', () => {
+    expect(sizes.widget.gzip, `dist/halo.js is ${sizes.widget.gzip} B gzip`).toBeLessThanOrEqual(BUDGETS.widgetGzip);
+  });
+
+  it('the core an app bundles for `import { createHalo }` is at most 5 KB gzipped', () => {
+    expect(sizes.core.gzip, `the core entry chunk is ${sizes.core.gzip} B gzip`).toBeLessThanOrEqual(BUDGETS.coreGzip);
+  });
+
+  it('the widget UI stays out of the core, in a chunk loaded on demand', () => {
+    expect(sizes.coreChunks.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the snippet (dist/snippet.js) is at most 600 bytes', () => {
+    expect(sizes.snippet.raw, `dist/snippet.js is ${sizes.snippet.raw} B`).toBeLessThanOrEqual(BUDGETS.snippetRaw);
+  });
+});
