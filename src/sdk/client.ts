@@ -76,6 +76,7 @@ export class Client implements HaloClient {
   #widget: WidgetHandle | null = null;
   #wantOpen = false;
   #coordinator: TokenCoordinator | null = null;
+  #holdEvents = false;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -118,13 +119,21 @@ export class Client implements HaloClient {
       if (userToken !== undefined && (typeof userToken !== 'string' || userToken === '')) {
         throw badArgument('userToken must be a non-empty string.');
       }
-      if (userId !== this.#tokens.userId) {
-        this.#switchUser(userId);
-        this.#traits = { ...traits };
-      } else {
-        this.#traits = { ...this.#traits, ...traits };
+      // One `identity` event, once the switch is complete: a handler that calls history()
+      // must see the new user, their token and no old conversation (T9, T12).
+      this.#holdEvents = true;
+      try {
+        if (userId !== this.#tokens.userId) {
+          this.#switchUser(userId);
+          this.#traits = { ...traits };
+        } else {
+          this.#traits = { ...this.#traits, ...traits };
+        }
+        if (userToken) this.#tokens.offerToken(userToken);
+      } finally {
+        this.#holdEvents = false;
       }
-      if (userToken) this.#tokens.offerToken(userToken);
+      this.#emitState();
       this.#warnIfAnonymous();
       await this.#identifyCall();
     });
@@ -191,7 +200,10 @@ export class Client implements HaloClient {
     this.#done = true;
     this.#verified = null;
     this.#conversationId = null;
+    this.#holdEvents = true;
     this.#tokens.setUser(null);
+    this.#holdEvents = false;
+    this.#emitState();
     this.#outbox.drain((item) => item.reject(shutdownError()));
     this.#visitor.reset();
     this.#coordinator?.close();
@@ -246,6 +258,7 @@ export class Client implements HaloClient {
   }
 
   #emitState(): void {
+    if (this.#holdEvents) return;
     const state = this.getIdentityState();
     const key = JSON.stringify(state);
     if (key === this.#lastState) return;
@@ -254,11 +267,10 @@ export class Client implements HaloClient {
   }
 
   #switchUser(userId: string): void {
-    this.#tokens.setUser(userId);
     this.#conversationId = null;
     this.#verified = null;
+    this.#tokens.setUser(userId);
     this.#outbox.drain((item) => item.reject(identityChanged()));
-    this.#emitState();
   }
 
   /** SPEC T11: once per client and user, tell the developer the user will be "Anonymous". */

@@ -221,3 +221,23 @@ describe('on', () => {
     expect(() => client.on('message', 'x' as never)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
   });
 });
+
+describe('user switch (T9, T12)', () => {
+  it('the identity event of a switch fires once the switch is complete, so history() from it is the new user’s', async () => {
+    const api = createFakeApi();
+    const client = make(api, { userId: 'alice', userToken: tokenFor('alice'), userTraits: { name: 'A' } });
+    await client.sendMessage('as alice'); // alice now has a conversation id
+    const seen: string[] = [];
+    client.on('identity', (state) => {
+      seen.push(`${state.userId}:${state.status}`);
+      if (state.userId === 'bob' && seen.length === 1) void client.history();
+    });
+    await client.identify('bob', { name: 'Bob' }, { userToken: tokenFor('bob') });
+    await vi.waitFor(() => expect(api.of('history').length).toBeGreaterThan(0));
+    const history = api.of('history')[0]!.body;
+    expect(history.user_id).toBe('bob');
+    expect(history.conversation_id).toBeUndefined();
+    expect(history.user_token).toBeTruthy();
+    expect(seen[0]).toBe('bob:identified');
+  });
+});
