@@ -17,22 +17,24 @@ export interface VerifyUserTokenOptions {
 
 const MAX_TOKEN_BYTES = 8 * 1024;
 const REGISTERED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'user_id']);
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// Three base64url segments; an HMAC-SHA256 signature is exactly 43 characters.
+const COMPACT_HS256 = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
 // Encoding a secret per call costs more than the HMAC itself; secrets are few and long-lived.
 const keys = new Map<string, Buffer>();
+// Nearly every token of a project has the same header: judge each header string once.
+const headers = new Map<string, boolean>();
 
-function keyOf(secret: string): Buffer {
-  let key = keys.get(secret);
-  if (!key) {
-    if (keys.size > 1000) keys.clear();
-    key = Buffer.from(secret, 'utf8');
-    keys.set(secret, key);
-  }
-  return key;
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= 256) cache.clear();
+  cache.set(key, value);
+  return value;
 }
 
-function decodeJson(part: string): Record<string, unknown> | null {
-  if (!BASE64URL.test(part)) return null;
+function keyOf(secret: string): Buffer {
+  return keys.get(secret) ?? remember(keys, secret, Buffer.from(secret, 'utf8'));
+}
+
+function parseSegment(part: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
@@ -41,6 +43,14 @@ function decodeJson(part: string): Record<string, unknown> | null {
     void error;
     return null;
   }
+}
+
+/** V1: exactly HS256, no `crit`. `none`, other HMACs and asymmetric algorithms all fail here. */
+function isHs256Header(head: string): boolean {
+  const cached = headers.get(head);
+  if (cached !== undefined) return cached;
+  const header = parseSegment(head);
+  return remember(headers, head, header !== null && header.alg === 'HS256' && header.crit === undefined);
 }
 
 const FAIL = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
@@ -62,45 +72,43 @@ export async function verifyUserToken(
 /** The synchronous core of {@link verifyUserToken}, for the API's hot path. */
 export function verifyUserTokenSync(token: unknown, secrets: string | string[], options: VerifyUserTokenOptions = {}): VerifyResult {
   if (token === undefined || token === null || token === '') return FAIL('token_missing');
-  if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES) return FAIL('token_invalid');
-  const parts = token.split('.');
-  if (parts.length !== 3) return FAIL('token_invalid');
-  const [head, body, signature] = parts as [string, string, string];
-  const header = decodeJson(head);
-  // V1: exactly HS256. `none`, other HMACs and asymmetric algorithms all end here.
-  if (!header || header.alg !== 'HS256' || header.crit !== undefined) return FAIL('token_invalid');
-  if (!BASE64URL.test(signature)) return FAIL('token_invalid');
-  const given = Buffer.from(signature, 'base64url');
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES || !COMPACT_HS256.test(token)) return FAIL('token_invalid');
+  const firstDot = token.indexOf('.');
+  const lastDot = token.lastIndexOf('.');
+  if (!isHs256Header(token.slice(0, firstDot))) return FAIL('token_invalid');
+  const signed = token.slice(0, lastDot);
+  const given = Buffer.from(token.slice(lastDot + 1), 'base64url');
   if (given.length !== 32) return FAIL('token_invalid');
-  const signed = `${head}.${body}`;
   const list = typeof secrets === 'string' ? [secrets] : secrets;
   let valid = false;
   for (const secret of list) {
     if (typeof secret !== 'string' || secret === '') continue;
-    const expected = createHmac('sha256', keyOf(secret)).update(signed).digest();
-    if (timingSafeEqual(expected, given)) {
+    if (timingSafeEqual(createHmac('sha256', keyOf(secret)).update(signed).digest(), given)) {
       valid = true;
       break;
     }
   }
   if (!valid) return FAIL('token_invalid');
-  const claims = decodeJson(body);
+  const claims = parseSegment(token.slice(firstDot + 1, lastDot));
   if (!claims) return FAIL('token_invalid');
 
   const tolerance = options.clockToleranceSeconds ?? 30;
   const now = Date.now() / 1000;
   const { exp, nbf, iat } = claims;
-  for (const value of [exp, nbf, iat]) {
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) return FAIL('token_invalid');
-  }
-  if (typeof exp === 'number' && exp <= now - tolerance) return FAIL('token_expired');
-  if (typeof nbf === 'number' && nbf > now + tolerance) return FAIL('token_invalid');
-  if (typeof iat === 'number' && iat > now + tolerance) return FAIL('token_invalid');
+  if (!isTime(exp) || !isTime(nbf) || !isTime(iat)) return FAIL('token_invalid');
+  if (exp !== undefined && (exp as number) <= now - tolerance) return FAIL('token_expired');
+  if (nbf !== undefined && (nbf as number) > now + tolerance) return FAIL('token_invalid');
+  if (iat !== undefined && (iat as number) > now + tolerance) return FAIL('token_invalid');
   const userId = claims.user_id;
   if (typeof userId !== 'string' || userId === '') return FAIL('user_mismatch');
   if (options.userId !== undefined && userId !== options.userId) return FAIL('user_mismatch');
 
   const trusted: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(claims)) if (!REGISTERED.has(name)) trusted[name] = value;
+  // Own enumerable keys of a JSON.parse result; '__proto__' would set the prototype instead.
+  for (const name in claims) if (!REGISTERED.has(name) && name !== '__proto__') trusted[name] = claims[name];
   return { ok: true, claims: claims as JWTPayload, trusted };
+}
+
+function isTime(value: unknown): boolean {
+  return value === undefined || (typeof value === 'number' && Number.isFinite(value));
 }
