@@ -81,6 +81,13 @@ function isJson(contentType: string | undefined): boolean {
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
+function sameTraits(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(b);
+  if (keys.length !== Object.keys(a).length) return false;
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
+}
+
 function modeOf(project: ProjectConfig): VerificationMode {
   return project.mode ?? (project.identitySecrets?.length ? 'monitor' : 'off');
 }
@@ -163,8 +170,10 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   async function traitsFor(who: Identity, body: Body): Promise<Record<string, unknown>> {
     const key = who.project.widgetKey;
     // V6: verified claims override what the browser says; unverified requests get none.
-    const traits = { ...(await store.getTraits(key, who.owner)), ...traitsOf(body), ...who.trusted };
-    await store.setTraits(key, who.owner, traits);
+    const stored = await store.getTraits(key, who.owner);
+    const traits = { ...stored, ...traitsOf(body), ...who.trusted };
+    // Most calls repeat the same traits: write only what changed.
+    if (!sameTraits(stored, traits)) await store.setTraits(key, who.owner, traits);
     return traits;
   }
 
@@ -194,7 +203,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     };
     let reply: StoredMessage;
     if (clientMessageId) {
-      const key = JSON.stringify([conversationId, clientMessageId]);
+      const key = `${conversationId}\n${clientMessageId}`;
       let running = inflight.get(key);
       if (!running) {
         running = exchange().finally(() => inflight.delete(key));
