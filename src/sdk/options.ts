@@ -60,61 +60,48 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 const isBrowser = (): boolean => typeof window !== 'undefined' && typeof document !== 'undefined';
 
-function optionalString(o: Record<string, unknown>, key: string): string | null {
-  const v = o[key];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || v === '') throw invalid(key, 'a non-empty string');
-  return v;
+/** The type of every option; one loop checks them all (a table is smaller than code). */
+const KINDS: Record<string, string> = {
+  widgetKey: 'string',
+  apiBase: 'string',
+  userId: 'string',
+  userToken: 'string',
+  userTraits: 'object',
+  getUserToken: 'function',
+  onIdentityExpired: 'function',
+  onError: 'function',
+  refreshSkewSeconds: 'number',
+  tokenTimeoutMs: 'number',
+  launcher: 'boolean',
+  theme: 'object',
+  retry: 'object',
+  fetch: 'function',
+};
+
+function checkKinds(o: Record<string, unknown>, kinds: Record<string, string>, prefix = ''): void {
+  for (const key in kinds) {
+    const value = o[key];
+    const kind = kinds[key];
+    if (value === undefined || (value === null && kind !== 'number')) continue;
+    const ok =
+      kind === 'object'
+        ? isPlainObject(value)
+        : typeof value === kind && value !== '' && (kind !== 'number' || ((value as number) >= 0 && Number.isFinite(value)));
+    if (!ok) throw invalid(prefix + key, kind === 'number' ? 'a number ≥ 0' : kind === 'string' ? 'a non-empty string' : `a${kind === 'object' ? 'n' : ''} ${kind}`);
+  }
 }
 
-function optionalFunction<T>(o: Record<string, unknown>, key: string): T | null {
-  const v = o[key];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'function') throw invalid(key, 'a function');
-  return v as T;
-}
-
-function numberOption(o: Record<string, unknown>, key: string, fallback: number, min: number): number {
-  const v = o[key];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw invalid(key, `a number ≥ ${min}`);
-  return v;
-}
-
-function resolveApiBase(value: string | null): string {
+function resolveApiBase(value: string | undefined): string {
   const raw = value ?? defaultApiBase ?? (isBrowser() ? globalThis.location?.origin : undefined);
-  if (!raw) throw invalid('apiBase', 'the Halo API URL');
-  let url: URL;
+  let url: URL | null = null;
   try {
-    url = new URL(raw);
-  } catch (cause) {
-    throw new HaloError('invalid_options', 'Invalid option `apiBase`: expected an http(s) URL.', { cause });
+    url = raw ? new URL(raw) : null;
+  } catch (error) {
+    // Reported just below, naming the option.
+    void error;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('apiBase', 'an http(s) URL');
+  if (!url || !/^https?:$/.test(url.protocol)) throw invalid('apiBase', 'the http(s) URL of the Halo API');
   return url.href.replace(/\/+$/, '');
-}
-
-function resolveRetry(value: unknown): RetryPolicy {
-  if (value !== undefined && !isPlainObject(value)) throw invalid('retry', 'an object');
-  const o = (value ?? {}) as Record<string, unknown>;
-  const attempts = numberOption(o, 'attempts', 4, 1);
-  if (!Number.isInteger(attempts)) throw invalid('retry.attempts', 'a whole number ≥ 1');
-  return { attempts, baseDelayMs: numberOption(o, 'baseDelayMs', 300, 0), maxDelayMs: numberOption(o, 'maxDelayMs', 5000, 0) };
-}
-
-function resolveTheme(value: unknown): HaloTheme {
-  if (value === undefined) return {};
-  if (!isPlainObject(value)) throw invalid('theme', 'an object');
-  const theme: HaloTheme = {};
-  if (value.accent !== undefined) {
-    if (typeof value.accent !== 'string') throw invalid('theme.accent', 'a CSS colour string');
-    theme.accent = value.accent;
-  }
-  if (value.position !== undefined) {
-    if (value.position !== 'left' && value.position !== 'right') throw invalid('theme.position', "'left' or 'right'");
-    theme.position = value.position;
-  }
-  return theme;
 }
 
 /**
@@ -125,32 +112,33 @@ export function resolveOptions(options: HaloOptions): ResolvedOptions {
   if (containsSecret(options)) throw secretExposed('The options');
   if (!isPlainObject(options)) throw invalid('options', 'an object with at least `widgetKey`');
   const o = options as unknown as Record<string, unknown>;
-
-  if (typeof o.widgetKey !== 'string' || o.widgetKey === '') throw invalid('widgetKey', "a string such as 'ab_live_…'");
-  if (!WIDGET_KEY.test(o.widgetKey)) throw invalid('widgetKey', "a publishable key starting with 'ab_live_' or 'ab_test_'");
-
-  const userTraits = o.userTraits ?? {};
-  if (!isPlainObject(userTraits)) throw invalid('userTraits', 'a plain object');
-  if (o.launcher !== undefined && typeof o.launcher !== 'boolean') throw invalid('launcher', 'a boolean');
-  const userToken = optionalString(o, 'userToken');
-  const userId = optionalString(o, 'userId');
-  if (userToken && !userId) throw invalid('userToken', 'to come with a `userId`');
-  const customFetch = optionalFunction<typeof fetch>(o, 'fetch');
+  checkKinds(o, KINDS);
+  if (!WIDGET_KEY.test(String(o.widgetKey ?? ''))) throw invalid('widgetKey', "a publishable key: 'ab_live_…' or 'ab_test_…'");
+  if (o.userToken && !o.userId) throw invalid('userToken', 'to come with a `userId`');
+  if (o.tokenTimeoutMs === 0) throw invalid('tokenTimeoutMs', 'a number > 0');
+  const theme = (o.theme ?? {}) as HaloTheme;
+  checkKinds(theme as Record<string, unknown>, { accent: 'string', position: 'string' }, 'theme.');
+  if (theme.position && theme.position !== 'left' && theme.position !== 'right') throw invalid('theme.position', "'left' or 'right'");
+  const retry = (o.retry ?? {}) as Partial<RetryPolicy>;
+  checkKinds(retry as Record<string, unknown>, { attempts: 'number', baseDelayMs: 'number', maxDelayMs: 'number' }, 'retry.');
+  const attempts = retry.attempts ?? 4;
+  if (!Number.isInteger(attempts) || attempts < 1) throw invalid('retry.attempts', 'a whole number ≥ 1');
+  const customFetch = o.fetch as typeof fetch | undefined;
 
   return {
-    widgetKey: o.widgetKey,
-    apiBase: resolveApiBase(optionalString(o, 'apiBase')),
-    userId,
-    userToken,
-    userTraits: { ...userTraits } as UserTraits,
-    getUserToken: optionalFunction(o, 'getUserToken'),
-    onIdentityExpired: optionalFunction(o, 'onIdentityExpired'),
-    onError: optionalFunction(o, 'onError'),
-    refreshSkewSeconds: numberOption(o, 'refreshSkewSeconds', 300, 0),
-    tokenTimeoutMs: numberOption(o, 'tokenTimeoutMs', 10_000, 1),
+    widgetKey: o.widgetKey as string,
+    apiBase: resolveApiBase(o.apiBase as string | undefined),
+    userId: (o.userId as string | undefined) ?? null,
+    userToken: (o.userToken as string | undefined) ?? null,
+    userTraits: { ...(o.userTraits as UserTraits | undefined) },
+    getUserToken: (o.getUserToken as ResolvedOptions['getUserToken']) ?? null,
+    onIdentityExpired: (o.onIdentityExpired as ResolvedOptions['onIdentityExpired']) ?? null,
+    onError: (o.onError as ResolvedOptions['onError']) ?? null,
+    refreshSkewSeconds: (o.refreshSkewSeconds as number | undefined) ?? 300,
+    tokenTimeoutMs: (o.tokenTimeoutMs as number | undefined) ?? 10_000,
     launcher: (o.launcher as boolean | undefined) ?? isBrowser(),
-    theme: resolveTheme(o.theme),
-    retry: resolveRetry(o.retry),
+    theme: { accent: theme.accent, position: theme.position },
+    retry: { attempts, baseDelayMs: retry.baseDelayMs ?? 300, maxDelayMs: retry.maxDelayMs ?? 5000 },
     // Looked up per call, so a test or polyfill that replaces globalThis.fetch later still applies.
     fetch: customFetch ?? ((input, init) => globalThis.fetch(input, init)),
   };
