@@ -6,6 +6,7 @@ export interface Sizes {
 }
 export declare const ROOT: string;
 export declare const BUDGETS: Readonly<{ widgetGzip: number; coreGzip: number; snippetRaw: number }>;
+export declare const CORE_CEILING_GZIP: number;
 export declare function sizesOf(code: string | Buffer): Sizes;
 export declare function requireDist(root?: string, files?: string[]): void;
 export declare function bundleImport(
