@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkConfig, modeOf, originAllowed } from './config.js';
 import { ApiError, EXPOSED, readBody, sendError, sendJson } from './http.js';
 import { createRateLimiter, type RateLimitConfig, type RateLimiter } from './rate-limiter.js';
 import { defaultRespond, type Respond } from './respond.js';
@@ -8,14 +9,15 @@ import { verifyUserTokenSync, type VerifyFailure } from './verify-user-token.js'
 /** How a project treats user tokens (SPEC V5). */
 export type VerificationMode = 'off' | 'monitor' | 'enforce';
 
-/** One project of the API. Read on every request, so changing `mode` takes effect at once. */
+/** One project of the API. Read on every request, so changing `mode` or `identitySecrets` takes effect at once. */
 export interface ProjectConfig {
+  /** The publishable key the widget sends as `widget_key`. */
   widgetKey: string;
-  /** Identity secrets (`ha_secret_…`); several during a rotation, any one verifies. */
+  /** Identity secrets (`ha_secret_…`); several during a rotation, any one verifies. @default [] */
   identitySecrets?: string[];
   /** @default 'monitor' once the project has a secret, else 'off' */
   mode?: VerificationMode;
-  /** Origins allowed to call from a browser (`'*'` for any). @default any */
+  /** Origins allowed to call from a browser (`'*'` for any). Calls without `Origin` are exempt. @default any */
   allowedOrigins?: string[];
 }
 
@@ -26,15 +28,16 @@ export interface HaloLogger {
   error(...args: unknown[]): void;
 }
 
+/** The reference API's configuration (SPEC §7). */
 export interface HaloApiConfig {
   projects: ProjectConfig[];
   /** @default createMemoryStore() */
   store?: ConversationStore;
-  /** @default a deterministic reply that shows the trusted traits */
+  /** @default defaultRespond: a deterministic reply that shows the trusted traits */
   respond?: Respond;
   /** @default console */
   logger?: HaloLogger;
-  /** Token buckets per widget key + user (or IP for visitors); `false` or absent: no limit. */
+  /** Token buckets per widget key + user (or IP for visitors), answering 429. @default false: no limit */
   rateLimit?: RateLimitConfig | false;
 }
 
@@ -42,6 +45,7 @@ const MAX_BODY = 64 * 1024;
 const MAX_MESSAGE = 4000;
 const MAX_TRAITS = 50;
 const MAX_ID = 256;
+const MAX_CLIENT_MESSAGE_ID = 100;
 const CALLS = new Set(['identify', 'chat', 'history']);
 
 type Body = Record<string, unknown>;
@@ -49,12 +53,19 @@ type Body = Record<string, unknown>;
 interface Identity {
   project: ProjectConfig;
   mode: VerificationMode;
+  /** `user:<id>` or `visitor:<id>`: separate namespaces (V7). */
   owner: string;
   userId: string | null;
   verified: boolean;
   trusted: Record<string, unknown>;
-  /** Why a claimed user is unverified (monitor mode). */
-  reason?: VerifyFailure;
+  /** The `Halo-Identity` header value. */
+  header: string;
+}
+
+/** What one request has learnt so far, for the headers of an error answer. */
+interface RequestState {
+  identityHeader?: string;
+  token?: string;
 }
 
 const bad = (message: string) => new ApiError(400, 'invalid_request', message);
@@ -76,147 +87,158 @@ function traitsOf(body: Body): Record<string, unknown> {
   return traits as Record<string, unknown>;
 }
 
+function messageOf(body: Body): string {
+  const message = body.message;
+  if (typeof message !== 'string') throw bad('`message` must be a string.');
+  const length = [...message].length;
+  if (length < 1 || length > MAX_MESSAGE) throw bad(`\`message\` must be 1 to ${MAX_MESSAGE} characters, got ${length}.`);
+  return message;
+}
+
 function isJson(contentType: string | undefined): boolean {
   const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
-function sameTraits(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const keys = Object.keys(b);
-  if (keys.length !== Object.keys(a).length) return false;
-  for (const key of keys) if (a[key] !== b[key]) return false;
-  return true;
-}
-
-function modeOf(project: ProjectConfig): VerificationMode {
-  return project.mode ?? (project.identitySecrets?.length ? 'monitor' : 'off');
+/** Replaces every secret (and the request's token) in a string before it reaches a log. */
+function redact(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('[redacted]');
+  return out;
 }
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
  * with identity verification (SPEC §5–§6). Every error is a JSON answer with one of the
  * SPEC's statuses; an unexpected one is logged and answered `500 internal_error`, never
- * with a stack.
+ * with a stack. Throws a `TypeError` at once for an invalid config.
  */
 export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res: ServerResponse) => void {
-  if (!config || !Array.isArray(config.projects)) throw new TypeError('createHaloApi: config.projects must be an array.');
+  const logger = config?.logger ?? console;
+  checkConfig(config, logger);
   const store = config.store ?? createMemoryStore();
   const respond = config.respond ?? defaultRespond;
-  const logger = config.logger ?? console;
   const limiter: RateLimiter | null = config.rateLimit ? createRateLimiter(config.rateLimit) : null;
   // Concurrent retries of one client_message_id wait for the first instead of answering twice.
-  const inflight = new Map<string, Promise<StoredMessage>>();
+  const inflight = new Map<string, Promise<{ conversation: StoredConversation; reply: StoredMessage }>>();
 
   const findProject = (widgetKey: string) => config.projects.find((p) => p.widgetKey === widgetKey);
 
   function cors(req: IncomingMessage, project: ProjectConfig | undefined): Record<string, string> {
     const origin = req.headers.origin;
     const headers: Record<string, string> = { 'Access-Control-Expose-Headers': EXPOSED, Vary: 'Origin' };
-    if (!origin) return headers;
-    const allowed = project?.allowedOrigins;
-    if (!project || !allowed || allowed.includes('*') || allowed.includes(origin)) headers['Access-Control-Allow-Origin'] = origin;
+    // Before a project is known (or when it refuses the origin) the origin is still echoed,
+    // so the browser can read the error code instead of a bare network error.
+    if (origin && (!project || originAllowed(project, origin))) headers['Access-Control-Allow-Origin'] = origin;
     return headers;
   }
 
-  function identify(req: IncomingMessage, body: Body): Identity {
+  function identify(req: IncomingMessage, body: Body, state: RequestState): Identity {
     const widgetKey = body.widget_key;
     if (widgetKey === undefined || widgetKey === null || widgetKey === '') throw bad('`widget_key` is required.');
     if (typeof widgetKey !== 'string') throw bad('`widget_key` must be a string.');
     const project = findProject(widgetKey);
     if (!project) throw new ApiError(401, 'invalid_widget_key', 'Unknown widget key.');
     const origin = req.headers.origin;
-    const allowed = project.allowedOrigins;
-    if (origin && allowed && !allowed.includes('*') && !allowed.includes(origin)) {
-      throw new ApiError(403, 'origin_not_allowed', `Origin ${origin} is not allowed for this widget key.`);
+    if (origin && !originAllowed(project, origin)) {
+      throw new ApiError(403, 'origin_not_allowed', `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed for this widget key.`);
     }
     const userId = optionalString(body, 'user_id');
     const visitorId = optionalString(body, 'visitor_id');
     const token = body.user_token;
     if (token !== undefined && token !== null && typeof token !== 'string') throw bad('`user_token` must be a string.');
-    if (!userId && !visitorId) throw bad('Either `user_id` or `visitor_id` is required.');
+    if (typeof token === 'string') state.token = token;
+    if (userId === undefined && visitorId === undefined) throw bad('Either `user_id` or `visitor_id` is required.');
     const mode = modeOf(project);
-    if (!userId) return { project, mode, owner: `visitor:${visitorId}`, userId: null, verified: false, trusted: {} };
-    if (mode === 'off') return { project, mode, owner: `user:${userId}`, userId, verified: false, trusted: {} };
+    const unverified = (owner: string, reason: string): Identity => {
+      const header = `unverified; reason=${reason}`;
+      state.identityHeader = header;
+      return { project, mode, owner, userId: userId ?? null, verified: false, trusted: {}, header };
+    };
+    // A body with both is the user's: the user_id is the stronger claim, and the one verified.
+    if (userId === undefined) return unverified(`visitor:${visitorId}`, 'anonymous');
+    const owner = `user:${userId}`;
+    if (mode === 'off') return unverified(owner, 'verification_off');
     const result = verifyUserTokenSync(token ?? '', project.identitySecrets ?? [], { userId });
-    if (result.ok) return { project, mode, owner: `user:${userId}`, userId, verified: true, trusted: result.trusted };
-    if (mode === 'enforce') {
-      throw new ApiError(403, 'identity_verification_failed', `Identity verification failed: ${result.reason}.`, result.reason, {
-        'Halo-Identity': `unverified; reason=${result.reason}`,
-      });
+    if (result.ok) {
+      state.identityHeader = 'verified';
+      return { project, mode, owner, userId, verified: true, trusted: result.trusted, header: 'verified' };
     }
-    // Monitor: log the reason (never the token) and go on unverified.
-    logger.warn(`[halo] monitor: unverified request for user "${userId}" (${result.reason}) on ${project.widgetKey}`);
-    return { project, mode, owner: `user:${userId}`, userId, verified: false, trusted: {}, reason: result.reason };
+    const reason: VerifyFailure = result.reason;
+    if (mode === 'enforce') {
+      state.identityHeader = `unverified; reason=${reason}`;
+      throw new ApiError(403, 'identity_verification_failed', `Identity verification failed: ${reason}.`, reason);
+    }
+    // Monitor: say why (never the token) and go on unverified. JSON quoting keeps a hostile
+    // user_id from forging log lines.
+    logger.warn(`[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${reason}`);
+    return unverified(owner, reason);
   }
 
-  function identityHeader(who: Identity): string {
-    if (who.verified) return 'verified';
-    const reason = who.userId === null ? 'anonymous' : who.mode === 'off' ? 'verification_off' : who.reason;
-    return `unverified; reason=${reason}`;
-  }
-
-  async function conversationFor(who: Identity, body: Body, create: boolean): Promise<StoredConversation | null> {
-    const id = optionalString(body, 'conversation_id');
+  async function conversationFor(who: Identity, requested: string | undefined, create: boolean): Promise<StoredConversation | null> {
     const key = who.project.widgetKey;
-    if (id) {
-      const conversation = await store.getConversation(key, id);
+    if (requested) {
+      const conversation = await store.getConversation(key, requested);
       // Another identity's conversation looks exactly like a missing one: nothing leaks.
-      if (!conversation || conversation.owner !== who.owner) throw new ApiError(404, 'not_found', 'No such conversation.');
+      if (!conversation || conversation.project !== key || conversation.owner !== who.owner) {
+        throw new ApiError(404, 'not_found', 'No such conversation.');
+      }
       return conversation;
     }
     return (await store.latestConversation(key, who.owner)) ?? (create ? await store.createConversation(key, who.owner) : null);
   }
 
-  async function traitsFor(who: Identity, body: Body): Promise<Record<string, unknown>> {
+  /** V6: stored client traits ← this body's traits ← this request's trusted claims. Only client traits are stored. */
+  async function traitsFor(who: Identity, sent: Record<string, unknown>): Promise<Record<string, unknown>> {
     const key = who.project.widgetKey;
-    // V6: verified claims override what the browser says; unverified requests get none.
-    const stored = await store.getTraits(key, who.owner);
-    const traits = { ...stored, ...traitsOf(body), ...who.trusted };
-    // Most calls repeat the same traits: write only what changed.
-    if (!sameTraits(stored, traits)) await store.setTraits(key, who.owner, traits);
-    return traits;
+    let traits = await store.getTraits(key, who.owner);
+    if (Object.keys(sent).length) {
+      // Newest last; past the limit the traits not sent for the longest time are dropped,
+      // so an identity's record stays bounded however many names a client invents.
+      const entries = [...Object.entries(traits).filter(([name]) => !Object.hasOwn(sent, name)), ...Object.entries(sent)];
+      traits = Object.fromEntries(entries.slice(-MAX_TRAITS));
+      await store.setTraits(key, who.owner, traits);
+    }
+    return { ...traits, ...who.trusted };
   }
 
   async function chat(who: Identity, body: Body): Promise<unknown> {
-    const message = body.message;
-    if (typeof message !== 'string') throw bad('`message` must be a string.');
-    const length = [...message].length;
-    if (length < 1 || length > MAX_MESSAGE) throw bad(`\`message\` must be 1 to ${MAX_MESSAGE} characters.`);
-    const clientMessageId = optionalString(body, 'client_message_id', 128) ?? null;
-    const traits = await traitsFor(who, body);
-    const conversation = await conversationFor(who, body, true);
-    const conversationId = conversation!.id;
-    const identity = { verified: who.verified, mode: who.mode };
-    const exchange = async (): Promise<StoredMessage> => {
+    const message = messageOf(body);
+    const clientMessageId = optionalString(body, 'client_message_id', MAX_CLIENT_MESSAGE_ID) ?? null;
+    const requested = optionalString(body, 'conversation_id');
+    const sent = traitsOf(body);
+    const exchange = async () => {
+      const conversation = (await conversationFor(who, requested, true))!;
       if (clientMessageId) {
-        const earlier = await store.findReply(conversationId, clientMessageId);
-        if (earlier) return earlier;
+        const earlier = await store.findReply(conversation.id, clientMessageId);
+        if (earlier) return { conversation, reply: earlier };
       }
-      const history = await store.listMessages(conversationId);
+      const traits = await traitsFor(who, sent);
+      const history = await store.listMessages(conversation.id);
       const user = who.userId === null ? null : { user_id: who.userId, traits, verified: who.verified };
       const text = String(await respond({ message, user, history }));
       const now = new Date().toISOString();
-      const question: StoredMessage = { id: newId('msg'), conversation_id: conversationId, role: 'user', text: message, created_at: now };
-      const reply: StoredMessage = { id: newId('msg'), conversation_id: conversationId, role: 'assistant', text, created_at: now };
-      await store.appendExchange(conversationId, question, reply, clientMessageId);
-      return reply;
+      const question: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'user', text: message, created_at: now };
+      const answer: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'assistant', text, created_at: now };
+      const reply = await store.appendExchange(conversation.id, question, answer, clientMessageId);
+      return { conversation, reply };
     };
-    let reply: StoredMessage;
+    let result: { conversation: StoredConversation; reply: StoredMessage };
     if (clientMessageId) {
-      const key = `${conversationId}\n${clientMessageId}`;
+      const key = JSON.stringify([who.project.widgetKey, who.owner, requested ?? null, clientMessageId]);
       let running = inflight.get(key);
       if (!running) {
         running = exchange().finally(() => inflight.delete(key));
         inflight.set(key, running);
       }
-      reply = await running;
+      result = await running;
     } else {
-      reply = await exchange();
+      result = await exchange();
     }
-    return { conversation_id: conversationId, message: reply, identity };
+    return { conversation_id: result.conversation.id, message: result.reply, identity: { verified: who.verified, mode: who.mode } };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const match = /^\/api\/sdk\/([^/]+)$/.exec(path);
     if (!match) throw new ApiError(404, 'not_found', 'Not found.');
@@ -224,7 +246,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       // A preflight has no body, so no project is known: answer it for any origin.
       res.writeHead(204, {
         'Access-Control-Allow-Origin': req.headers.origin ?? '*',
-        'Access-Control-Allow-Methods': 'POST, OPTIONS',
+        'Access-Control-Allow-Methods': 'POST',
         'Access-Control-Allow-Headers': 'Content-Type',
         'Access-Control-Max-Age': '600',
         'Access-Control-Expose-Headers': EXPOSED,
@@ -233,65 +255,74 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       res.end();
       return;
     }
-    if (req.method !== 'POST') {
-      throw new ApiError(405, 'method_not_allowed', 'Use POST.', undefined, { Allow: 'POST, OPTIONS' });
-    }
     const call = match[1]!;
-    if (!CALLS.has(call)) throw new ApiError(404, 'not_found', `Unknown call ${call.slice(0, 40)}.`);
+    if (!CALLS.has(call)) throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
+    if (req.method !== 'POST') {
+      throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
+    }
     if (!isJson(req.headers['content-type'])) {
       throw new ApiError(415, 'unsupported_media_type', 'Send Content-Type: application/json.');
     }
     const raw = await readBody(req, MAX_BODY);
-    let body: unknown;
+    let parsed: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      parsed = JSON.parse(raw.toString('utf8'));
     } catch (error) {
       throw bad(`The body is not valid JSON (${(error as Error).message.slice(0, 80)}).`);
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('The body must be a JSON object.');
-    const who = identify(req, body as Body);
-    const headers = { ...cors(req, who.project), 'Halo-Identity': identityHeader(who) };
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('The body must be a JSON object.');
+    const body = parsed as Body;
+    const who = identify(req, body, state);
+    const headers = { ...cors(req, who.project), 'Halo-Identity': who.header };
     if (limiter) {
       const key = `${who.project.widgetKey} ${who.userId !== null ? `u:${who.userId}` : `ip:${req.socket.remoteAddress}`}`;
       const decision = limiter.take(key);
       if (!decision.ok) {
-        throw new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, {
-          ...headers,
-          'Retry-After': String(decision.retryAfterSeconds),
-        });
+        throw new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, { 'Retry-After': String(decision.retryAfterSeconds) });
       }
     }
     let answer: unknown;
     if (call === 'chat') {
-      answer = await chat(who, body as Body);
+      answer = await chat(who, body);
     } else if (call === 'identify') {
-      const traits = await traitsFor(who, body as Body);
+      const traits = await traitsFor(who, traitsOf(body));
       answer = {
         user: who.userId === null ? null : { user_id: who.userId, traits },
         identity: { verified: who.verified, mode: who.mode },
       };
     } else {
-      const conversation = await conversationFor(who, body as Body, false);
+      const conversation = await conversationFor(who, optionalString(body, 'conversation_id'), false);
       answer = { conversation_id: conversation?.id ?? null, messages: conversation ? await store.listMessages(conversation.id) : [] };
     }
     sendJson(res, 200, answer, headers);
   }
 
+  function logError(message: string, error: unknown, state: RequestState): void {
+    const secrets = config.projects.flatMap((p) => (Array.isArray(p.identitySecrets) ? p.identitySecrets : []));
+    if (state.token) secrets.push(state.token);
+    const text = error instanceof Error ? `${error.stack ?? `${error.name}: ${error.message}`}` : String(error);
+    // An app's respond() or store may put anything in an error; secrets and tokens stay out of logs.
+    if (secrets.some((secret) => secret.length >= 8 && text.includes(secret))) logger.error(message, redact(text, secrets));
+    else logger.error(message, error);
+  }
+
   return (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      const base = cors(req, undefined);
+    const state: RequestState = {};
+    handle(req, res, state).catch((error: unknown) => {
       if (res.headersSent) {
-        logger.error('[halo] error after the answer started:', error);
+        logError('[halo] error after the answer started:', error, state);
         res.destroy();
         return;
       }
+      const headers: Record<string, string> = cors(req, undefined);
+      if (state.identityHeader) headers['Halo-Identity'] = state.identityHeader;
       if (error instanceof ApiError) {
-        // An identity answer keeps its Halo-Identity header (set on the error).
-        sendError(res, error, error.status === 413 ? { ...base, Connection: 'close' } : base);
+        // A 413 has not read the rest of the body: close rather than read it.
+        sendError(res, error, error.status === 413 ? { ...headers, Connection: 'close' } : headers);
         return;
       }
-      logger.error('[halo] internal error:', error);
-      sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), base);
+      logError('[halo] internal error:', error, state);
+      sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), headers);
     });
   };
 }

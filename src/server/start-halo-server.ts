@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHaloApi, type HaloApiConfig } from './create-halo-api.js';
+import { EXPOSED } from './http.js';
 
+/** {@link HaloApiConfig} plus where to listen. */
 export interface StartHaloServerOptions extends HaloApiConfig {
   /** @default 0: any free port */
   port?: number;
@@ -12,9 +14,11 @@ export interface StartHaloServerOptions extends HaloApiConfig {
   host?: string;
 }
 
+/** A running reference API. */
 export interface HaloServer {
   /** `http://host:port`, without a trailing slash. */
   url: string;
+  /** Stops listening and closes every connection, idle keep-alive ones included. */
   close(): Promise<void>;
 }
 
@@ -30,21 +34,23 @@ function packageRoot(): string | null {
 }
 
 const SCRIPTS: Record<string, string> = { '/halo.js': 'halo.js', '/snippet.js': 'snippet.js' };
+// The scripts are public and the same for every page, so any origin may load them.
+const STATIC_HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED };
 
 function serveScript(res: ServerResponse, root: string | null, file: string, head: boolean): void {
   const path = root ? join(root, 'dist', file) : null;
   if (!path || !existsSync(path)) {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(`${file} is not built: run npm run build.\n`);
+    res.writeHead(404, { ...STATIC_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(`${file} is not built: run \`npm run build\` in the halo-widget package.\n`);
     return;
   }
   // Read per request: byte-identical to dist/ even after a rebuild.
   const bytes = readFileSync(path);
   res.writeHead(200, {
+    ...STATIC_HEADERS,
     'Content-Type': 'text/javascript; charset=utf-8',
     'Content-Length': bytes.length,
     'Cache-Control': 'public, max-age=300',
-    'Access-Control-Allow-Origin': '*',
     'Cross-Origin-Resource-Policy': 'cross-origin',
     'X-Content-Type-Options': 'nosniff',
   });
@@ -63,7 +69,7 @@ export function startHaloServer(options: StartHaloServerOptions): Promise<HaloSe
     const script = SCRIPTS[path];
     if (script && (req.method === 'GET' || req.method === 'HEAD')) return serveScript(res, root, script, req.method === 'HEAD');
     if (path === '/favicon.ico') {
-      res.writeHead(204);
+      res.writeHead(204, { ...STATIC_HEADERS, 'Cache-Control': 'public, max-age=86400' });
       res.end();
       return;
     }

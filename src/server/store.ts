@@ -29,13 +29,19 @@ export interface ConversationStore {
   listMessages(conversationId: string): Promise<StoredMessage[]> | StoredMessage[];
   /** The reply stored for a `client_message_id` in this conversation, if any. */
   findReply(conversationId: string, clientMessageId: string): Promise<StoredMessage | null> | StoredMessage | null;
-  /** Stores a user message and its reply together, so a failed reply stores nothing. */
+  /**
+   * Stores a user message and its reply together, so a failed reply stores nothing.
+   * Resolves with the reply now on record for `clientMessageId`: `reply`, or, when that id
+   * was already answered in this conversation, the earlier reply (and then stores nothing).
+   * A database makes this atomic with a unique key on (conversation, client message id).
+   */
   appendExchange(
     conversationId: string,
     message: StoredMessage,
     reply: StoredMessage,
     clientMessageId: string | null,
-  ): Promise<void> | void;
+  ): Promise<StoredMessage> | StoredMessage;
+  /** The traits the client sent for an identity, merged over time (never the trusted claims). */
   getTraits(project: string, owner: string): Promise<Record<string, unknown>> | Record<string, unknown>;
   setTraits(project: string, owner: string, traits: Record<string, unknown>): Promise<void> | void;
 }
@@ -70,8 +76,13 @@ export function createMemoryStore(): ConversationStore {
     listMessages: (id) => [...(messages.get(id) ?? [])],
     findReply: (id, clientMessageId) => replies.get(key(id, clientMessageId)) ?? null,
     appendExchange: (id, message, reply, clientMessageId) => {
+      if (clientMessageId) {
+        const earlier = replies.get(key(id, clientMessageId));
+        if (earlier) return earlier;
+        replies.set(key(id, clientMessageId), reply);
+      }
       messages.get(id)?.push(message, reply);
-      if (clientMessageId) replies.set(key(id, clientMessageId), reply);
+      return reply;
     },
     getTraits: (project, owner) => ({ ...traits.get(key(project, owner)) }),
     setTraits: (project, owner, value) => void traits.set(key(project, owner), { ...value }),
