@@ -10,8 +10,11 @@ window.Halo ||
       var p = new Promise(function (y, n) {
         s.q.push([m, a, y, n]);
       });
-      // Handled here so a failed replay nobody awaited is not an "Uncaught (in promise)".
-      p.catch(function () {});
+      // A failed replay nobody awaited is not an "Uncaught (in promise)" error: the SDK has
+      // told onError already; a debug line keeps it visible for the developer.
+      p.catch(function (e) {
+        console.debug('[halo] Halo.' + m + '() failed:', e);
+      });
       return p;
     };
   }, { q: [] });
