@@ -61,7 +61,7 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
  * Starts the reference Halo API on `host:port`, also serving `/halo.js` and `/snippet.js`
  * from `dist/` so a page can load the widget from the API's origin (SPEC §7).
  */
-export function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
+export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
   const api = createHaloApi(options);
   const root = packageRoot();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -36,6 +36,25 @@ describe('bad input', () => {
     expectError(await api.post('chat', { ...visitor, message: 'x', pad: 'y'.repeat(70_000) }), 413, 'payload_too_large');
   });
 
+  it('a body over 64 KiB sent without Content-Length (chunked) is 413, and the server keeps serving', async () => {
+    const chunk = new TextEncoder().encode(`{"widget_key":"${KEY}","visitor_id":"v","message":"${'z'.repeat(16 * 1024)}`);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 6) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const answer = await api.raw('/api/sdk/chat', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expectError(answer, 413, 'payload_too_large');
+    expect((await api.post('chat', { ...visitor, message: 'after the flood' })).status).toBe(200);
+  });
+
   it('a missing widget_key is 400 and an unknown one 401 invalid_widget_key', async () => {
     expectError(await api.post('chat', { visitor_id: 'v', message: 'x' }), 400, 'invalid_request');
     expectError(await api.post('chat', { widget_key: 'ab_test_nosuchkey', visitor_id: 'v', message: 'x' }), 401, 'invalid_widget_key');
@@ -69,6 +88,7 @@ describe('bad input', () => {
     expectError(get, 405, 'method_not_allowed');
     expect(get.headers.get('Allow')).toContain('POST');
     expectError(await api.post('delete-everything', visitor), 404, 'not_found');
+    expectError(await api.raw('/api/sdk/delete-everything', { method: 'GET' }), 404, 'not_found');
     expectError(await api.raw('/nope', { method: 'GET' }), 404, 'not_found');
   });
 

@@ -98,6 +98,14 @@ describe('monitor mode', () => {
     expect(logged).not.toContain(SECRET);
   });
 
+  it('does not carry a verified request\'s trusted claims over to a later unverified one', async () => {
+    const token = await signUserToken({ user_id: 'carol', name: 'Carol', plan: 'enterprise' }, SECRET);
+    const verified = await api.post('identify', { widget_key: 'ab_test_monitor00', user_id: 'carol', user_token: token, user_traits: { theme: 'dark' } });
+    expect(verified.body.user.traits).toEqual({ theme: 'dark', name: 'Carol', plan: 'enterprise' });
+    const unverified = await api.post('identify', { widget_key: 'ab_test_monitor00', user_id: 'carol' });
+    expect(unverified.body).toEqual({ user: { user_id: 'carol', traits: { theme: 'dark' } }, identity: { verified: false, mode: 'monitor' } });
+  });
+
   it('gives unverified requests no trusted traits', async () => {
     const forged = jwt.sign({ user_id: 'alice', name: 'Alice', plan: 'enterprise' }, WRONG);
     const answer = await chat('ab_test_monitor00', forged, { user_traits: { name: 'Al' } });

@@ -88,6 +88,32 @@ describe('verifyUserToken', () => {
     expect((await verifyUserToken(jwt.sign({ user_id: 'a' }, SECRET), SECRET)).ok).toBe(true);
   });
 
+  it('refuses another spelling of a valid signature (spare bits of the last character set)', async () => {
+    const token = jwt.sign({ user_id: 'alice' }, SECRET);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token.at(-1)!);
+    const respelled = token.slice(0, -1) + alphabet[last ^ 1]!; // same 32 bytes once decoded
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url').equals(Buffer.from(token.split('.')[2]!, 'base64url'))).toBe(true);
+    expect((await verifyUserToken(token, SECRET, { userId: 'alice' })).ok).toBe(true);
+    expect(await verifyUserToken(respelled, SECRET, { userId: 'alice' })).toEqual({ ok: false, reason: 'token_invalid' });
+  });
+
+  it('keeps a __proto__ claim as a plain trusted trait', async () => {
+    const token = forge({ alg: 'HS256' }, JSON.parse('{"user_id":"alice","__proto__":{"admin":true}}'));
+    const result = await verifyUserToken(token, SECRET, { userId: 'alice' });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.getPrototypeOf(result.trusted)).toBe(Object.prototype);
+    expect((result.trusted as { admin?: unknown }).admin).toBeUndefined();
+    expect(Object.keys(result.trusted)).toEqual(['__proto__']);
+  });
+
+  it('an HS256 header seen before does not vouch for a later token with another header', async () => {
+    expect((await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET), SECRET)).ok).toBe(true);
+    expect(await verifyUserToken(forge({ alg: 'HS256', typ: 'JWT' }, { user_id: 'alice' }, OTHER), SECRET)).toEqual({ ok: false, reason: 'token_invalid' });
+    expect(await verifyUserToken(forge({ alg: 'HS384', typ: 'JWT' }, { user_id: 'alice' }, SECRET, 'sha384'), SECRET)).toEqual({ ok: false, reason: 'token_invalid' });
+  });
+
   it("produces tokens jsonwebtoken rejects when they are another project's", async () => {
     const token = await signUserToken({ user_id: 'alice' }, SECRET);
     expect(() => jwt.verify(token, OTHER)).toThrow();
