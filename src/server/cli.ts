@@ -35,15 +35,18 @@ users of the machine can see it.
   serve: `halo-widget serve --config halo.config.json [--port N] [--host H]
 
 Starts the reference Halo API (and /halo.js, /snippet.js). The config file is JSON:
-  { "projects": [ { "widgetKey": "ab_live_…", "identitySecrets": ["ha_secret_…"],
+  { "projects": [ { "widgetKey": "ab_live_…", "identitySecrets": ["$HALO_IDENTITY_SECRET"],
                     "mode": "enforce", "allowedOrigins": ["https://app.example.com"] } ],
     "rateLimit": { "burst": 30, "perSecond": 2 } }
+A secret written as "$NAME" is read from the environment variable NAME, so the file
+need not hold it. mode: off | monitor | enforce (default monitor once there is a secret).
 
   --port N   port to listen on (default 8787)
   --host H   address to bind (default 127.0.0.1)
 `,
 };
 
+/** Where the CLI writes and reads its environment; injectable for tests. */
 export interface CliIO {
   out(text: string): void;
   err(text: string): void;
@@ -58,12 +61,27 @@ const processIO: CliIO = {
 
 class UsageError extends Error {}
 
-/** Runs the CLI; resolves with the exit code (`serve` keeps running until a signal). */
+// Claims the CLI sets itself; a string from --claim would make the token invalid or ambiguous.
+const RESERVED_CLAIMS = new Map([
+  ['user_id', 'use --user-id'],
+  ['exp', 'use --expires-in'],
+  ['iat', 'it is set to now'],
+  ['nbf', 'not-before must be a number; sign in code for that'],
+]);
+
+/**
+ * Runs the `halo-widget` CLI (`keys`, `sign`, `serve`) with `argv` (without node and the
+ * script); resolves with the exit code. `serve` resolves only after SIGINT or SIGTERM.
+ */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (!command) {
+    io.err(HELP.main!);
+    return 1;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     io.out(HELP.main!);
-    return command ? 0 : 1;
+    return 0;
   }
   if (!HELP[command] || command === 'main') {
     io.err(`Unknown command "${command}".\n\n${HELP.main}`);
@@ -104,7 +122,9 @@ async function sign(args: string[], io: CliIO): Promise<number> {
   for (const pair of values.claim ?? []) {
     const at = pair.indexOf('=');
     if (at < 1) throw new UsageError(`--claim expects key=value, got "${pair}".`);
-    claims[pair.slice(0, at)] = pair.slice(at + 1);
+    const name = pair.slice(0, at);
+    if (RESERVED_CLAIMS.has(name)) throw new UsageError(`--claim ${name}=… is not allowed: ${RESERVED_CLAIMS.get(name)}.`);
+    claims[name] = pair.slice(at + 1);
   }
   const span = values['expires-in'];
   const expiresIn = span && /^\d+$/.test(span) ? Number(span) : span;
@@ -126,6 +146,16 @@ async function serve(args: string[], io: CliIO): Promise<number> {
     throw new Error(`cannot read ${values.config}: ${(cause as Error).message}`, { cause });
   }
   if (!config || !Array.isArray(config.projects)) throw new Error(`${values.config}: "projects" must be an array.`);
+  // "$NAME" reads a secret from the environment, so the config file need not hold it.
+  for (const project of config.projects) {
+    if (!Array.isArray(project?.identitySecrets)) continue;
+    project.identitySecrets = project.identitySecrets.map((secret) => {
+      if (typeof secret !== 'string' || !/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(secret)) return secret;
+      const value = io.env[secret.slice(1)];
+      if (!value) throw new Error(`${values.config}: ${secret} is not set in the environment.`);
+      return value;
+    });
+  }
   const port = values.port === undefined ? 8787 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${values.port}".`);
   const server = await startHaloServer({ ...config, port, host: values.host ?? '127.0.0.1' });

@@ -5,7 +5,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, type CliIO } from '../../src/server/cli.js';
+import { generateProjectKeys } from '../../src/server/index.js';
 
 const BIN = fileURLToPath(new URL('../../bin/halo-widget.mjs', import.meta.url));
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -15,6 +18,77 @@ beforeAll(() => {
   if (!existsSync(new URL('../../dist/server/cli.mjs', import.meta.url))) {
     throw new Error('dist/ is missing: run `npm run build` before the tests (npm test does).');
   }
+});
+
+/** Runs main() from src in-process, capturing what it prints. */
+async function runMain(argv: string[], env: Record<string, string> = {}) {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: (text) => void (out += text), err: (text) => void (err += text), env };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('main() (from src)', () => {
+  const { identitySecret: SECRET } = generateProjectKeys();
+
+  it('prints usage to stderr and exits 1 without a command', async () => {
+    const result = await runMain([]);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('Usage');
+  });
+
+  it('keys prints a fresh widget key and identity secret as JSON', async () => {
+    const result = await runMain(['keys']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual({ widgetKey: expect.stringMatching(/^ab_live_/), identitySecret: expect.stringMatching(/^ha_secret_/) });
+  });
+
+  it('sign puts --claim values in the token as trusted traits, with the lifetime asked for', async () => {
+    const result = await runMain(['sign', '--user-id', 'alice', '--claim', 'name=Alice Liddell', '--claim', 'note=a=b', '--expires-in', '90'], {
+      HALO_IDENTITY_SECRET: SECRET,
+    });
+    expect(result.code).toBe(0);
+    const claims = jwt.verify(result.out.trim(), SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    expect(claims).toMatchObject({ user_id: 'alice', name: 'Alice Liddell', note: 'a=b' });
+    expect(claims.exp! - claims.iat!).toBe(90);
+  });
+
+  it.each([
+    ['a reserved claim', ['--claim', 'exp=never'], /--expires-in/],
+    ['user_id as a claim', ['--claim', 'user_id=bob'], /--user-id/],
+    ['a claim without =', ['--claim', 'plan'], /key=value/],
+    ['a bad --expires-in', ['--expires-in', 'soon'], /expiresIn/],
+    ['an unknown option', ['--secret', 'x'], /Unknown option|unknown/i],
+  ])('sign refuses %s with a clear message and exit 1', async (_name, extra, message) => {
+    const result = await runMain(['sign', '--user-id', 'alice', ...extra], { HALO_IDENTITY_SECRET: SECRET });
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(message);
+    expect(result.out).toBe('');
+    expect(result.err).not.toContain(SECRET);
+  });
+
+  it('sign refuses a HALO_IDENTITY_SECRET that is not an identity secret, without echoing it', async () => {
+    const result = await runMain(['sign', '--user-id', 'alice'], { HALO_IDENTITY_SECRET: 'ab_live_widgetkeyNotASecret' });
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('ha_secret_');
+    expect(result.err).not.toContain('ab_live_widgetkeyNotASecret');
+  });
+
+  it('serve explains a missing --config, an unreadable file, a bad config and an unset $SECRET', async () => {
+    expect((await runMain(['serve'])).err).toContain('--config is required');
+    expect((await runMain(['serve', '--config', '/nonexistent/halo.json'])).err).toContain('cannot read /nonexistent/halo.json');
+    const dir = mkdtempSync(join(tmpdir(), 'halo-cli-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ projects: [{ widgetKey: 'ab_test_x', mode: 'strict' }] }));
+    const invalid = await runMain(['serve', '--config', bad, '--port', '0']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.err).toContain('mode');
+    const unset = join(dir, 'unset.json');
+    writeFileSync(unset, JSON.stringify({ projects: [{ widgetKey: 'ab_test_x', identitySecrets: ['$HALO_NOT_SET'] }] }));
+    expect((await runMain(['serve', '--config', unset, '--port', '0'])).err).toContain('$HALO_NOT_SET is not set');
+    expect((await runMain(['serve', '--config', bad, '--port', 'eighty'])).err).toContain('--port');
+  });
 });
 
 describe('halo-widget CLI', () => {
@@ -49,8 +123,12 @@ describe('halo-widget CLI', () => {
       keys = JSON.parse(generated.stdout);
       const dir = mkdtempSync(join(tmpdir(), 'halo-cli-'));
       const config = join(dir, 'halo.config.json');
-      writeFileSync(config, JSON.stringify({ projects: [{ widgetKey: keys.widgetKey, identitySecrets: [keys.identitySecret], mode: 'enforce' }] }));
-      server = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // The secret stays out of the file: "$HALO_IDENTITY_SECRET" is read from the environment.
+      writeFileSync(config, JSON.stringify({ projects: [{ widgetKey: keys.widgetKey, identitySecrets: ['$HALO_IDENTITY_SECRET'], mode: 'enforce' }] }));
+      server = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '', HALO_IDENTITY_SECRET: keys.identitySecret },
+      });
       url = await new Promise<string>((resolve, reject) => {
         let out = '';
         server.stdout!.on('data', (chunk: Buffer) => {
