@@ -13,6 +13,7 @@ export class ApiError extends Error {
   }
 }
 
+/** The headers a browser page may read on every answer (SPEC §5). */
 export const EXPOSED = 'Date, Halo-Identity, Retry-After';
 
 /** Sends a JSON answer; never a cookie, never cached. */
@@ -28,6 +29,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
+/** Sends `{ error: { code, message, reason? } }` with the error's status and headers. */
 export function sendError(res: ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
   const body: { code: string; message: string; reason?: string } = { code: error.code, message: error.message };
   if (error.reason) body.reason = error.reason;
