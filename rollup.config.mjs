@@ -1,23 +1,10 @@
 // Four builds (SPEC §2): the npm ESM/CJS entry, the Node-only server entry, the
 // minified script-tag IIFE with jose bundled, and the tiny snippet stub.
-import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { typescriptPlugin as ts } from './scripts/typescript-plugin.mjs';
 
-// Declarations come from `tsc -p tsconfig.build.json`; rollup only emits JS.
-const ts = () =>
-  typescript({
-    tsconfig: './tsconfig.json',
-    include: ['src/**/*.ts'],
-    declaration: false,
-    declarationDir: undefined,
-    outDir: undefined,
-    rootDir: undefined,
-    noEmit: false,
-    sourceMap: false,
-  });
-
-const external = (id) => id === 'jose' || id.startsWith('node:');
+const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:');
 
 export default [
   {

@@ -120,7 +120,7 @@ export async function measureAuth0({ root = ROOT } = {}) {
  * a module alone over-counts against the whole bundle, but ranks the contributors.
  */
 export async function coreBreakdown({ root = ROOT } = {}) {
-  const { default: typescript } = await import('@rollup/plugin-typescript');
+  const { typescriptPlugin } = await import('../scripts/typescript-plugin.mjs');
   const id = '\0halo-bench-entry';
   const bundle = await rollup({
     input: id,
@@ -128,17 +128,7 @@ export async function coreBreakdown({ root = ROOT } = {}) {
     plugins: [
       virtualEntry(id, `export { createHalo } from ${JSON.stringify(join(root, 'src/index.ts'))};`),
       nodeResolve({ browser: true, rootDir: root }),
-      typescript({
-        tsconfig: join(root, 'tsconfig.json'),
-        include: [join(root, 'src/**/*.ts')],
-        declaration: false,
-        declarationDir: undefined,
-        outDir: undefined,
-        rootDir: undefined,
-        noEmit: false,
-        sourceMap: false,
-        noEmitOnError: false,
-      }),
+      typescriptPlugin({ root, noEmitOnError: false }),
     ],
   });
   try {

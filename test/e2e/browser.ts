@@ -1,11 +1,12 @@
 // Shared set-up of the real-browser tests: Debian's Chromium through playwright-core,
 // loopback servers on port 0, and a recorder of everything a page should never do.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const RESULTS = path.join(ROOT, 'test-results');
@@ -38,6 +39,69 @@ export async function serverModule(): Promise<typeof import('../../src/server/in
   const file = path.join(ROOT, 'dist/server/index.mjs');
   if (!existsSync(file)) throw new Error('dist/ is missing: run `npm run build` (npm run test:e2e does).');
   return import(pathToFileURL(file).href);
+}
+
+type ServerModule = Awaited<ReturnType<typeof serverModule>>;
+
+/** What a browser test file shares: a Halo API, the host app, Chromium, and this test's context. */
+export interface EmbedSuite {
+  server: ServerModule;
+  api: { url: string; close(): Promise<void> };
+  host: HostServer;
+  browser: Browser;
+  widgetKey: string;
+  secret: string;
+  /** dist/snippet.js, for the first of the three tags. */
+  snippet: string;
+  /** The current test's browser context, if it opened one; closed after each test. */
+  context: BrowserContext | undefined;
+  /** {@link embedPage} with this suite's snippet and the API's halo.js (unless given). */
+  embed(options: Omit<EmbedOptions, 'snippet' | 'haloSrc'> & { haloSrc?: EmbedOptions['haloSrc'] }): string;
+  /** A page in a new context for this test (closing the test's previous one). */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
+}
+
+/**
+ * Registers the hooks of a browser test file: one project on a real Halo API (`enforce`
+ * with a fresh secret, or the default mode without one), the host app and Chromium, all
+ * on 127.0.0.1 port 0, stopped after the file; the test's context is closed after each test.
+ */
+export function useEmbedSuite({ enforce = false } = {}): EmbedSuite {
+  const suite = {
+    context: undefined,
+    embed: (options) => embedPage({ snippet: suite.snippet, haloSrc: `${suite.api.url}/halo.js`, ...options }),
+    async newPage(options) {
+      await suite.context?.close();
+      suite.context = await suite.browser.newContext(options);
+      return suite.context.newPage();
+    },
+  } as EmbedSuite;
+  beforeAll(async () => {
+    suite.server = await serverModule();
+    suite.snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
+    ({ widgetKey: suite.widgetKey, identitySecret: suite.secret } = suite.server.generateProjectKeys());
+    const project = enforce
+      ? { widgetKey: suite.widgetKey, identitySecrets: [suite.secret], mode: 'enforce' as const }
+      : { widgetKey: suite.widgetKey };
+    suite.api = await suite.server.startHaloServer({
+      projects: [project],
+      port: 0,
+      host: '127.0.0.1',
+      logger: { info() {}, warn() {}, error: console.error },
+    });
+    suite.host = await startHostServer();
+    suite.browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    await suite.context?.close();
+    suite.context = undefined;
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.host?.close();
+    await suite.api?.close();
+  });
+  return suite;
 }
 
 export interface PageRoute {
@@ -109,22 +173,17 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** An HTML page that embeds the widget with the three tags of SPEC §3 (a nonce on the inline ones). */
-export function embedPage({
-  snippet,
-  haloSrc,
-  init,
-  nonce,
-  extraHead = '',
-  body = '',
-}: {
+export interface EmbedOptions {
   snippet: string;
   haloSrc: string | string[];
   init: string;
   nonce?: string;
   extraHead?: string;
   body?: string;
-}): string {
+}
+
+/** An HTML page that embeds the widget with the three tags of SPEC §3 (a nonce on the inline ones). */
+export function embedPage({ snippet, haloSrc, init, nonce, extraHead = '', body = '' }: EmbedOptions): string {
   const n = nonce ? ` nonce="${nonce}"` : '';
   const srcs = (Array.isArray(haloSrc) ? haloSrc : [haloSrc]).map((src) => `<script async src="${src}"></script>`).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host app</title>${extraHead}

@@ -1,70 +1,43 @@
 // Issue 6 in a real browser: three tabs of one origin near token expiry make one
 // getUserToken call in total (BroadcastChannel + Web Locks), and no token is stored.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { embedPage, launchBrowser, ROOT, serverModule, startHostServer, watch, type HostServer } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { useEmbedSuite, watch } from './browser.js';
 
-let browser: Browser;
-let api: { url: string; close(): Promise<void> };
-let host: HostServer;
-let widgetKey: string;
-let secret: string;
+const suite = useEmbedSuite({ enforce: true });
 let tokenCalls = 0;
 
 const LIFETIME = 14; // seconds: fresh for the first 7 (skew = lifetime / 2)
 const sign = (lifetime: number) => {
   const iat = Math.floor(Date.now() / 1000);
-  return jwt.sign({ user_id: 'alice', name: 'Alice', iat, exp: iat + lifetime }, secret);
+  return jwt.sign({ user_id: 'alice', name: 'Alice', iat, exp: iat + lifetime }, suite.secret);
 };
-
-beforeAll(async () => {
-  const server = await serverModule();
-  ({ widgetKey, identitySecret: secret } = server.generateProjectKeys());
-  api = await server.startHaloServer({
-    projects: [{ widgetKey, identitySecrets: [secret], mode: 'enforce' }],
-    logger: { info() {}, warn() {}, error: console.error },
-  });
-  host = await startHostServer();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  await api?.close();
-});
 
 describe('cross-tab refresh', () => {
   it('three tabs of one origin near expiry make one getUserToken call and all use its token', async () => {
-    const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
     const initialToken = sign(LIFETIME);
     const issuedAt = Date.now();
-    host.routes.set('/', {
-      body: embedPage({
-        snippet,
-        haloSrc: `${api.url}/halo.js`,
-        init: `Halo.init({ widgetKey: ${JSON.stringify(widgetKey)}, apiBase: ${JSON.stringify(api.url)}, launcher: false,
+    suite.host.routes.set('/', {
+      body: suite.embed({
+        init: `Halo.init({ widgetKey: ${JSON.stringify(suite.widgetKey)}, apiBase: ${JSON.stringify(suite.api.url)}, launcher: false,
           userId: 'alice', userTraits: { name: 'Alice' }, userToken: ${JSON.stringify(initialToken)},
           getUserToken: () => fetch('/token').then((r) => r.text()) });`,
       }),
     });
     // The app's token endpoint: counts calls and answers a little slowly, like a real backend.
-    host.routes.set('/token', { body: '', type: 'text/plain' });
-    const originalGet = host.routes.get.bind(host.routes);
-    host.routes.get = (key: string) => {
+    suite.host.routes.set('/token', { body: '', type: 'text/plain' });
+    const originalGet = suite.host.routes.get.bind(suite.host.routes);
+    suite.host.routes.get = (key: string) => {
       if (key !== '/token') return originalGet(key);
       tokenCalls++;
       return { body: sign(3600), type: 'text/plain' };
     };
 
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const pages = await Promise.all([1, 2, 3].map(() => context.newPage()));
     const problems = await Promise.all(pages.map((page) => watch(page)));
     for (const page of pages) {
-      await page.goto(host.url);
+      await page.goto(suite.host.url);
       await page.waitForFunction(() => (window as { Halo?: { getIdentityState?: () => { verified: boolean | null } } }).Halo?.getIdentityState?.().verified === true);
     }
     expect(tokenCalls).toBe(0); // the initial token was still fresh

@@ -1,58 +1,31 @@
 // SPEC §8: under the strict CSP (no unsafe-inline, no unsafe-eval) the widget renders styled,
 // chats, and the page records no violation.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { embedPage, launchBrowser, ROOT, screenshot, serverModule, startHostServer, watch, type HostServer, type Problems } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { screenshot, useEmbedSuite, watch, type Problems } from './browser.js';
 
-let browser: Browser;
-let api: { url: string; close(): Promise<void> };
-let host: HostServer;
-let widgetKey: string;
-let context: BrowserContext;
+const suite = useEmbedSuite();
 let page: Page;
 let problems: Problems;
-
-const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
-
-beforeAll(async () => {
-  const server = await serverModule();
-  widgetKey = server.generateProjectKeys().widgetKey;
-  api = await server.startHaloServer({ projects: [{ widgetKey }], port: 0, host: '127.0.0.1', logger: { info() {}, warn() {}, error: console.error } });
-  host = await startHostServer();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  await api?.close();
-});
-
-afterEach(async () => {
-  await context?.close();
-});
 
 /** The CSP of SPEC §8, word for word, with this test's nonce and API origin. */
 function strictCsp(nonce: string): string {
   return (
-    `default-src 'none'; script-src 'nonce-${nonce}' ${api.url}; connect-src ${api.url}; style-src 'self'; ` +
+    `default-src 'none'; script-src 'nonce-${nonce}' ${suite.api.url}; connect-src ${suite.api.url}; style-src 'self'; ` +
     `img-src 'self' data:; object-src 'none'; base-uri 'none'`
   );
 }
 
 async function openStrictPage(init: string, body = ''): Promise<void> {
   const nonce = randomBytes(16).toString('base64');
-  host.routes.set('/', {
-    body: embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init, nonce, body }),
+  suite.host.routes.set('/', {
+    body: suite.embed({ init, nonce, body }),
     headers: { 'Content-Security-Policy': strictCsp(nonce) },
   });
-  context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
-  page = await context.newPage();
+  page = await suite.newPage({ viewport: { width: 1000, height: 720 } });
   problems = await watch(page);
-  await page.goto(host.url);
+  await page.goto(suite.host.url);
 }
 
 const launcher = () => page.getByRole('button', { name: 'Open support chat' });
@@ -60,7 +33,7 @@ const dialog = () => page.getByRole('dialog', { name: 'Support chat' });
 
 describe('the widget under a strict CSP', () => {
   it('renders styled, chats, and causes no CSP violation and no console error', async () => {
-    await openStrictPage(`Halo.init({ widgetKey: '${widgetKey}', userTraits: { name: 'Visitor' } })`);
+    await openStrictPage(`Halo.init({ widgetKey: '${suite.widgetKey}', userTraits: { name: 'Visitor' } })`);
     await launcher().click();
     const launcherStyle = await launcher().evaluate((el) => {
       const s = getComputedStyle(el);
@@ -82,7 +55,7 @@ describe('the widget under a strict CSP', () => {
   });
 
   it('applies the theme accent and the left position', async () => {
-    await openStrictPage(`Halo.init({ widgetKey: '${widgetKey}', theme: { accent: '#0f766e', position: 'left' } })`);
+    await openStrictPage(`Halo.init({ widgetKey: '${suite.widgetKey}', theme: { accent: '#0f766e', position: 'left' } })`);
     await launcher().click();
     const style = await launcher().evaluate((el) => ({ background: getComputedStyle(el).backgroundColor, left: getComputedStyle(el).left }));
     expect(style).toEqual({ background: 'rgb(15, 118, 110)', left: '20px' });
@@ -93,15 +66,14 @@ describe('the widget under a strict CSP', () => {
 
   it('leaves the host page’s styles alone and ignores them inside the widget', async () => {
     const nonce = randomBytes(16).toString('base64');
-    host.routes.set('/page.css', { body: 'button { background: rgb(255, 0, 0) !important; font-size: 40px; } p { color: rgb(0, 128, 0); }', type: 'text/css' });
-    host.routes.set('/', {
-      body: embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init: `Halo.init({ widgetKey: '${widgetKey}' })`, nonce, extraHead: '<link rel="stylesheet" href="/page.css">' }),
+    suite.host.routes.set('/page.css', { body: 'button { background: rgb(255, 0, 0) !important; font-size: 40px; } p { color: rgb(0, 128, 0); }', type: 'text/css' });
+    suite.host.routes.set('/', {
+      body: suite.embed({ init: `Halo.init({ widgetKey: '${suite.widgetKey}' })`, nonce, extraHead: '<link rel="stylesheet" href="/page.css">' }),
       headers: { 'Content-Security-Policy': strictCsp(nonce) },
     });
-    context = await browser.newContext();
-    page = await context.newPage();
+    page = await suite.newPage();
     problems = await watch(page);
-    await page.goto(host.url);
+    await page.goto(suite.host.url);
     await launcher().click();
     expect(await launcher().evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(79, 70, 229)');
     expect(await page.locator('#app-button').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(255, 0, 0)');
@@ -110,7 +82,7 @@ describe('the widget under a strict CSP', () => {
   });
 
   it('would see a violation: an inline style attribute on the same page is reported', async () => {
-    await openStrictPage(`Halo.init({ widgetKey: '${widgetKey}' })`, '<p style="color: red">inline</p>');
+    await openStrictPage(`Halo.init({ widgetKey: '${suite.widgetKey}' })`, '<p style="color: red">inline</p>');
     await expect.poll(() => problems.csp()).toEqual([expect.stringMatching(/^style-src/)]);
   });
 });

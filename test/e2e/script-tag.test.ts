@@ -2,43 +2,18 @@
 // direct calls after load, a second copy of halo.js, and shutdown.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { embedPage, launchBrowser, ROOT, serverModule, startHostServer, watch, type HostServer, type Problems } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { ROOT, useEmbedSuite, watch, type Problems } from './browser.js';
 
-let browser: Browser;
-let api: { url: string; close(): Promise<void> };
-let host: HostServer;
-let widgetKey: string;
-let context: BrowserContext;
+const suite = useEmbedSuite();
 let page: Page;
 let problems: Problems;
 
-const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
-
-beforeAll(async () => {
-  const server = await serverModule();
-  widgetKey = server.generateProjectKeys().widgetKey;
-  api = await server.startHaloServer({ projects: [{ widgetKey }], port: 0, host: '127.0.0.1', logger: { info() {}, warn() {}, error: console.error } });
-  host = await startHostServer();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  await api?.close();
-});
-
-afterEach(async () => {
-  await context?.close();
-});
-
 /** Opens a page; with `hold`, requests for halo.js wait until the returned release() is called. */
 async function openPage(html: string, { hold = false } = {}): Promise<() => void> {
-  host.routes.set('/', { body: html });
-  context = await browser.newContext();
-  page = await context.newPage();
+  suite.host.routes.set('/', { body: html });
+  page = await suite.newPage();
   problems = await watch(page);
   let release = () => {};
   if (hold) {
@@ -49,7 +24,7 @@ async function openPage(html: string, { hold = false } = {}): Promise<() => void
     });
   }
   // Not 'load': that waits for the held async script.
-  await page.goto(host.url, { waitUntil: 'domcontentloaded' });
+  await page.goto(suite.host.url, { waitUntil: 'domcontentloaded' });
   return release;
 }
 
@@ -59,11 +34,11 @@ describe('the script-tag embed', () => {
   it('queues calls made before halo.js loads and replays them in order once it does', async () => {
     const init = `
       window.order = [];
-      Halo.init({ widgetKey: '${widgetKey}' }).then(() => order.push('init'));
+      Halo.init({ widgetKey: '${suite.widgetKey}' }).then(() => order.push('init'));
       Halo.on('message', (m) => order.push('message:' + m.role));
       Halo.sendMessage('queued before load').then((reply) => order.push('reply:' + reply.role));
       Halo.open().then(() => order.push('open'));`;
-    const release = await openPage(embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init }), { hold: true });
+    const release = await openPage(suite.embed({ init }), { hold: true });
     expect(await page.evaluate(() => (window as any).Halo.q.length)).toBe(4);
     expect(await widgets()).toBe(0);
     release();
@@ -77,7 +52,7 @@ describe('the script-tag embed', () => {
   });
 
   it('runs calls made after halo.js has loaded directly, through the real Halo', async () => {
-    await openPage(embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init: `Halo.init({ widgetKey: '${widgetKey}' })` }));
+    await openPage(suite.embed({ init: `Halo.init({ widgetKey: '${suite.widgetKey}' })` }));
     await expect.poll(() => page.evaluate(() => !('q' in (window as any).Halo))).toBe(true);
     // The real getIdentityState returns a value, not the stub's promise.
     expect(await page.evaluate(() => (window as any).Halo.getIdentityState())).toEqual({
@@ -89,17 +64,17 @@ describe('the script-tag embed', () => {
   });
 
   it('runs calls made through a kept reference to the stub after load', async () => {
-    const init = `window.stub = Halo; Halo.init({ widgetKey: '${widgetKey}' });`;
-    await openPage(embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init }));
+    const init = `window.stub = Halo; Halo.init({ widgetKey: '${suite.widgetKey}' });`;
+    await openPage(suite.embed({ init }));
     await expect.poll(widgets).toBe(1);
     await page.evaluate(() => (window as any).stub.open());
     await expect.poll(() => page.getByRole('dialog', { name: 'Support chat' }).isVisible()).toBe(true);
   });
 
   it('keeps one widget when halo.js is loaded twice', async () => {
-    const init = `Halo.init({ widgetKey: '${widgetKey}' })`;
-    host.routes.set('/copy-of-halo.js', { body: readFileSync(path.join(ROOT, 'dist/halo.js'), 'utf8'), type: 'text/javascript' });
-    await openPage(embedPage({ snippet, haloSrc: [`${api.url}/halo.js`, `${host.url}/copy-of-halo.js`], init }));
+    const init = `Halo.init({ widgetKey: '${suite.widgetKey}' })`;
+    suite.host.routes.set('/copy-of-halo.js', { body: readFileSync(path.join(ROOT, 'dist/halo.js'), 'utf8'), type: 'text/javascript' });
+    await openPage(suite.embed({ haloSrc: [`${suite.api.url}/halo.js`, `${suite.host.url}/copy-of-halo.js`], init }));
     await expect.poll(widgets).toBe(1);
     await page.waitForLoadState('load');
     await page.waitForTimeout(300);
@@ -112,8 +87,8 @@ describe('the script-tag embed', () => {
     const init = `
       Halo.history().catch((e) => (window.caught = e.code));
       Halo.history();
-      Halo.init({ widgetKey: '${widgetKey}' });`;
-    const release = await openPage(embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init }), { hold: true });
+      Halo.init({ widgetKey: '${suite.widgetKey}' });`;
+    const release = await openPage(suite.embed({ init }), { hold: true });
     release();
     await expect.poll(() => page.evaluate(() => (window as any).caught)).toBe('invalid_request');
     await expect.poll(widgets).toBe(1);
@@ -123,14 +98,14 @@ describe('the script-tag embed', () => {
   });
 
   it('reports an init with bad options on the console', async () => {
-    await openPage(embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init: `Halo.init({ widgetKey: 'not-a-key' })` }));
+    await openPage(suite.embed({ init: `Halo.init({ widgetKey: 'not-a-key' })` }));
     await expect.poll(() => problems.console.length).toBe(1);
     expect(problems.console[0]).toMatch(/Halo\.init\(\) failed.*widgetKey/s);
     expect(await widgets()).toBe(0);
   });
 
   it('removes the widget and its state on Halo.shutdown()', async () => {
-    await openPage(embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init: `Halo.init({ widgetKey: '${widgetKey}' }); Halo.open();` }));
+    await openPage(suite.embed({ init: `Halo.init({ widgetKey: '${suite.widgetKey}' }); Halo.open();` }));
     await expect.poll(widgets).toBe(1);
     await page.evaluate(() => (window as any).Halo.shutdown());
     expect(await widgets()).toBe(0);

@@ -1,55 +1,18 @@
 // The widget in a real Chromium: the launcher and panel by role and name, the mouse and the
 // keyboard-only flows, and what the page must never see (tokens in storage, console errors).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { embedPage, launchBrowser, ROOT, screenshot, serverModule, startHostServer, watch, type HostServer, type Problems } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { screenshot, useEmbedSuite, watch, type Problems } from './browser.js';
 
-let browser: Browser;
-let api: { url: string; close(): Promise<void> };
-let host: HostServer;
-let widgetKey: string;
-let secret: string;
-let signUserToken: (claims: { user_id: string; [k: string]: unknown }, secret: string, options?: { expiresIn?: number | string }) => Promise<string>;
-let context: BrowserContext;
+const suite = useEmbedSuite({ enforce: true });
 let page: Page;
 let problems: Problems;
 
-const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
-
-beforeAll(async () => {
-  const server = await serverModule();
-  signUserToken = server.signUserToken;
-  const keys = server.generateProjectKeys();
-  widgetKey = keys.widgetKey;
-  secret = keys.identitySecret;
-  api = await server.startHaloServer({
-    projects: [{ widgetKey, identitySecrets: [secret], mode: 'enforce' }],
-    port: 0,
-    host: '127.0.0.1',
-    logger: { info() {}, warn() {}, error: console.error },
-  });
-  host = await startHostServer();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  await api?.close();
-});
-
-afterEach(async () => {
-  await context?.close();
-});
-
 async function openPage(init: string, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
-  host.routes.set('/', { body: embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init }) });
-  context = await browser.newContext({ viewport: { width: 1100, height: 760 }, colorScheme });
-  page = await context.newPage();
+  suite.host.routes.set('/', { body: suite.embed({ init }) });
+  page = await suite.newPage({ viewport: { width: 1100, height: 760 }, colorScheme });
   problems = await watch(page);
-  await page.goto(host.url);
+  await page.goto(suite.host.url);
 }
 
 let users = 0;
@@ -57,8 +20,8 @@ let users = 0;
 /** Signs in a new Alice (a fresh user per test, so no test sees another's conversation). */
 async function aliceInit(): Promise<string> {
   const userId = `alice-${++users}`;
-  const token = await signUserToken({ user_id: userId, name: 'Alice Martin', plan: 'pro' }, secret, { expiresIn: '10m' });
-  const init = `Halo.init(${JSON.stringify({ widgetKey, userId, userToken: token, userTraits: { name: 'Alice Martin', email: 'alice@acme.test' } })})`;
+  const token = await suite.server.signUserToken({ user_id: userId, name: 'Alice Martin', plan: 'pro' }, suite.secret, { expiresIn: '10m' });
+  const init = `Halo.init(${JSON.stringify({ widgetKey: suite.widgetKey, userId, userToken: token, userTraits: { name: 'Alice Martin', email: 'alice@acme.test' } })})`;
   await openPage(init);
   return token;
 }
@@ -140,7 +103,7 @@ describe('the widget in Chromium', () => {
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(token.split('.')[2]);
     expect(everything).not.toMatch(/eyJ[\w-]+\.eyJ/);
-    expect(await context.cookies()).toEqual([]);
+    expect(await page.context().cookies()).toEqual([]);
   });
 
   it('restores the conversation from history after a reload', async () => {
@@ -156,10 +119,8 @@ describe('the widget in Chromium', () => {
 
   it('follows the dark colour scheme', async () => {
     await aliceInit();
-    await context.close();
-    context = await browser.newContext({ viewport: { width: 1100, height: 760 }, colorScheme: 'dark' });
-    page = await context.newPage();
-    await page.goto(host.url);
+    page = await suite.newPage({ viewport: { width: 1100, height: 760 }, colorScheme: 'dark' });
+    await page.goto(suite.host.url);
     await launcher().click();
     const background = await dialog().evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(background).toBe('rgb(31, 41, 55)');
