@@ -77,6 +77,8 @@ export class Client implements HaloClient {
   #wantOpen = false;
   #coordinator: TokenCoordinator | null = null;
   #holdEvents = false;
+  /** While the constructor runs, errors wait a microtask: the app has no client to use yet (T12). */
+  #starting = true;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -104,9 +106,13 @@ export class Client implements HaloClient {
       if (options.userToken) this.#tokens.offerToken(options.userToken);
       this.#warnIfAnonymous();
       // SPEC §3: posted in the background; a failure goes to onError, never throws.
-      this.#identifyCall().catch((error: unknown) => this.#report(this.#asHaloError(error)));
+      this.#identifyCall().catch((error: unknown) => {
+        const haloError = this.#asHaloError(error);
+        if (haloError.code !== 'shutdown') this.#report(haloError);
+      });
     }
     if (options.launcher) this.#mountWidget();
+    this.#starting = false;
   }
 
   identify(userId: string, traits: UserTraits = {}, options: IdentifyOptions = {}): Promise<void> {
@@ -140,6 +146,14 @@ export class Client implements HaloClient {
   }
 
   sendMessage(text: string): Promise<ChatMessage> {
+    return this.#send(text, randomId());
+  }
+
+  /**
+   * Queues one message under its `client_message_id`. The widget's Retry button passes the
+   * id of the failed attempt, so the server stores a message whose reply was lost only once.
+   */
+  #send(text: string, clientMessageId: string): Promise<ChatMessage> {
     return this.#guard(
       () =>
         new Promise<ChatMessage>((resolve, reject) => {
@@ -149,7 +163,7 @@ export class Client implements HaloClient {
           if (expired && this.#outbox.size >= MAX_QUEUED) {
             throw new HaloError('identity_expired', `Identity expired; ${MAX_QUEUED} messages already wait.`);
           }
-          this.#outbox.push({ text, clientMessageId: randomId(), generation: this.#tokens.generation, resolve, reject });
+          this.#outbox.push({ text, clientMessageId, generation: this.#tokens.generation, resolve, reject });
           if (expired) this.#tokens.retryForQueue();
         }),
     );
@@ -231,8 +245,9 @@ export class Client implements HaloClient {
     if (this.#done) throw shutdownError();
   }
 
+  /** Any failure as a HaloError; once shut down, a call cut short by it rejects with `shutdown` (T5). */
   #asHaloError(error: unknown): HaloError {
-    if (isHaloError(error)) return error;
+    if (isHaloError(error)) return this.#done && error.code === 'identity_changed' ? shutdownError() : error;
     return new HaloError('server_error', 'Unexpected error in the Halo SDK.', { cause: error });
   }
 
@@ -240,6 +255,14 @@ export class Client implements HaloClient {
   #report(error: HaloError): void {
     if (this.#reported.has(error)) return;
     this.#reported.add(error);
+    if (this.#starting) {
+      queueMicrotask(() => this.#tell(error));
+      return;
+    }
+    this.#tell(error);
+  }
+
+  #tell(error: HaloError): void {
     try {
       this.#options.onError?.(error);
     } catch (thrown) {
@@ -324,6 +347,7 @@ export class Client implements HaloClient {
         }
         return result.data;
       }
+      if (generation === this.#tokens.generation) this.#setVerified({}, result.verified);
       if (this.#tokens.userId === null) {
         throw new HaloError('invalid_request', `Visitor refused (${result.reason}).`, { status: 403, reason: result.reason });
       }
@@ -401,7 +425,7 @@ export class Client implements HaloClient {
     import('../widget/widget.js').then(
       ({ mountWidget }) => {
         if (this.#done) return;
-        const widget = mountWidget(this, { theme: this.#options.theme });
+        const widget = mountWidget(this, { theme: this.#options.theme, send: (text, id) => this.#send(text, id), messageId: randomId });
         this.#widget = widget;
         if (this.#wantOpen) widget.open();
       },

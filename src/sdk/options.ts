@@ -21,7 +21,7 @@ export interface ResolvedOptions {
 }
 
 export const SECRET_PREFIX = 'ha_secret_';
-const WIDGET_KEY = /^ab_(live|test)_[A-Za-z0-9_-]{8,}$/;
+const WIDGET_KEY = /^ab_(live|test)_[A-Za-z0-9_-]+$/;
 
 let defaultApiBase: string | null = null;
 
@@ -33,12 +33,13 @@ export function setDefaultApiBase(origin: string | null): void {
   defaultApiBase = origin;
 }
 
-/** True when `value`, or any string inside it, is an identity secret. */
-export function containsSecret(value: unknown, depth = 0): boolean {
+/** True when `value`, or any string inside it at any depth, is an identity secret. */
+export function containsSecret(value: unknown, seen = new WeakSet<object>()): boolean {
   if (typeof value === 'string') return value.startsWith(SECRET_PREFIX);
-  // Depth cap: traits are small by contract; a cyclic object must not hang the check.
-  if (depth > 5 || typeof value !== 'object' || value === null) return false;
-  return Object.values(value).some((v) => containsSecret(v, depth + 1));
+  // `seen`: a cyclic object must not hang the check.
+  if (typeof value !== 'object' || value === null || seen.has(value)) return false;
+  seen.add(value);
+  return Object.values(value).some((v) => containsSecret(v, seen));
 }
 
 export function secretExposed(where: string): HaloError {

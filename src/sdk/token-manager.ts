@@ -159,8 +159,8 @@ export class TokenManager {
     if (this.#userId === null) return NO_TOKEN;
     const entry = this.#entry;
     if (entry && !entry.rejected && this.#usable(entry)) return use(entry);
-    // Without getUserToken the server is the judge of whatever we have.
-    if (!this.#settings.getUserToken) return entry && !entry.rejected ? use(entry) : NO_TOKEN;
+    // Without getUserToken the server is the judge of whatever we have, even a token it refused (T2).
+    if (!this.#settings.getUserToken) return entry ? use(entry) : NO_TOKEN;
     const generation = this.generation;
     try {
       return await this.#refresh(false, 0);

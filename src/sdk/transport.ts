@@ -7,7 +7,7 @@ export type SdkCall = 'identify' | 'chat' | 'history';
 /** The outcome of one HTTP exchange with the Halo API. */
 export type CallResult =
   | { ok: true; data: Record<string, unknown>; verified: boolean | null }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; verified: boolean | null };
 
 /** Aborts a request the server is too slow to answer. */
 export const REQUEST_TIMEOUT_MS = 20_000;
@@ -90,7 +90,7 @@ export async function postCall(
   const serverCode = typeof error?.code === 'string' ? error.code : '';
   const reason = typeof error?.reason === 'string' ? error.reason : undefined;
   if (response.status === 403 && serverCode === 'identity_verification_failed') {
-    return { ok: false, reason: reason ?? 'token_invalid' };
+    return { ok: false, reason: reason ?? 'token_invalid', verified: verifiedFrom(response.headers.get('Halo-Identity')) ?? false };
   }
   const code: HaloErrorCode =
     response.status === 403 ? 'origin_not_allowed' : (STATUS_CODES[response.status] ?? 'server_error');

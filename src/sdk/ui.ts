@@ -1,4 +1,4 @@
-import type { HaloClient, HaloTheme } from '../types.js';
+import type { ChatMessage, HaloClient, HaloTheme } from '../types.js';
 
 /** What the SDK needs from a mounted launcher + panel. */
 export interface WidgetHandle {
@@ -8,5 +8,14 @@ export interface WidgetHandle {
   destroy(): void;
 }
 
+/** What the widget gets besides the public client API. */
+export interface WidgetOptions {
+  theme: HaloTheme;
+  /** `sendMessage` under a given `client_message_id`: a retry keeps the id of its message. */
+  send(text: string, clientMessageId: string): Promise<ChatMessage>;
+  /** A fresh `client_message_id` (the widget imports nothing from the SDK: its chunk stays apart). */
+  messageId(): string;
+}
+
 /** Mounts the launcher for a client. Implemented by `src/widget/widget.ts`. */
-export type MountWidget = (client: HaloClient, options: { theme: HaloTheme }) => WidgetHandle;
+export type MountWidget = (client: HaloClient, options: WidgetOptions) => WidgetHandle;

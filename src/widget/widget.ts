@@ -15,6 +15,8 @@ interface Outgoing {
   el: HTMLElement;
   meta: HTMLElement;
   text: string;
+  /** Kept across Retry, so the server stores the message once even if a reply was lost. */
+  id: string;
   state: BubbleState;
 }
 
@@ -38,7 +40,7 @@ function isCode(error: unknown, ...codes: string[]): boolean {
  * the launcher built now, the panel built on first open. Uses only the public
  * {@link HaloClient} API.
  */
-export const mountWidget: MountWidget = (client, { theme }) => {
+export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageId }) => {
   const host = document.createElement('halo-widget');
   const root = host.attachShadow({ mode: 'open' });
   adoptStyles(root);
@@ -114,7 +116,7 @@ export const mountWidget: MountWidget = (client, { theme }) => {
     const user = identity.userId;
     out.state = 'sending';
     render(out);
-    client.sendMessage(out.text).then(
+    sendAs(out.text, out.id).then(
       (reply) => {
         if (out.state === 'sending') delivered(out);
         show(reply);
@@ -134,7 +136,7 @@ export const mountWidget: MountWidget = (client, { theme }) => {
     if (!text) return;
     input!.value = '';
     const [el, meta] = bubble('user', text);
-    const out: Outgoing = { el, meta, text, state: 'sending' };
+    const out: Outgoing = { el, meta, text, id: messageId(), state: 'sending' };
     outgoing.push(out);
     log!.append(el);
     scroll();

@@ -1,7 +1,7 @@
 // identify, shutdown, events, T11 (Anonymous warning) and T12 (re-entrancy).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHalo, type HaloClient } from '../../src/index.js';
-import { API_BASE, createFakeApi, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
+import { API_BASE, createFakeApi, deferred, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
 
 let warn: ReturnType<typeof vi.spyOn>;
 beforeEach(() => {
@@ -137,6 +137,22 @@ describe('shutdown', () => {
     expect(() => client.on('message', () => undefined)).toThrow(expect.objectContaining({ code: 'shutdown' }));
   });
 
+  it('calls in flight at shutdown reject with shutdown, not identity_changed', async () => {
+    const gate = deferred<string>();
+    const api = createFakeApi();
+    const onError = vi.fn();
+    const client = make(api, { userId: 'alice', userTraits: { name: 'A' }, getUserToken: () => gate.promise, onError });
+    const message = client.sendMessage('waiting for a token');
+    const history = client.history();
+    await Promise.resolve();
+    client.shutdown();
+    gate.resolve(tokenFor('alice'));
+    await expect(message).rejects.toMatchObject({ code: 'shutdown' });
+    await expect(history).rejects.toMatchObject({ code: 'shutdown' });
+    expect(onError).not.toHaveBeenCalled();
+    expect(api.calls).toHaveLength(0);
+  });
+
   it('a message in flight at shutdown is not reported to the next user', async () => {
     const api = createFakeApi();
     const client = make(api);
@@ -150,6 +166,24 @@ describe('shutdown', () => {
 });
 
 describe('re-entrancy (T12)', () => {
+  it('an error met while createHalo runs reaches onError after it returns, so the handler can use the client', async () => {
+    const api = createFakeApi();
+    let client: HaloClient | undefined;
+    const seen: Array<{ code: string; userId: string | null | undefined }> = [];
+    client = make(api, {
+      userId: 'alice',
+      userTraits: { name: 'A' },
+      userToken: tokenFor('bob'),
+      onError: (error: { code: string }) => seen.push({ code: error.code, userId: client?.getIdentityState().userId }),
+    });
+    const events = vi.fn();
+    client.on('error', events);
+    expect(seen).toEqual([]);
+    await Promise.resolve();
+    expect(seen).toEqual([{ code: 'token_user_mismatch', userId: 'alice' }]);
+    expect(events).toHaveBeenCalledWith(expect.objectContaining({ code: 'token_user_mismatch' }));
+  });
+
   it('SDK methods work from inside event handlers and callbacks', async () => {
     const bad = tokenFor('alice', 3600, { jti: 'revoked' });
     const api = createFakeApi({ judge: (body) => (body.user_token && body.user_token !== bad ? 'ok' : { reason: 'token_invalid' }) });

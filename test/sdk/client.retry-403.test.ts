@@ -118,6 +118,27 @@ describe('403 identity_verification_failed', () => {
     expect(onIdentityExpired).toHaveBeenCalledWith({ userId: 'alice', reason: 'user_mismatch' });
   });
 
+  it('without getUserToken, the next call after a 403 still carries the refused token for the server to judge', async () => {
+    const token = tokenFor('alice');
+    const api = createFakeApi({ judge: () => ({ reason: 'token_invalid' }) });
+    const { client } = setup(api, { userId: 'alice', userToken: token });
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired' });
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_invalid' });
+    expect(api.of('history').map((c) => c.body.user_token)).toEqual([token, token]);
+  });
+
+  it('getIdentityState reports verified false after a 403 and true once the retry is accepted', async () => {
+    const bad = tokenFor('alice', 3600, { jti: 'bad' });
+    const gate = deferred<string>();
+    const api = createFakeApi({ judge: (body) => (body.user_token === bad ? { reason: 'token_invalid' } : 'ok') });
+    const { client } = setup(api, { userId: 'alice', userToken: bad, getUserToken: () => gate.promise });
+    const pending = client.history();
+    await vi.waitFor(() => expect(client.getIdentityState()).toMatchObject({ status: 'refreshing', verified: false }));
+    gate.resolve(tokenFor('alice', 3600, { jti: 'good' }));
+    await pending;
+    expect(client.getIdentityState()).toMatchObject({ status: 'identified', verified: true });
+  });
+
   it('a failed refresh after a 403 expires the identity with reason token_refresh_failed', async () => {
     const api = createFakeApi({ judge: () => ({ reason: 'token_expired' }) });
     const getUserToken = vi.fn(async () => {

@@ -55,6 +55,18 @@ describe('resolveOptions', () => {
     expect(error.message).toContain(`\`${option}\``);
   });
 
+  it.each(['ab_live_x', 'ab_test_min', 'ab_test_0123456789abcdef'])('accepts the widget key %s', (widgetKey) => {
+    expect(resolveOptions({ ...base, widgetKey }).widgetKey).toBe(widgetKey);
+  });
+
+  it('a cyclic userTraits object is checked for secrets without hanging', () => {
+    const traits: Record<string, unknown> = { name: 'Alice' };
+    traits.self = traits;
+    expect(resolveOptions({ ...base, userTraits: traits }).userTraits.name).toBe('Alice');
+    traits.later = { key: 'ha_secret_abc' };
+    expect(thrown(() => resolveOptions({ ...base, userTraits: traits })).code).toBe('secret_exposed');
+  });
+
   it('a non-object throws invalid_options', () => {
     expect(thrown(() => resolveOptions(null as never)).code).toBe('invalid_options');
   });
@@ -63,6 +75,7 @@ describe('resolveOptions', () => {
     ['widgetKey', { widgetKey: 'ha_secret_abc' }],
     ['userToken', { ...base, userId: 'u', userToken: 'ha_secret_abc' }],
     ['a trait', { ...base, userTraits: { nested: { key: 'ha_secret_abc' } } }],
+    ['a deeply nested trait', { ...base, userTraits: { a: { b: { c: { d: { e: { f: { g: ['ha_secret_abc'] } } } } } } } }],
     ['an otherwise invalid option', { widgetKey: 5, apiBase: 'ha_secret_x' }],
   ])('an ha_secret_ value in %s throws secret_exposed before any other check', (_where, options) => {
     const error = thrown(() => resolveOptions(options as never));

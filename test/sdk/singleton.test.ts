@@ -20,6 +20,22 @@ describe('Halo singleton', () => {
     Halo.close();
   });
 
+  it('onError for a bad userToken given to init can already use Halo: it sees the new client', async () => {
+    const seen: Array<string | null> = [];
+    Halo.init({
+      widgetKey: WIDGET_KEY,
+      apiBase: API_BASE,
+      launcher: false,
+      fetch: createFakeApi().fetch,
+      userId: 'alice',
+      userTraits: { name: 'Alice' },
+      userToken: 'not-a-jwt',
+      onError: () => seen.push(Halo.getIdentityState().userId),
+    });
+    await Promise.resolve();
+    expect(seen).toEqual(['alice']);
+  });
+
   it('a second init shuts the first client down', async () => {
     const api = createFakeApi();
     const first = Halo.init({ widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, fetch: api.fetch });

@@ -2,6 +2,7 @@ import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, IdentityStat
 
 interface Deferred<T> {
   text: string;
+  clientMessageId?: string;
   resolve(value: T): void;
   reject(error: unknown): void;
 }
@@ -19,8 +20,15 @@ export class FakeClient implements HaloClient {
   shutdown = (): void => {};
 
   sendMessage(text: string): Promise<ChatMessage> {
-    return new Promise((resolve, reject) => this.sent.push({ text, resolve, reject }));
+    return this.send(text, `fake_${this.sent.length}`);
   }
+
+  messageId = (): string => `fake_${++this.ids}`;
+  ids = 0;
+
+  /** What the SDK hands the widget as `send`: sendMessage under a given client_message_id. */
+  send = (text: string, clientMessageId: string): Promise<ChatMessage> =>
+    new Promise((resolve, reject) => this.sent.push({ text, clientMessageId, resolve, reject }));
 
   history(): Promise<ChatMessage[]> {
     return new Promise((resolve, reject) => this.historyCalls.push({ text: '', resolve, reject }));

@@ -40,7 +40,7 @@ async function openWithHistory(history: ReturnType<typeof message>[] = []): Prom
 
 beforeEach(() => {
   client = new FakeClient();
-  widget = mountWidget(client, { theme: {} });
+  widget = mountWidget(client, { theme: {}, send: client.send, messageId: client.messageId });
 });
 
 afterEach(() => {
@@ -67,7 +67,7 @@ describe('mount', () => {
 
   it('sets the theme accent through a custom property and puts the launcher on the left', () => {
     widget.destroy();
-    widget = mountWidget(client, { theme: { accent: '#ff0055', position: 'left' } });
+    widget = mountWidget(client, { theme: { accent: '#ff0055', position: 'left' }, send: client.send, messageId: client.messageId });
     const host = document.querySelector('halo-widget') as HTMLElement;
     expect(host.style.getPropertyValue('--halo-accent')).toBe('#ff0055');
     expect(shadow().querySelector('.w')!.classList.contains('left')).toBe(true);
@@ -178,7 +178,7 @@ describe('sending', () => {
 });
 
 describe('failure and retry', () => {
-  it('marks a rejected message as failed with a Retry button that sends it again', async () => {
+  it('marks a rejected message as failed with a Retry button that sends it again under the same client_message_id', async () => {
     await openWithHistory();
     type('help');
     press('Enter');
@@ -187,6 +187,7 @@ describe('failure and retry', () => {
     expect(metas()).toEqual(['Not sent.Retry']);
     byRole('button', 'Retry')!.click();
     expect(client.sent.map((s) => s.text)).toEqual(['help', 'help']);
+    expect(client.sent[1].clientMessageId).toBe(client.sent[0].clientMessageId);
     expect(metas()).toEqual(['Sending…']);
     expect(shadow().activeElement).toBe(input());
     client.sent[1].resolve(message('assistant', 'Sure.'));

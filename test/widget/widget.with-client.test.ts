@@ -28,7 +28,7 @@ it('loads the new user’s history under the new user’s identity after a user 
     userTraits: { name: 'Alice' },
     fetch: api.fetch,
   });
-  widget = mountWidget(client, { theme: {} });
+  widget = mountWidget(client, { theme: {}, send: (text) => client.sendMessage(text), messageId: () => 'unused' });
   widget.open();
   await client.sendMessage('hello from alice');
   await vi.waitFor(() => expect(texts()).toEqual(['hello from alice', 'echo: hello from alice']));
@@ -47,7 +47,7 @@ it('shows a message typed in the panel once, then the reply, when the SDK also a
   Object.defineProperty(navigator, 'locks', { value: null, configurable: true });
   const api = createFakeApi();
   const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, fetch: api.fetch });
-  widget = mountWidget(client, { theme: {} });
+  widget = mountWidget(client, { theme: {}, send: (text) => client.sendMessage(text), messageId: () => 'unused' });
   widget.open();
   const input = shadow().querySelector('textarea')!;
   input.value = 'typed';
@@ -57,4 +57,38 @@ it('shows a message typed in the panel once, then the reply, when the SDK also a
   expect(texts()).toEqual(['typed', 'echo: typed']);
   expect([...shadow().querySelectorAll('.me')].map((el) => el.textContent).filter(Boolean)).toEqual([]);
   client.shutdown();
+});
+
+it('retries a message whose reply was lost under the same client_message_id, so the server keeps it once', async () => {
+  Object.defineProperty(navigator, 'locks', { value: null, configurable: true });
+  const stored = new Map<string, string>();
+  let loseReply = true;
+  const api = createFakeApi({
+    // An idempotent server: the first attempt is stored, then its answer is lost on the way back.
+    intercept: (call, body) => {
+      if (call !== 'chat') return undefined;
+      if (!stored.has(body.client_message_id)) stored.set(body.client_message_id, body.message);
+      if (loseReply) {
+        loseReply = false;
+        throw new TypeError('Failed to fetch');
+      }
+      return undefined;
+    },
+  });
+  // The SDK's own launcher, so the widget gets the SDK's internal send.
+  const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, fetch: api.fetch, retry: { attempts: 1 }, onError: () => {} });
+  client.open();
+  await vi.waitFor(() => expect(shadow().querySelector('textarea')).not.toBeNull());
+  const input = shadow().querySelector('textarea')!;
+  input.value = 'is my invoice paid?';
+  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+  await vi.waitFor(() => expect(shadow().querySelector('.me button')).not.toBeNull());
+  (shadow().querySelector('.me button') as HTMLButtonElement).click();
+  await vi.waitFor(() => expect(texts()).toEqual(['is my invoice paid?', 'echo: is my invoice paid?']));
+  const ids = api.of('chat').map((c) => c.body.client_message_id);
+  expect(ids).toHaveLength(2);
+  expect(ids[1]).toBe(ids[0]);
+  expect([...stored.values()]).toEqual(['is my invoice paid?']);
+  client.shutdown();
+  expect(document.querySelector('halo-widget')).toBeNull();
 });
