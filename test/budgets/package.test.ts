@@ -1,7 +1,7 @@
 // The published package as users get it: `npm pack` once, then publint (package.json and
 // the files it points at) and arethetypeswrong (each entry's types, per module resolution).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publint } from 'publint';
@@ -53,5 +53,24 @@ describe('the packed package', () => {
       encoding: 'utf8',
     });
     expect(run.status, run.stdout + run.stderr).toBe(0);
+  });
+});
+
+describe('the browser entry (SPEC §2)', () => {
+  const browserFiles = (): string[] => {
+    requireDist(ROOT, ['dist/index.mjs', 'dist/index.cjs', 'dist/halo.js']);
+    const chunks = readdirSync(join(ROOT, 'dist/chunks')).map((file) => `dist/chunks/${file}`);
+    return ['dist/index.mjs', 'dist/index.cjs', 'dist/halo.js', ...chunks];
+  };
+
+  it('imports only jose’s base64url decoder, never jose’s signing code or the server entry', () => {
+    for (const file of browserFiles()) {
+      const code = readFileSync(join(ROOT, file), 'utf8');
+      const imported = [...code.matchAll(/(?:from\s*|import\s*|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+      expect(imported.filter((id) => !id!.startsWith('./')), file).toEqual(
+        imported.filter((id) => id === 'jose/base64url'),
+      );
+      expect(code, file).not.toMatch(/SignJWT|createHmac|halo-widget\/server|ha_secret_[A-Za-z0-9_-]{8}/);
+    }
   });
 });
