@@ -1,4 +1,5 @@
 import type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './create-halo-api.js';
+import { safeLog } from './safe-log.js';
 
 const MODES: readonly VerificationMode[] = ['off', 'monitor', 'enforce'];
 
@@ -40,7 +41,9 @@ export function checkConfig(config: HaloApiConfig, logger: HaloLogger): void {
       throw new TypeError(`Halo API config: ${where}.allowedOrigins must be an array of origins (or "*").`);
     }
     if (mode && mode !== 'off' && !identitySecrets?.length) {
-      logger.warn(`[halo] ${widgetKey}: mode "${mode}" without identitySecrets: no token can verify, so every identified request is ${mode === 'enforce' ? 'refused' : 'unverified'}.`);
+      safeLog(logger, 'warn', () => [
+        `[halo] ${widgetKey}: mode "${mode}" without identitySecrets: no token can verify, so every identified request is ${mode === 'enforce' ? 'refused' : 'unverified'}.`,
+      ]);
     }
   });
   if (config.respond !== undefined && typeof config.respond !== 'function') throw new TypeError('Halo API config: `respond` must be a function.');

@@ -3,6 +3,7 @@ import { checkConfig, modeOf, originAllowed } from './config.js';
 import { ApiError, EXPOSED, readBody, sendError, sendJson } from './http.js';
 import { createRateLimiter, type RateLimitConfig, type RateLimiter } from './rate-limiter.js';
 import { defaultRespond, type Respond } from './respond.js';
+import { safeLog } from './safe-log.js';
 import { createMemoryStore, newId, type ConversationStore, type StoredConversation, type StoredMessage } from './store.js';
 import { verifyUserTokenSync, type VerifyFailure } from './verify-user-token.js';
 
@@ -64,6 +65,8 @@ interface Identity {
 
 /** What one request has learnt so far, for the headers of an error answer. */
 interface RequestState {
+  /** Known once the body names a valid widget key; it decides the CORS headers of the answer. */
+  project?: ProjectConfig;
   identityHeader?: string;
   token?: string;
 }
@@ -127,8 +130,9 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   function cors(req: IncomingMessage, project: ProjectConfig | undefined): Record<string, string> {
     const origin = req.headers.origin;
     const headers: Record<string, string> = { 'Access-Control-Expose-Headers': EXPOSED, Vary: 'Origin' };
-    // Before a project is known (or when it refuses the origin) the origin is still echoed,
-    // so the browser can read the error code instead of a bare network error.
+    // An origin a project refuses is never echoed, its 403 included (SPEC §5). Before any
+    // project is known (bad JSON, unknown key) the origin is echoed, so the page can read
+    // the error code: such an answer carries no project's data.
     if (origin && (!project || originAllowed(project, origin))) headers['Access-Control-Allow-Origin'] = origin;
     return headers;
   }
@@ -139,14 +143,16 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     if (typeof widgetKey !== 'string') throw bad('`widget_key` must be a string.');
     const project = findProject(widgetKey);
     if (!project) throw new ApiError(401, 'invalid_widget_key', 'Unknown widget key.');
+    state.project = project;
     const origin = req.headers.origin;
     if (origin && !originAllowed(project, origin)) {
       throw new ApiError(403, 'origin_not_allowed', `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed for this widget key.`);
     }
     const userId = optionalString(body, 'user_id');
     const visitorId = optionalString(body, 'visitor_id');
+    // A token of the wrong type is judged like any bad token (token_invalid, by the mode):
+    // only a string is kept, for redaction, and no token value is ever logged.
     const token = body.user_token;
-    if (token !== undefined && token !== null && typeof token !== 'string') throw bad('`user_token` must be a string.');
     if (typeof token === 'string') state.token = token;
     if (userId === undefined && visitorId === undefined) throw bad('Either `user_id` or `visitor_id` is required.');
     const mode = modeOf(project);
@@ -171,7 +177,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     }
     // Monitor: say why (never the token) and go on unverified. JSON quoting keeps a hostile
     // user_id from forging log lines.
-    logger.warn(`[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${reason}`);
+    safeLog(logger, 'warn', () => [`[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${reason}`]);
     return unverified(owner, reason);
   }
 
@@ -239,11 +245,9 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const match = /^\/api\/sdk\/([^/]+)$/.exec(path);
-    if (!match) throw new ApiError(404, 'not_found', 'Not found.');
     if (req.method === 'OPTIONS') {
-      // A preflight has no body, so no project is known: answer it for any origin.
+      // A preflight has no body, so no project is known: answer it for any origin and any
+      // path (SPEC §5: always 204); the call itself gets the 404 or 405.
       res.writeHead(204, {
         'Access-Control-Allow-Origin': req.headers.origin ?? '*',
         'Access-Control-Allow-Methods': 'POST',
@@ -255,6 +259,9 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       res.end();
       return;
     }
+    const path = (req.url ?? '/').split('?')[0]!;
+    const match = /^\/api\/sdk\/([^/]+)$/.exec(path);
+    if (!match) throw new ApiError(404, 'not_found', 'Not found.');
     const call = match[1]!;
     if (!CALLS.has(call)) throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
     if (req.method !== 'POST') {
@@ -298,31 +305,33 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   }
 
   function logError(message: string, error: unknown, state: RequestState): void {
-    const secrets = config.projects.flatMap((p) => (Array.isArray(p.identitySecrets) ? p.identitySecrets : []));
-    if (state.token) secrets.push(state.token);
-    const text = error instanceof Error ? `${error.stack ?? `${error.name}: ${error.message}`}` : String(error);
-    // An app's respond() or store may put anything in an error; secrets and tokens stay out of logs.
-    if (secrets.some((secret) => secret.length >= 8 && text.includes(secret))) logger.error(message, redact(text, secrets));
-    else logger.error(message, error);
+    safeLog(logger, 'error', () => {
+      const secrets = config.projects.flatMap((p) => (Array.isArray(p.identitySecrets) ? p.identitySecrets : []));
+      if (state.token) secrets.push(state.token);
+      const text = error instanceof Error ? `${error.stack ?? `${error.name}: ${error.message}`}` : String(error);
+      // An app's respond() or store may put anything in an error; secrets and tokens stay out of logs.
+      return secrets.some((secret) => secret.length >= 8 && text.includes(secret)) ? [message, redact(text, secrets)] : [message, error];
+    });
   }
 
   return (req, res) => {
     const state: RequestState = {};
     handle(req, res, state).catch((error: unknown) => {
+      // The answer goes out before anything is logged, so a failing logger cannot hold it up.
       if (res.headersSent) {
-        logError('[halo] error after the answer started:', error, state);
         res.destroy();
+        logError('[halo] error after the answer started:', error, state);
         return;
       }
-      const headers: Record<string, string> = cors(req, undefined);
+      const headers: Record<string, string> = cors(req, state.project);
       if (state.identityHeader) headers['Halo-Identity'] = state.identityHeader;
       if (error instanceof ApiError) {
         // A 413 has not read the rest of the body: close rather than read it.
         sendError(res, error, error.status === 413 ? { ...headers, Connection: 'close' } : headers);
         return;
       }
-      logError('[halo] internal error:', error, state);
       sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), headers);
+      logError('[halo] internal error:', error, state);
     });
   };
 }

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** An error answer of the wire protocol (SPEC §5). */
 export class ApiError extends Error {
@@ -16,24 +17,62 @@ export class ApiError extends Error {
 /** The headers a browser page may read on every answer (SPEC §5). */
 export const EXPOSED = 'Date, Halo-Identity, Retry-After';
 
+const CLIENT_ERROR_GRACE_MS = 2000;
+const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+
 /** Sends a JSON answer; never a cookie, never cached. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(payload),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    ...headers,
-  });
+  res.writeHead(status, { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(payload), ...headers });
   res.end(payload);
+}
+
+/** `{ error: { code, message, reason? } }` (SPEC §5). */
+function errorBody(error: ApiError): { error: { code: string; message: string; reason?: string } } {
+  const body: { code: string; message: string; reason?: string } = { code: error.code, message: error.message };
+  if (error.reason) body.reason = error.reason;
+  return { error: body };
 }
 
 /** Sends `{ error: { code, message, reason? } }` with the error's status and headers. */
 export function sendError(res: ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
-  const body: { code: string; message: string; reason?: string } = { code: error.code, message: error.message };
-  if (error.reason) body.reason = error.reason;
-  sendJson(res, error.status, { error: body }, { ...headers, ...error.headers });
+  sendJson(res, error.status, errorBody(error), { ...headers, ...error.headers });
+}
+
+/**
+ * Answers what Node's HTTP parser refused (a server's `clientError`), which never reaches
+ * the handler and would otherwise get Node's own bare 400, 431 or 408. A malformed request
+ * is `400 invalid_request`, headers (or chunk extensions) over Node's limit
+ * `413 payload_too_large`, both as JSON with `Connection: close`. A timeout, a reset, or a
+ * socket that cannot take a clean answer any more is just closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const code = error.code ?? '';
+  // An answer to an earlier request of this connection (pipelining) is still pending or under
+  // way: one written now would be read as its answer. Node's own handler checks the same field.
+  const pending = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  if (!code.startsWith('HPE_') || !socket.writable || pending) {
+    socket.destroy();
+    return;
+  }
+  const answer =
+    code === 'HPE_HEADER_OVERFLOW' || code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+      ? new ApiError(413, 'payload_too_large', 'The request headers are too large.')
+      : new ApiError(400, 'invalid_request', 'The request is not valid HTTP.');
+  const payload = JSON.stringify(errorBody(answer));
+  const headers = {
+    ...JSON_HEADERS,
+    'Content-Length': String(Buffer.byteLength(payload)),
+    'Access-Control-Expose-Headers': EXPOSED,
+    Vary: 'Origin',
+    Date: new Date().toUTCString(),
+    Connection: 'close',
+  };
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${payload}`);
+  // end() lets the answer be read before the close; a peer that keeps its half of the
+  // connection open is cut off after a grace period.
+  setTimeout(() => socket.destroy(), CLIENT_ERROR_GRACE_MS).unref();
 }
 
 /**

@@ -7,7 +7,11 @@ export interface UserTokenClaims {
 }
 
 export interface SignUserTokenOptions {
-  /** Lifetime: seconds, or a jose time span such as `'15m'` or `'24h'`. @default '24h' */
+  /**
+   * Lifetime: seconds, or a jose time span such as `'15m'` or `'24h'`. Zero or a negative
+   * number gives a token that is already expired, as in jsonwebtoken (handy in tests).
+   * @default '24h'
+   */
   expiresIn?: number | string;
 }
 
@@ -31,10 +35,12 @@ export async function signUserToken(
   const now = Math.floor(Date.now() / 1000);
   let exp: number | string;
   if (typeof expiresIn === 'number') {
-    if (!Number.isFinite(expiresIn) || expiresIn <= 0) throw new TypeError('signUserToken: expiresIn must be a positive number of seconds.');
+    if (!Number.isFinite(expiresIn)) throw new TypeError(`signUserToken: expiresIn must be a finite number of seconds, got ${expiresIn}.`);
     exp = now + Math.floor(expiresIn);
-  } else {
+  } else if (typeof expiresIn === 'string') {
     exp = expiresIn;
+  } else {
+    throw new TypeError(`signUserToken: expiresIn must be seconds or a time span such as '15m' (got ${typeof expiresIn}).`);
   }
   const jwt = new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now);
   try {

@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHaloApi, type HaloApiConfig } from './create-halo-api.js';
-import { EXPOSED } from './http.js';
+import { createHaloApi, type HaloApiConfig, type HaloLogger } from './create-halo-api.js';
+import { answerClientError, EXPOSED } from './http.js';
+import { safeLog } from './safe-log.js';
 
 /** {@link HaloApiConfig} plus where to listen. */
 export interface StartHaloServerOptions extends HaloApiConfig {
@@ -37,15 +38,23 @@ const SCRIPTS: Record<string, string> = { '/halo.js': 'halo.js', '/snippet.js': 
 // The scripts are public and the same for every page, so any origin may load them.
 const STATIC_HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED };
 
-function serveScript(res: ServerResponse, root: string | null, file: string, head: boolean): void {
-  const path = root ? join(root, 'dist', file) : null;
-  if (!path || !existsSync(path)) {
+function serveScript(res: ServerResponse, root: string | null, file: string, head: boolean, logger: HaloLogger): void {
+  let bytes: Buffer | null = null;
+  if (root) {
+    try {
+      // Read per request: byte-identical to dist/ even after a rebuild.
+      bytes = readFileSync(join(root, 'dist', file));
+    } catch (error) {
+      // Not built, or a rebuild is deleting dist/ right now: a 404 that says what to do.
+      // Anything else (permissions, a disk error) is the operator's to see.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') safeLog(logger, 'error', () => [`[halo] could not read dist/${file}:`, error]);
+    }
+  }
+  if (!bytes) {
     res.writeHead(404, { ...STATIC_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(`${file} is not built: run \`npm run build\` in the halo-widget package.\n`);
     return;
   }
-  // Read per request: byte-identical to dist/ even after a rebuild.
-  const bytes = readFileSync(path);
   res.writeHead(200, {
     ...STATIC_HEADERS,
     'Content-Type': 'text/javascript; charset=utf-8',
@@ -63,18 +72,25 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
  */
 export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
   const api = createHaloApi(options);
+  const logger = options.logger ?? console;
   const root = packageRoot();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     const script = SCRIPTS[path];
-    if (script && (req.method === 'GET' || req.method === 'HEAD')) return serveScript(res, root, script, req.method === 'HEAD');
+    if (script && (req.method === 'GET' || req.method === 'HEAD')) return serveScript(res, root, script, req.method === 'HEAD', logger);
     if (path === '/favicon.ico') {
       res.writeHead(204, { ...STATIC_HEADERS, 'Cache-Control': 'public, max-age=86400' });
       res.end();
       return;
     }
     api(req, res);
-  });
+  };
+  const server = createServer(handler);
+  // SPEC §5: no status but the SPEC's. Node would answer an unknown `Expect` 417 and what
+  // its parser refuses with a bare 400/431/408; the first is served as usual instead
+  // (RFC 9110 lets a server ignore it), the second answered in JSON.
+  server.on('checkExpectation', handler);
+  server.on('clientError', answerClientError);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
     server.once('error', reject);

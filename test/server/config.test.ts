@@ -1,5 +1,5 @@
 // createHaloApi checks its config at once: a typo fails at start-up, not as a 500 later.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHaloApi, generateProjectKeys, type HaloApiConfig } from '../../src/server/index.js';
 import { silentLogger } from '../helpers/server.js';
 
@@ -39,6 +39,22 @@ describe('config checks', () => {
     expect(logged).toContain('ab_test_enforce');
     expect(logged).toContain('refused');
     expect(logged).toContain('ab_test_monitor');
+  });
+
+  it('a logger that throws on the start-up warning does not stop the API from starting', () => {
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const logger = {
+        ...silentLogger(),
+        warn: () => {
+          throw new Error('logger down');
+        },
+      };
+      expect(typeof make({ projects: [{ widgetKey: 'ab_test_enforce', mode: 'enforce' }] }, logger)).toBe('function');
+      expect(consoleError.mock.calls.flat().join(' ')).toContain('ab_test_enforce');
+    } finally {
+      consoleError.mockRestore();
+    }
   });
 
   it('accepts a minimal project and the full set of options', () => {

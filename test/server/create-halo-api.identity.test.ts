@@ -39,7 +39,11 @@ const attacks: [string, () => string | undefined, string][] = [
   ['a token over 8 KiB', () => jwt.sign({ user_id: 'alice', pad: 'x'.repeat(9000) }, SECRET), 'token_invalid'],
 ];
 
-const chat = (widgetKey: string, userToken?: string, extra: Record<string, unknown> = {}) =>
+// V5: a user_token of the wrong JSON type is a bad token like any other, judged by the mode.
+const MARKER = 'not-a-string-token-marker';
+const nonStringTokens: [string, unknown][] = [['a number', 4242424242], ['an object', { token: MARKER }], ['true', true], ['an array', [MARKER]]];
+
+const chat = (widgetKey: string, userToken?: unknown, extra: Record<string, unknown> = {}) =>
   api.post('chat', { widget_key: widgetKey, user_id: 'alice', user_token: userToken, message: 'hello', ...extra });
 
 describe('enforce mode', () => {
@@ -57,6 +61,13 @@ describe('enforce mode', () => {
       expect(answer.body.identity).toEqual({ verified: true, mode: 'enforce' });
       expect(answer.headers.get('Halo-Identity')).toBe('verified');
     }
+  });
+
+  it.each(nonStringTokens)('refuses %s as user_token with 403 and reason token_invalid', async (_name, token) => {
+    const answer = await chat('ab_test_enforce00', token);
+    expect(answer.status).toBe(403);
+    expect(answer.body).toEqual({ error: { code: 'identity_verification_failed', message: expect.any(String), reason: 'token_invalid' } });
+    expect(answer.headers.get('Halo-Identity')).toBe('unverified; reason=token_invalid');
   });
 
   it('lets anonymous visitors through', async () => {
@@ -85,6 +96,18 @@ describe('monitor mode', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.identity).toEqual({ verified: false, mode: 'monitor' });
     expect(answer.headers.get('Halo-Identity')).toBe(`unverified; reason=${reason}`);
+  });
+
+  it.each(nonStringTokens)('lets %s as user_token through unverified with reason token_invalid, and logs a warning without it', async (_name, token) => {
+    logger.lines.length = 0;
+    const answer = await chat('ab_test_monitor00', token);
+    expect(answer.status).toBe(200);
+    expect(answer.body.identity).toEqual({ verified: false, mode: 'monitor' });
+    expect(answer.headers.get('Halo-Identity')).toBe('unverified; reason=token_invalid');
+    const logged = JSON.stringify(logger.lines);
+    expect(logged).toContain('token_invalid');
+    expect(logged).not.toContain(MARKER);
+    expect(logged).not.toContain('4242424242');
   });
 
   it('logs the reason of each unverified request, never the token or the secret', async () => {
@@ -117,6 +140,15 @@ describe('monitor mode', () => {
 describe('off mode', () => {
   it('ignores tokens: every request is unverified with reason verification_off', async () => {
     for (const token of [undefined, jwt.sign({ user_id: 'alice' }, SECRET), 'garbage']) {
+      const answer = await chat('ab_test_off000000', token);
+      expect(answer.status).toBe(200);
+      expect(answer.body.identity).toEqual({ verified: false, mode: 'off' });
+      expect(answer.headers.get('Halo-Identity')).toBe('unverified; reason=verification_off');
+    }
+  });
+
+  it('ignores a user_token that is not a string, like any other token', async () => {
+    for (const [, token] of nonStringTokens) {
       const answer = await chat('ab_test_off000000', token);
       expect(answer.status).toBe(200);
       expect(answer.body.identity).toEqual({ verified: false, mode: 'off' });

@@ -1,5 +1,5 @@
-// SPEC §5: CORS, exposed headers, Halo-Identity on errors, idempotent chat, the 500 path, rate limits.
-import { describe, expect, it } from 'vitest';
+// SPEC §5: CORS, exposed headers, Halo-Identity on errors, idempotent chat, the 500 path, a throwing logger, rate limits.
+import { describe, expect, it, vi } from 'vitest';
 import { generateProjectKeys, signUserToken, type Respond } from '../../src/server/index.js';
 import { silentLogger, useHaloServer } from '../helpers/server.js';
 
@@ -59,8 +59,6 @@ describe('CORS', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('Access-Control-Allow-Origin')).toBe('https://app.example.com');
     expect(answer.headers.get('Access-Control-Expose-Headers')).toBe('Date, Halo-Identity, Retry-After');
-    expect(answer.headers.get('Date')).toBeTruthy();
-    expect(answer.headers.get('Set-Cookie')).toBeNull();
   });
 
   it('echoes any origin by default', async () => {
@@ -68,12 +66,33 @@ describe('CORS', () => {
     expect(answer.headers.get('Access-Control-Allow-Origin')).toBe('https://anything.example');
   });
 
-  it('refuses an origin the project does not allow with 403 origin_not_allowed', async () => {
+  it('answers a preflight 204 on any path, outside /api/sdk/ and for unknown calls too', async () => {
+    for (const path of ['/nope', '/api/sdk/delete-everything', '/api/sdk/chat/extra', '/halo.js']) {
+      const answer = await api.raw(path, { method: 'OPTIONS', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST' } });
+      expect(answer.status, path).toBe(204);
+      expect(answer.body, path).toBeNull();
+      expect(answer.headers.get('Access-Control-Allow-Origin'), path).toBe('https://app.example.com');
+    }
+  });
+
+  it('refuses an origin the project does not allow with 403 origin_not_allowed, without echoing it', async () => {
     const answer = await api.post('chat', { ...visitor('ab_test_someorigin'), message: 'hi' }, { Origin: 'https://evil.example' });
     expect(answer.status).toBe(403);
-    expect(answer.body.error.code).toBe('origin_not_allowed');
-    // Readable by the page, so the SDK can report origin_not_allowed rather than a network error.
-    expect(answer.headers.get('Access-Control-Allow-Origin')).toBe('https://evil.example');
+    expect(answer.body).toEqual({ error: { code: 'origin_not_allowed', message: expect.any(String) } });
+    expect(answer.headers.get('Access-Control-Allow-Origin')).toBeNull();
+    expect(answer.headers.get('Vary')).toBe('Origin');
+    expect(answer.headers.get('Access-Control-Expose-Headers')).toBe('Date, Halo-Identity, Retry-After');
+  });
+
+  it('echoes the origin on an error found before any project is known', async () => {
+    const origin = { Origin: 'https://evil.example' };
+    for (const answer of [
+      await api.post('chat', '{"widget_key": ', origin),
+      await api.post('chat', { widget_key: 'ab_test_nosuchkey', visitor_id: 'v', message: 'hi' }, origin),
+    ]) {
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.headers.get('Access-Control-Allow-Origin')).toBe('https://evil.example');
+    }
   });
 
   it('does not apply allowedOrigins to server-to-server calls without Origin', async () => {
@@ -185,6 +204,53 @@ describe('chat', () => {
     expect(Object.keys(answer.body.user.traits)).toHaveLength(50);
     expect(answer.body.user.traits.fresh).toBe(true);
     expect(answer.body.user.traits.old0).toBeUndefined();
+  });
+});
+
+describe('a logger that throws', () => {
+  const throwing = {
+    info: () => {
+      throw new Error('logger down');
+    },
+    warn: () => {
+      throw new Error('logger down');
+    },
+    error: () => {
+      throw new Error('logger down');
+    },
+  };
+  const broken = useHaloServer(() => ({
+    projects: [{ widgetKey: 'ab_test_badlogger', identitySecrets: [SECRET] }], // monitor
+    respond: ({ message }) => {
+      if (message === 'boom') throw new Error('respond failed');
+      return `re: ${message}`;
+    },
+    logger: throwing,
+  }));
+  const post = (body: unknown) =>
+    fetch(`${broken.url}/api/sdk/chat`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(3000),
+    });
+
+  it('still answers a monitor-mode bad token and a failing respond(), and the server keeps serving', async () => {
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const monitored = await post({ widget_key: 'ab_test_badlogger', user_id: 'alice', user_token: 'garbage', message: 'hi' });
+      expect(monitored.status).toBe(200);
+      expect(monitored.headers.get('Halo-Identity')).toBe('unverified; reason=token_invalid');
+      const failed = await post({ widget_key: 'ab_test_badlogger', visitor_id: 'v-boom', message: 'boom' });
+      expect(failed.status).toBe(500);
+      expect(await failed.json()).toEqual({ error: { code: 'internal_error', message: 'Internal error.' } });
+      const after = await post({ widget_key: 'ab_test_badlogger', visitor_id: 'v-after', message: 'still there?' });
+      expect(after.status).toBe(200);
+      // The lines the logger could not take went to the console instead.
+      expect(consoleError.mock.calls.map((call) => call.join(' ')).join('\n')).toMatch(/monitor: unverified[\s\S]*internal error/);
+    } finally {
+      consoleError.mockRestore();
+    }
   });
 });
 

@@ -29,6 +29,28 @@ describe('signUserToken', () => {
     await expect(signUserToken({ user_id: 'a' }, SECRET, { expiresIn: 'soon' })).rejects.toThrow(/expiresIn/);
   });
 
+  it('a negative expiresIn makes a token that is already expired, as jsonwebtoken does', async () => {
+    const token = await signUserToken({ user_id: 'alice' }, SECRET, { expiresIn: -60 });
+    const claims = jwt.decode(token) as jwt.JwtPayload;
+    expect(claims.exp! - claims.iat!).toBe(-60);
+    expect(() => jwt.verify(token, SECRET)).toThrow(/expired/);
+    expect(await verifyUserToken(token, SECRET, { userId: 'alice', clockToleranceSeconds: 0 })).toEqual({ ok: false, reason: 'token_expired' });
+    const now = jwt.decode(await signUserToken({ user_id: 'alice' }, SECRET, { expiresIn: 0 })) as jwt.JwtPayload;
+    expect(now.exp).toBe(now.iat);
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+    ['a boolean', true],
+    ['an object', { hours: 1 }],
+  ])('refuses %s as expiresIn with a TypeError naming expiresIn', async (_name, expiresIn) => {
+    const error = await signUserToken({ user_id: 'alice' }, SECRET, { expiresIn: expiresIn as never }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(/expiresIn/);
+  });
+
   it("makes tokens that jsonwebtoken rejects under another project's secret", async () => {
     const token = await signUserToken({ user_id: 'alice' }, SECRET);
     expect(() => jwt.verify(token, OTHER)).toThrow();
