@@ -120,11 +120,11 @@ const api = await measureApi({ root, seconds: QUICK ? 2 : 6 });
 results.api = api;
 results.goals.apiVsBare = api.ratio >= 0.5;
 results.goals.apiNoErrors = api.halo.errors === 0 && api.halo.non2xx === 0;
-table(`API: POST /api/sdk/chat, autocannon, ${api.connections} connections, ${api.seconds} s each, loopback`, [
+table(`API: POST /api/sdk/chat, autocannon, ${api.connections} connections, ${api.rounds} interleaved rounds, ${api.seconds} s each in all, loopback`, [
   { server: 'bare node:http', ...api.bare },
   { server: 'startHaloServer (enforce, valid tokens)', ...api.halo },
 ]);
-console.log(`halo ÷ bare: ${fixed(api.ratio)}× (goal ≥ 0.5: ${verdict(results.goals.apiVsBare)}); errors ${api.halo.errors}, non-2xx ${api.halo.non2xx}`);
+console.log(`halo ÷ bare: ${fixed(api.ratio)}× median of rounds ${api.roundRatios.join(', ')} (goal ≥ 0.5: ${verdict(results.goals.apiVsBare)}); errors ${api.halo.errors}, non-2xx ${api.halo.non2xx}`);
 
 // Idle cost
 const idle = await measureIdle({ root });
