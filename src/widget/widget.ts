@@ -221,8 +221,8 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
 
   const offMessage = client.on('message', (message) => {
     if (!log || seen.has(message.id)) return;
-    // The SDK announces our own message once delivered, under an id we never saw: match it by text, in order.
-    const mine = message.role === 'user' && outgoing.find((o) => o.state === 'sending' && o.text === message.text);
+    // The SDK announces our own message once delivered, under the client_message_id we gave it.
+    const mine = message.role === 'user' && outgoing.find((o) => o.id === message.id);
     if (mine) delivered(mine, message.id);
     else show(message);
     scroll();

@@ -149,17 +149,26 @@ describe('sending', () => {
     expect(client.sent.map((s) => s.text)).toEqual(['hello']);
   });
 
-  it('shows its own message once when the SDK also announces it and the reply as events', async () => {
+  it('shows its own message once when the SDK announces it under its client_message_id, and the reply', async () => {
     await openWithHistory();
     type('hi');
     press('Enter');
-    client.emit('message', message('user', 'hi', 'cm1'));
+    client.emit('message', message('user', 'hi', client.sent[0].clientMessageId));
     const reply = message('assistant', 'Hello!', 'r1');
     client.emit('message', reply);
     client.sent[0].resolve(reply);
     await flush();
     expect(messages()).toEqual(['hi', 'Hello!']);
     expect(metas()).toEqual([]);
+  });
+
+  it('shows the app’s own message of the same text as the panel’s pending one as a separate message', async () => {
+    await openWithHistory();
+    type('same words');
+    press('Enter');
+    client.emit('message', message('user', 'same words', 'sent-by-the-app'));
+    expect(messages()).toEqual(['same words', 'same words']);
+    expect(metas()).toEqual(['Sending…']);
   });
 
   it('shows messages sent by the app through the SDK', async () => {

@@ -46,9 +46,9 @@ it('loads the new user’s history under the new user’s identity after a user 
 it('shows a message typed in the panel once, then the reply, when the SDK also announces both', async () => {
   Object.defineProperty(navigator, 'locks', { value: null, configurable: true });
   const api = createFakeApi();
-  const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, fetch: api.fetch });
-  widget = mountWidget(client, { theme: {}, send: (text) => client.sendMessage(text), messageId: () => 'unused' });
-  widget.open();
+  const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, fetch: api.fetch });
+  client.open();
+  await vi.waitFor(() => expect(shadow().querySelector('textarea')).not.toBeNull());
   const input = shadow().querySelector('textarea')!;
   input.value = 'typed';
   input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
