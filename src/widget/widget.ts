@@ -37,8 +37,9 @@ function isCode(error: unknown, ...codes: string[]): boolean {
 
 /**
  * Mounts the chat launcher for a client: one host element with an open shadow root,
- * the launcher built now, the panel built on first open. Uses only the public
- * {@link HaloClient} API.
+ * the launcher built now, the panel built on first open. Uses the public
+ * {@link HaloClient} API, plus the SDK's `send` so that Retry keeps a message's
+ * `client_message_id`.
  */
 export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageId }) => {
   const host = document.createElement('halo-widget');
