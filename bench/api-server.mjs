@@ -1,23 +1,42 @@
 // A server for the API bench, run in its own process so the load generator does not share
-// its event loop: `halo` (startHaloServer, enforce mode) or `bare` (node:http, a similar
-// JSON answer). Tells the parent its URL over IPC and stops when the parent says so.
+// its event loop: `halo` (startHaloServer, enforce mode) or `bare` (node:http, the same
+// answer on the wire). Tells the parent its URL over IPC, its CPU time when asked, and stops when told.
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [kind, root, widgetKey, secret] = process.argv.slice(2);
 
+// The same answer on the wire as the Halo API's: its headers, and a body of the same shape
+// and size (UUID ids, a reply of the default length), so the ratio measures the servers'
+// work and not the load generator parsing more bytes from one of them.
+const HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'Access-Control-Expose-Headers': 'Date, Halo-Identity, Retry-After',
+  Vary: 'Origin',
+  'Halo-Identity': 'verified',
+};
+
 async function startBare() {
-  let seq = 0;
+  const conversationId = `conv_${randomUUID()}`;
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const now = new Date().toISOString();
-      const message = { id: `msg_${++seq}`, conversation_id: 'conv_1', role: 'assistant', text: `You said: ${body.message}`, created_at: now };
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Halo-Identity': 'verified' });
-      res.end(JSON.stringify({ conversation_id: 'conv_1', message, identity: { verified: true, mode: 'enforce' } }));
+      const message = {
+        id: `msg_${randomUUID()}`,
+        conversation_id: conversationId,
+        role: 'assistant',
+        text: `Hi ${body.user_id}, verified. We got: "${body.message}" and will look into your account.`,
+        created_at: new Date().toISOString(),
+      };
+      const payload = JSON.stringify({ conversation_id: conversationId, message, identity: { verified: true, mode: 'enforce' } });
+      res.writeHead(200, { ...HEADERS, 'Content-Length': Buffer.byteLength(payload) });
+      res.end(payload);
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -32,7 +51,13 @@ async function startHalo() {
 
 const server = kind === 'halo' ? await startHalo() : await startBare();
 process.send({ url: server.url });
-process.on('message', async () => {
+process.on('message', async (message) => {
+  // 'cpu': this process's CPU time so far (µs, user + system), to price a request in CPU.
+  if (message === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send({ cpu: user + system });
+    return;
+  }
   await server.close();
   process.exit(0);
 });

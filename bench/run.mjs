@@ -118,13 +118,22 @@ console.log(
 // API
 const api = await measureApi({ root, seconds: QUICK ? 2 : 6 });
 results.api = api;
-results.goals.apiVsBare = api.ratio >= 0.5;
+// Judged on requests per second of server CPU: the bare endpoint's own throughput is mostly
+// the load generator's ceiling on a small machine, and it swings from run to run.
+results.goals.apiVsBare = api.capacity.ratio >= 0.5;
 results.goals.apiNoErrors = api.halo.errors === 0 && api.halo.non2xx === 0;
-table(`API: POST /api/sdk/chat, autocannon, ${api.connections} connections, ${api.rounds} interleaved rounds, ${api.seconds} s each in all, loopback`, [
-  { server: 'bare node:http', ...api.bare },
-  { server: 'startHaloServer (enforce, valid tokens)', ...api.halo },
-]);
-console.log(`halo ÷ bare: ${fixed(api.ratio)}× median of rounds ${api.roundRatios.join(', ')} (goal ≥ 0.5: ${verdict(results.goals.apiVsBare)}); errors ${api.halo.errors}, non-2xx ${api.halo.non2xx}`);
+table(
+  `API: POST /api/sdk/chat, autocannon, ${api.connections} connections, ${api.rounds} interleaved rounds, ${api.seconds} s each in all, loopback${api.pinned ? ', load generator and servers on separate CPUs' : ''}`,
+  [
+    { server: 'bare node:http', ...api.bare, perCpuSecond: api.capacity.bare },
+    { server: 'startHaloServer (enforce, valid tokens)', ...api.halo, perCpuSecond: api.capacity.halo },
+  ],
+);
+console.log(
+  `halo ÷ bare, requests per server-CPU second: ${fixed(api.capacity.ratio)}× median of rounds ${api.capacity.roundRatios.join(', ')} ` +
+    `(goal ≥ 0.5: ${verdict(results.goals.apiVsBare)}); requests/s as driven: ${fixed(api.ratio)}× (rounds ${api.roundRatios.join(', ')}); ` +
+    `errors ${api.halo.errors}, non-2xx ${api.halo.non2xx}`,
+);
 
 // Idle cost
 const idle = await measureIdle({ root });

@@ -49,42 +49,57 @@ export interface ConversationStore {
 /** An id for a stored record. */
 export const newId = (prefix: string): string => `${prefix}_${randomUUID()}`;
 
+/** A map of maps: a two-part key without building a string per lookup. */
+class PairMap<V> {
+  readonly #outer = new Map<string, Map<string, V>>();
+
+  get(a: string, b: string): V | undefined {
+    return this.#outer.get(a)?.get(b);
+  }
+
+  set(a: string, b: string, value: V): void {
+    let inner = this.#outer.get(a);
+    if (!inner) this.#outer.set(a, (inner = new Map()));
+    inner.set(b, value);
+  }
+}
+
 /** The in-memory {@link ConversationStore}: for development, tests and the demo. */
 export function createMemoryStore(): ConversationStore {
   const conversations = new Map<string, StoredConversation>();
-  const latest = new Map<string, string>();
   const messages = new Map<string, StoredMessage[]>();
-  const replies = new Map<string, StoredMessage>();
-  const traits = new Map<string, Record<string, unknown>>();
-  const key = (...parts: string[]) => JSON.stringify(parts);
+  // By project, then owner / conversation id, then client message id.
+  const latest = new PairMap<string>();
+  const replies = new PairMap<StoredMessage>();
+  const traits = new PairMap<Record<string, unknown>>();
   return {
     getConversation: (project, id) => {
       const conversation = conversations.get(id);
       return conversation && conversation.project === project ? conversation : null;
     },
     latestConversation: (project, owner) => {
-      const id = latest.get(key(project, owner));
+      const id = latest.get(project, owner);
       return id ? (conversations.get(id) ?? null) : null;
     },
     createConversation: (project, owner) => {
       const conversation = { id: newId('conv'), project, owner };
       conversations.set(conversation.id, conversation);
       messages.set(conversation.id, []);
-      latest.set(key(project, owner), conversation.id);
+      latest.set(project, owner, conversation.id);
       return conversation;
     },
     listMessages: (id) => [...(messages.get(id) ?? [])],
-    findReply: (id, clientMessageId) => replies.get(key(id, clientMessageId)) ?? null,
+    findReply: (id, clientMessageId) => replies.get(id, clientMessageId) ?? null,
     appendExchange: (id, message, reply, clientMessageId) => {
       if (clientMessageId) {
-        const earlier = replies.get(key(id, clientMessageId));
+        const earlier = replies.get(id, clientMessageId);
         if (earlier) return earlier;
-        replies.set(key(id, clientMessageId), reply);
+        replies.set(id, clientMessageId, reply);
       }
       messages.get(id)?.push(message, reply);
       return reply;
     },
-    getTraits: (project, owner) => ({ ...traits.get(key(project, owner)) }),
-    setTraits: (project, owner, value) => void traits.set(key(project, owner), { ...value }),
+    getTraits: (project, owner) => ({ ...traits.get(project, owner) }),
+    setTraits: (project, owner, value) => traits.set(project, owner, { ...value }),
   };
 }
