@@ -65,8 +65,8 @@ interface Identity {
 
 /** What one request has learnt so far, for the headers of an error answer. */
 interface RequestState {
-  /** Known once the body names a valid widget key; it decides the CORS headers of the answer. */
-  project?: ProjectConfig;
+  /** The project refused the request's `Origin`: the answer must not echo it. */
+  originRefused?: boolean;
   identityHeader?: string;
   token?: string;
 }
@@ -127,13 +127,13 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
 
   const findProject = (widgetKey: string) => config.projects.find((p) => p.widgetKey === widgetKey);
 
-  function cors(req: IncomingMessage, project: ProjectConfig | undefined): Record<string, string> {
+  function cors(req: IncomingMessage, state: RequestState): Record<string, string> {
     const origin = req.headers.origin;
     const headers: Record<string, string> = { 'Access-Control-Expose-Headers': EXPOSED, Vary: 'Origin' };
     // An origin a project refuses is never echoed, its 403 included (SPEC §5). Before any
     // project is known (bad JSON, unknown key) the origin is echoed, so the page can read
     // the error code: such an answer carries no project's data.
-    if (origin && (!project || originAllowed(project, origin))) headers['Access-Control-Allow-Origin'] = origin;
+    if (origin && !state.originRefused) headers['Access-Control-Allow-Origin'] = origin;
     return headers;
   }
 
@@ -143,9 +143,9 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     if (typeof widgetKey !== 'string') throw bad('`widget_key` must be a string.');
     const project = findProject(widgetKey);
     if (!project) throw new ApiError(401, 'invalid_widget_key', 'Unknown widget key.');
-    state.project = project;
     const origin = req.headers.origin;
     if (origin && !originAllowed(project, origin)) {
+      state.originRefused = true;
       throw new ApiError(403, 'origin_not_allowed', `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed for this widget key.`);
     }
     const userId = optionalString(body, 'user_id');
@@ -156,20 +156,21 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     if (typeof token === 'string') state.token = token;
     if (userId === undefined && visitorId === undefined) throw bad('Either `user_id` or `visitor_id` is required.');
     const mode = modeOf(project);
-    const unverified = (owner: string, reason: string): Identity => {
-      const header = `unverified; reason=${reason}`;
-      state.identityHeader = header;
-      return { project, mode, owner, userId: userId ?? null, verified: false, trusted: {}, header };
-    };
+    const unverified = (owner: string, reason: string): Identity => ({
+      project,
+      mode,
+      owner,
+      userId: userId ?? null,
+      verified: false,
+      trusted: {},
+      header: `unverified; reason=${reason}`,
+    });
     // A body with both is the user's: the user_id is the stronger claim, and the one verified.
     if (userId === undefined) return unverified(`visitor:${visitorId}`, 'anonymous');
     const owner = `user:${userId}`;
     if (mode === 'off') return unverified(owner, 'verification_off');
     const result = verifyUserTokenSync(token ?? '', project.identitySecrets ?? [], { userId });
-    if (result.ok) {
-      state.identityHeader = 'verified';
-      return { project, mode, owner, userId, verified: true, trusted: result.trusted, header: 'verified' };
-    }
+    if (result.ok) return { project, mode, owner, userId, verified: true, trusted: result.trusted, header: 'verified' };
     const reason: VerifyFailure = result.reason;
     if (mode === 'enforce') {
       state.identityHeader = `unverified; reason=${reason}`;
@@ -280,7 +281,9 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('The body must be a JSON object.');
     const body = parsed as Body;
     const who = identify(req, body, state);
-    const headers = { ...cors(req, who.project), 'Halo-Identity': who.header };
+    // Every later answer, errors included, carries the identity verdict.
+    state.identityHeader = who.header;
+    const headers = { ...cors(req, state), 'Halo-Identity': who.header };
     if (limiter) {
       const key = `${who.project.widgetKey} ${who.userId !== null ? `u:${who.userId}` : `ip:${req.socket.remoteAddress}`}`;
       const decision = limiter.take(key);
@@ -323,7 +326,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
         logError('[halo] error after the answer started:', error, state);
         return;
       }
-      const headers: Record<string, string> = cors(req, state.project);
+      const headers: Record<string, string> = cors(req, state);
       if (state.identityHeader) headers['Halo-Identity'] = state.identityHeader;
       if (error instanceof ApiError) {
         // A 413 has not read the rest of the body: close rather than read it.

@@ -28,15 +28,18 @@ const keys = new Map<string, Buffer>();
 // Nearly every token of a project carries the same header segment, so its verdict is cached.
 const headers = new Map<string, boolean>();
 
-function keyOf(secret: string): Buffer {
-  let key = keys.get(secret);
-  if (!key) {
-    if (keys.size >= CACHE_LIMIT) keys.clear();
-    key = Buffer.from(secret, 'utf8');
-    keys.set(secret, key);
+/** `map`'s value for `key`, computed once; the map is emptied when it reaches the limit. */
+function remember<V>(map: Map<string, V>, key: string, compute: (key: string) => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    if (map.size >= CACHE_LIMIT) map.clear();
+    value = compute(key);
+    map.set(key, value);
   }
-  return key;
+  return value;
 }
+
+const keyOf = (secret: string): Buffer => remember(keys, secret, (s) => Buffer.from(s, 'utf8'));
 
 function decodeJson(part: string): Record<string, unknown> | null {
   let value: unknown;
@@ -52,14 +55,10 @@ function decodeJson(part: string): Record<string, unknown> | null {
 
 /** V1: exactly HS256, and no `crit` extension we would have to understand. */
 function headerIsHs256(head: string): boolean {
-  let verdict = headers.get(head);
-  if (verdict === undefined) {
-    const header = decodeJson(head);
-    verdict = header !== null && header.alg === 'HS256' && header.crit === undefined;
-    if (headers.size >= CACHE_LIMIT) headers.clear();
-    headers.set(head, verdict);
-  }
-  return verdict;
+  return remember(headers, head, (segment) => {
+    const header = decodeJson(segment);
+    return header !== null && header.alg === 'HS256' && header.crit === undefined;
+  });
 }
 
 const FAIL = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
