@@ -21,7 +21,7 @@ export const BUDGETS = Object.freeze({
  * The core misses its 5 KB budget (see BENCHMARKS.md). Until it fits, the test holds it
  * under this ceiling — today's size plus 3 % — so it cannot quietly grow further.
  */
-export const CORE_CEILING_GZIP = 7_550;
+export const CORE_CEILING_GZIP = 7_470;
 
 /** Raw, gzip (level 9) and brotli (quality 11) byte counts of one file's contents. */
 export function sizesOf(code) {

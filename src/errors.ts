@@ -36,11 +36,12 @@ export class HaloError extends Error {
     message: string,
     options: { cause?: unknown; status?: number; reason?: string; retryAfter?: number } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Error's own `cause` handling: set only when `options` has one.
+    super(message, options);
     this.code = code;
-    if (options.status !== undefined) this.status = options.status;
-    if (options.reason !== undefined) this.reason = options.reason;
-    if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
+    this.status = options.status;
+    this.reason = options.reason;
+    this.retryAfter = options.retryAfter;
   }
 }
 

@@ -6,13 +6,12 @@ import type {
   HaloEventName,
   HaloOptions,
   IdentifyOptions,
-  IdentityExpiredEvent,
   IdentityState,
   UserTraits,
 } from '../types.js';
 import { ServerClock } from './clock.js';
 import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
-import { deliveryDelay, isRetryable, waitForNetwork, type RetryPolicy } from './delivery.js';
+import { deliveryDelay, waitForNetwork } from './delivery.js';
 import { Emitter } from './emitter.js';
 import { containsSecret, isPlainObject, resolveOptions, secretExposed, type ResolvedOptions } from './options.js';
 import { Outbox, type Delivery } from './outbox.js';
@@ -42,6 +41,8 @@ function badArgument(message: string): HaloError {
   return new HaloError('invalid_request', message);
 }
 
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
 function isChatMessage(value: unknown): value is ChatMessage {
   const m = value as ChatMessage | null;
   return (
@@ -60,7 +61,6 @@ function unreadable(call: SdkCall): HaloError {
  */
 export class Client implements HaloClient {
   readonly #options: ResolvedOptions;
-  readonly #retry: RetryPolicy;
   readonly #clock = new ServerClock();
   readonly #events = new Emitter();
   readonly #tokens: TokenManager;
@@ -82,13 +82,16 @@ export class Client implements HaloClient {
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
-    this.#retry = options.retry;
     this.#traits = options.userTraits;
+    // The app's callbacks are the first subscribers: they hear every error / expiry first,
+    // and a throwing one is logged without stopping the others (see Emitter).
+    if (options.onError) this.#events.on('error', options.onError);
+    if (options.onIdentityExpired) this.#events.on('identityExpired', options.onIdentityExpired);
     this.#visitor = new VisitorId(options.widgetKey);
     this.#tokens = new TokenManager(options, this.#clock, {
       report: (error) => this.#report(error),
       changed: () => this.#emitState(),
-      expired: (event) => this.#identityExpired(event),
+      expired: (event) => this.#events.emit('identityExpired', event),
       recovered: () => this.#outbox.pump(),
     });
     this.#outbox = new Outbox<Outgoing>(
@@ -106,10 +109,7 @@ export class Client implements HaloClient {
       if (options.userToken) this.#tokens.offerToken(options.userToken);
       this.#warnIfAnonymous();
       // SPEC §3: posted in the background; a failure goes to onError, never throws.
-      this.#identifyCall().catch((error: unknown) => {
-        const haloError = this.#asHaloError(error);
-        if (haloError.code !== 'shutdown') this.#report(haloError);
-      });
+      this.#identifyCall().catch((error: unknown) => this.#fail(error));
     }
     if (options.launcher) this.#mountWidget();
     this.#starting = false;
@@ -118,19 +118,16 @@ export class Client implements HaloClient {
   identify(userId: string, traits: UserTraits = {}, options: IdentifyOptions = {}): Promise<void> {
     return this.#guard(async () => {
       if (containsSecret([userId, traits, options])) throw secretExposed('identify()');
-      if (typeof userId !== 'string' || userId === '') throw badArgument('userId must be a non-empty string.');
-      if (!isPlainObject(traits)) throw badArgument('traits must be a plain object.');
-      if (!isPlainObject(options)) throw badArgument('options must be an object.');
-      const { userToken } = options;
-      if (userToken !== undefined && (typeof userToken !== 'string' || userToken === '')) {
-        throw badArgument('userToken must be a non-empty string.');
+      const userToken = isPlainObject(options) ? options.userToken : 0;
+      if (!nonEmpty(userId) || !isPlainObject(traits) || !(userToken === undefined || nonEmpty(userToken))) {
+        throw badArgument('identify(userId, traits?, { userToken? }): userId and userToken must be non-empty strings, traits and options plain objects.');
       }
       // One `identity` event, once the switch is complete: a handler that calls history()
       // must see the new user, their token and no old conversation (T9, T12).
       this.#holdEvents = true;
       try {
         if (userId !== this.#tokens.userId) {
-          this.#switchUser(userId);
+          this.#switchUser(userId, identityChanged());
           this.#traits = { ...traits };
         } else {
           this.#traits = { ...this.#traits, ...traits };
@@ -157,8 +154,9 @@ export class Client implements HaloClient {
     return this.#guard(
       () =>
         new Promise<ChatMessage>((resolve, reject) => {
-          if (typeof text !== 'string' || text.trim() === '') throw badArgument('text must be a non-empty string.');
-          if ([...text].length > MAX_MESSAGE_CHARS) throw badArgument(`text is over ${MAX_MESSAGE_CHARS} characters.`);
+          if (!nonEmpty(text) || !text.trim() || [...text].length > MAX_MESSAGE_CHARS) {
+            throw badArgument(`text must be a non-blank string of at most ${MAX_MESSAGE_CHARS} characters.`);
+          }
           const expired = this.#tokens.status === 'expired';
           if (expired && this.#outbox.size >= MAX_QUEUED) {
             throw new HaloError('identity_expired', `Identity expired; ${MAX_QUEUED} messages already wait.`);
@@ -182,21 +180,18 @@ export class Client implements HaloClient {
   }
 
   open(): void {
-    this.#assertAlive();
-    this.#wantOpen = true;
-    this.#widget?.open();
+    this.#show(true);
   }
 
   close(): void {
-    this.#assertAlive();
-    this.#wantOpen = false;
-    this.#widget?.close();
+    this.#show(false);
   }
 
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
     this.#assertAlive();
-    if (!EVENTS.includes(event)) throw badArgument(`Unknown event '${String(event)}'.`);
-    if (typeof handler !== 'function') throw badArgument('handler must be a function.');
+    if (!EVENTS.includes(event) || typeof handler !== 'function') {
+      throw badArgument(`on(event, handler): the event is one of ${EVENTS.join(', ')}, the handler a function.`);
+    }
     return this.#events.on(event, handler);
   }
 
@@ -212,13 +207,10 @@ export class Client implements HaloClient {
   shutdown(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#verified = null;
-    this.#conversationId = null;
     this.#holdEvents = true;
-    this.#tokens.setUser(null);
+    this.#switchUser(null, shutdownError());
     this.#holdEvents = false;
     this.#emitState();
-    this.#outbox.drain((item) => item.reject(shutdownError()));
     this.#visitor.reset();
     this.#coordinator?.close();
     this.#tokens.coordinate(null);
@@ -235,9 +227,7 @@ export class Client implements HaloClient {
     try {
       return await run();
     } catch (error) {
-      const haloError = this.#asHaloError(error);
-      if (haloError.code !== 'shutdown') this.#report(haloError);
-      throw haloError;
+      throw this.#fail(error);
     }
   }
 
@@ -245,39 +235,32 @@ export class Client implements HaloClient {
     if (this.#done) throw shutdownError();
   }
 
-  /** Any failure as a HaloError; once shut down, a call cut short by it rejects with `shutdown` (T5). */
-  #asHaloError(error: unknown): HaloError {
-    if (isHaloError(error)) return this.#done && error.code === 'identity_changed' ? shutdownError() : error;
-    return new HaloError('server_error', 'Unexpected error in the Halo SDK.', { cause: error });
+  #show(open: boolean): void {
+    this.#assertAlive();
+    this.#wantOpen = open;
+    this.#widget?.[open ? 'open' : 'close']();
   }
 
-  /** onError and the `error` event, once per error. */
+  /**
+   * Any failure as a reported HaloError. Once shut down, a call cut short by it rejects
+   * with `shutdown` (T5), which is not reported: the app asked for it.
+   */
+  #fail(error: unknown): HaloError {
+    const haloError = !isHaloError(error)
+      ? new HaloError('server_error', 'Unexpected error in the Halo SDK.', { cause: error })
+      : this.#done && error.code === 'identity_changed'
+        ? shutdownError()
+        : error;
+    this.#report(haloError);
+    return haloError;
+  }
+
+  /** onError and the `error` event, once per error; never for `shutdown`. */
   #report(error: HaloError): void {
-    if (this.#reported.has(error)) return;
+    if (error.code === 'shutdown' || this.#reported.has(error)) return;
     this.#reported.add(error);
-    if (this.#starting) {
-      queueMicrotask(() => this.#tell(error));
-      return;
-    }
-    this.#tell(error);
-  }
-
-  #tell(error: HaloError): void {
-    try {
-      this.#options.onError?.(error);
-    } catch (thrown) {
-      console.error('[halo] onError threw:', thrown);
-    }
-    this.#events.emit('error', error);
-  }
-
-  #identityExpired(event: IdentityExpiredEvent): void {
-    try {
-      this.#options.onIdentityExpired?.(event);
-    } catch (thrown) {
-      console.error('[halo] onIdentityExpired threw:', thrown);
-    }
-    this.#events.emit('identityExpired', event);
+    if (this.#starting) queueMicrotask(() => this.#events.emit('error', error));
+    else this.#events.emit('error', error);
   }
 
   #emitState(): void {
@@ -289,11 +272,12 @@ export class Client implements HaloClient {
     this.#events.emit('identity', state);
   }
 
-  #switchUser(userId: string): void {
+  /** A user switch, or `null` on shutdown: what belonged to the previous user goes (T9). */
+  #switchUser(userId: string | null, queued: HaloError): void {
     this.#conversationId = null;
     this.#verified = null;
     this.#tokens.setUser(userId);
-    this.#outbox.drain((item) => item.reject(identityChanged()));
+    this.#outbox.drain((item) => item.reject(queued));
   }
 
   /** SPEC T11: once per client and user, tell the developer the user will be "Anonymous". */
@@ -307,16 +291,12 @@ export class Client implements HaloClient {
     );
   }
 
+  /** Undefined values are left out by JSON.stringify. */
   #identityBody(use: TokenUse): Record<string, unknown> {
-    const body: Record<string, unknown> = { widget_key: this.#options.widgetKey };
     const userId = this.#tokens.userId;
-    if (userId === null) {
-      body.visitor_id = this.#visitor.get();
-    } else {
-      body.user_id = userId;
-      if (use.token) body.user_token = use.token;
-    }
-    return body;
+    return userId === null
+      ? { widget_key: this.#options.widgetKey, visitor_id: this.#visitor.get() }
+      : { widget_key: this.#options.widgetKey, user_id: userId, user_token: use.token ?? undefined };
   }
 
   /**
@@ -335,7 +315,7 @@ export class Client implements HaloClient {
         await waitForNetwork();
         result = await postCall(this.#options.fetch, this.#options.apiBase, call, { ...this.#identityBody(use), ...extra }, this.#clock);
       } catch (error) {
-        const wait = isHaloError(error) ? deliveryDelay(error, attempt, this.#retry) : null;
+        const wait = isHaloError(error) ? deliveryDelay(error, attempt, this.#options.retry) : null;
         if (wait === null) throw error;
         await new Promise((resolve) => setTimeout(resolve, wait));
         continue;
@@ -373,31 +353,23 @@ export class Client implements HaloClient {
   /** Delivers the head of the outbox; parks it while the identity is expired (T5). */
   async #deliver(item: Outgoing): Promise<Delivery> {
     for (;;) {
-      if (this.#done) {
-        item.reject(shutdownError());
-        return 'settled';
-      }
-      if (item.generation !== this.#tokens.generation) {
-        item.reject(identityChanged());
+      const stale = this.#done ? shutdownError() : item.generation !== this.#tokens.generation ? identityChanged() : null;
+      if (stale) {
+        item.reject(stale);
         return 'settled';
       }
       try {
-        const reply = await this.#chat(item);
-        item.resolve(reply);
-        return 'settled';
+        item.resolve(await this.#chat(item));
       } catch (error) {
-        const haloError = this.#asHaloError(error);
-        const sameUser = item.generation === this.#tokens.generation && !this.#done;
-        if (haloError.code === 'identity_expired' && sameUser) {
-          this.#report(haloError);
+        const haloError = this.#fail(error);
+        if (haloError.code === 'identity_expired' && item.generation === this.#tokens.generation && !this.#done) {
           if (this.#tokens.status === 'expired') return 'parked';
           // Recovered while this attempt failed: deliver again right away.
           continue;
         }
-        if (haloError.code !== 'shutdown') this.#report(haloError);
         item.reject(haloError);
-        return 'settled';
       }
+      return 'settled';
     }
   }
 

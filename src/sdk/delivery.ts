@@ -10,12 +10,11 @@ export interface RetryPolicy {
 
 /** A `Retry-After` longer than this is not waited for: the call fails with `rate_limited`. */
 const MAX_RETRY_AFTER_MS = 60_000;
-const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
-/** Whether a failure is worth another attempt: never for other 4xx, nor identity. */
+/** Whether a failure is worth another attempt: network, 429, 502–504; never other 4xx, nor identity. */
 export function isRetryable(error: HaloError): boolean {
-  if (error.code === 'network_error' || error.code === 'rate_limited') return true;
-  return error.code === 'server_error' && error.status !== undefined && RETRYABLE_STATUS.has(error.status);
+  const { code, status } = error;
+  return code === 'network_error' || code === 'rate_limited' || (code === 'server_error' && status! > 501 && status! < 505);
 }
 
 /**
@@ -33,10 +32,9 @@ export function deliveryDelay(error: HaloError, attempt: number, policy: RetryPo
   return ceiling * (0.5 + Math.random() / 2);
 }
 
-/** Resolves at once when online (or outside a browser), else on the next `online` event. */
-export function waitForNetwork(): Promise<void> {
-  if (typeof navigator === 'undefined' || navigator.onLine !== false || typeof window === 'undefined') {
-    return Promise.resolve();
+/** While a browser is offline, the next `online` event; nothing to wait for otherwise. */
+export function waitForNetwork(): Promise<void> | void {
+  if (globalThis.navigator?.onLine === false && typeof window !== 'undefined') {
+    return new Promise((resolve) => window.addEventListener('online', () => resolve(), { once: true }));
   }
-  return new Promise((resolve) => window.addEventListener('online', () => resolve(), { once: true }));
 }

@@ -346,26 +346,14 @@ export class TokenManager {
 
   /** Calls `getUserToken` with the timeout of T6; never synchronously (T12). */
   #fetchToken(): Promise<string> {
-    const getUserToken = this.#settings.getUserToken!;
-    const ms = this.#settings.tokenTimeoutMs;
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new HaloError('token_refresh_failed', `getUserToken timed out (${ms} ms).`)),
-        ms,
-      );
-      Promise.resolve()
-        .then(() => getUserToken())
-        .then(
-          (token) => {
-            clearTimeout(timer);
-            resolve(token);
-          },
-          (error: unknown) => {
-            clearTimeout(timer);
-            reject(error);
-          },
-        );
-    });
+    const { getUserToken, tokenTimeoutMs: ms } = this.#settings;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      Promise.resolve().then(() => getUserToken!()),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HaloError('token_refresh_failed', `getUserToken timed out (${ms} ms).`)), ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** T3 acceptance (with T8 and T10): the refreshed token, or a token_refresh_failed. */

@@ -22,22 +22,16 @@ const STATUS_CODES: Record<number, HaloErrorCode> = {
   429: 'rate_limited',
 };
 
-function verifiedFrom(header: string | null): boolean | null {
-  if (!header) return null;
-  return header.trim().toLowerCase() === 'verified';
-}
+const verifiedFrom = (header: string | null): boolean | null => (header ? header.trim().toLowerCase() === 'verified' : null);
 
 function retryAfterSeconds(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
+  const seconds = header ? Number(header) : NaN;
+  if (seconds >= 0) return seconds;
+  const at = Date.parse(header!);
+  return at ? Math.max(0, (at - Date.now()) / 1000) : undefined;
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (!text) return null;
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -59,45 +53,41 @@ export async function postCall(
   body: Record<string, unknown>,
   clock: ServerClock,
 ): Promise<CallResult> {
-  const controller = typeof AbortController === 'function' ? new AbortController() : null;
-  const timer = controller ? setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS) : null;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   let response: Response;
-  let payload: unknown;
+  let text: string;
   try {
     response = await fetchFn(`${apiBase}/api/sdk/${call}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
       credentials: 'omit',
-      signal: controller?.signal,
+      signal: controller.signal,
     });
     clock.observe(response.headers.get('Date'));
-    payload = await readJson(response);
+    text = await response.text();
   } catch (cause) {
     throw new HaloError('network_error', `${call}: network error`, { cause });
   } finally {
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
   }
-
+  const { status } = response;
+  const payload = (text && parseJson(text)) as { error?: { code?: unknown; message?: unknown; reason?: unknown } } | null;
+  const verified = verifiedFrom(response.headers.get('Halo-Identity'));
   if (response.ok) {
-    if (typeof payload !== 'object' || payload === null) {
-      throw new HaloError('server_error', `Unreadable ${call} answer.`, { status: response.status });
-    }
-    return { ok: true, data: payload as Record<string, unknown>, verified: verifiedFrom(response.headers.get('Halo-Identity')) };
+    if (typeof payload !== 'object' || !payload) throw new HaloError('server_error', `Unreadable ${call} answer.`, { status });
+    return { ok: true, data: payload, verified };
   }
-
-  const error = (payload as { error?: { code?: unknown; message?: unknown; reason?: unknown } } | null)?.error;
-  const serverCode = typeof error?.code === 'string' ? error.code : '';
+  const error = payload?.error;
   const reason = typeof error?.reason === 'string' ? error.reason : undefined;
-  if (response.status === 403 && serverCode === 'identity_verification_failed') {
-    return { ok: false, reason: reason ?? 'token_invalid', verified: verifiedFrom(response.headers.get('Halo-Identity')) ?? false };
+  if (status === 403 && error?.code === 'identity_verification_failed') {
+    return { ok: false, reason: reason ?? 'token_invalid', verified: verified ?? false };
   }
-  const code: HaloErrorCode =
-    response.status === 403 ? 'origin_not_allowed' : (STATUS_CODES[response.status] ?? 'server_error');
-  const serverMessage = typeof error?.message === 'string' ? error.message.slice(0, 300) : '';
-  throw new HaloError(code, `${call}: HTTP ${response.status}${serverMessage ? ` ${serverMessage}` : ''}`, {
-    status: response.status,
+  const message = typeof error?.message === 'string' ? error.message.slice(0, 300) : '';
+  throw new HaloError(status === 403 ? 'origin_not_allowed' : (STATUS_CODES[status] ?? 'server_error'), `${call}: HTTP ${status} ${message}`.trim(), {
+    status,
     reason,
-    retryAfter: response.status === 429 ? retryAfterSeconds(response.headers.get('Retry-After')) : undefined,
+    retryAfter: status === 429 ? retryAfterSeconds(response.headers.get('Retry-After')) : undefined,
   });
 }

@@ -2,13 +2,17 @@ import { randomId } from './random-id.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-function storage(): Storage | null {
+/**
+ * Runs `fn` on `localStorage`; `undefined` where there is none or it throws (sandboxed
+ * iframes, some privacy modes, a full quota): the id then lives in memory.
+ */
+function withStorage<T>(fn: (store: Storage) => T): T | undefined {
   try {
-    return globalThis.localStorage ?? null;
+    const store = globalThis.localStorage;
+    return store ? fn(store) : undefined;
   } catch (error) {
-    // Sandboxed iframes and some privacy modes throw on access: the id then lives in memory.
     void error;
-    return null;
+    return undefined;
   }
 }
 
@@ -26,32 +30,18 @@ export class VisitorId {
   }
 
   get(): string {
-    if (this.#value) return this.#value;
-    const store = storage();
-    let value: string | null = null;
-    try {
-      value = store?.getItem(this.#key) ?? null;
-      if (!value || !UUID.test(value)) {
-        value = randomId();
-        store?.setItem(this.#key, value);
-      }
-    } catch (error) {
-      // A full or blocked storage: keep the id in memory for this page.
-      void error;
-      value ??= randomId();
+    if (!this.#value) {
+      const stored = withStorage((store) => store.getItem(this.#key));
+      const value = stored && UUID.test(stored) ? stored : randomId();
+      if (value !== stored) withStorage((store) => store.setItem(this.#key, value));
+      this.#value = value;
     }
-    this.#value = value;
-    return value;
+    return this.#value;
   }
 
   /** Forgets the id (logout): the next visitor gets a new one. */
   reset(): void {
     this.#value = null;
-    try {
-      storage()?.removeItem(this.#key);
-    } catch (error) {
-      // Nothing stored that we could remove; the in-memory id is gone already.
-      void error;
-    }
+    withStorage((store) => store.removeItem(this.#key));
   }
 }
