@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkConfig, modeOf, originAllowed } from './config.js';
-import { ApiError, EXPOSED, readBody, sendError, sendJson } from './http.js';
+import { ApiError, EXPOSED, readBody, sendError, sendJson, type HeaderList } from './http.js';
 import { createRateLimiter, type RateLimitConfig, type RateLimiter } from './rate-limiter.js';
 import { defaultRespond, type Respond } from './respond.js';
 import { safeLog } from './safe-log.js';
@@ -48,6 +48,7 @@ const MAX_TRAITS = 50;
 const MAX_ID = 256;
 const MAX_CLIENT_MESSAGE_ID = 100;
 const CALLS = new Set(['identify', 'chat', 'history']);
+const API_PREFIX = '/api/sdk/';
 
 type Body = Record<string, unknown>;
 
@@ -93,14 +94,57 @@ function traitsOf(body: Body): Record<string, unknown> {
 function messageOf(body: Body): string {
   const message = body.message;
   if (typeof message !== 'string') throw bad('`message` must be a string.');
-  const length = [...message].length;
+  // Spreading a string counts its code points (a lone surrogate is one): never more than its
+  // UTF-16 units, and at least one when it has any. Only a string over the limit in units
+  // needs counting.
+  let length = message.length;
+  if (length > MAX_MESSAGE) length = [...message].length;
   if (length < 1 || length > MAX_MESSAGE) throw bad(`\`message\` must be 1 to ${MAX_MESSAGE} characters, got ${length}.`);
   return message;
 }
 
 function isJson(contentType: string | undefined): boolean {
+  // What the SDK and most clients send, answered without splitting the header.
+  if (contentType === 'application/json') return true;
   const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/** The `<call>` of `/api/sdk/<call>` (query string ignored), or null for any other path. */
+function callOf(url: string): string | null {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  if (!path.startsWith(API_PREFIX) || path.length === API_PREFIX.length) return null;
+  const call = path.slice(API_PREFIX.length);
+  return call.includes('/') ? null : call;
+}
+
+/** Whether a store's or `respond`'s result must be awaited: a plain value is used at once, without a microtask turn. */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+/** Whether an object has an own enumerable key, without listing its keys. */
+function hasKeys(object: Record<string, unknown>): boolean {
+  for (const name in object) if (Object.hasOwn(object, name)) return true;
+  return false;
+}
+
+let isoMs = Number.NaN;
+let isoText = '';
+/** `new Date().toISOString()`, formatted once per millisecond: answers in the same millisecond share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/** An unverified identity (anonymous, verification off, or a refused token under `monitor`). */
+function unverified(project: ProjectConfig, mode: VerificationMode, owner: string, userId: string | undefined, reason: string): Identity {
+  return { project, mode, owner, userId: userId ?? null, verified: false, trusted: {}, header: `unverified; reason=${reason}` };
 }
 
 /** Replaces every secret (and the request's token) in a string before it reaches a log. */
@@ -127,14 +171,14 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
 
   const findProject = (widgetKey: string) => config.projects.find((p) => p.widgetKey === widgetKey);
 
-  function cors(req: IncomingMessage, state: RequestState): Record<string, string> {
+  function cors(req: IncomingMessage, state: RequestState): HeaderList {
     const origin = req.headers.origin;
-    const headers: Record<string, string> = { 'Access-Control-Expose-Headers': EXPOSED, Vary: 'Origin' };
     // An origin a project refuses is never echoed, its 403 included (SPEC §5). Before any
     // project is known (bad JSON, unknown key) the origin is echoed, so the page can read
     // the error code: such an answer carries no project's data.
-    if (origin && !state.originRefused) headers['Access-Control-Allow-Origin'] = origin;
-    return headers;
+    return origin && !state.originRefused
+      ? ['Access-Control-Expose-Headers', EXPOSED, 'Vary', 'Origin', 'Access-Control-Allow-Origin', origin]
+      : ['Access-Control-Expose-Headers', EXPOSED, 'Vary', 'Origin'];
   }
 
   function identify(req: IncomingMessage, body: Body, state: RequestState): Identity {
@@ -156,19 +200,10 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     if (typeof token === 'string') state.token = token;
     if (userId === undefined && visitorId === undefined) throw bad('Either `user_id` or `visitor_id` is required.');
     const mode = modeOf(project);
-    const unverified = (owner: string, reason: string): Identity => ({
-      project,
-      mode,
-      owner,
-      userId: userId ?? null,
-      verified: false,
-      trusted: {},
-      header: `unverified; reason=${reason}`,
-    });
     // A body with both is the user's: the user_id is the stronger claim, and the one verified.
-    if (userId === undefined) return unverified(`visitor:${visitorId}`, 'anonymous');
+    if (userId === undefined) return unverified(project, mode, `visitor:${visitorId}`, userId, 'anonymous');
     const owner = `user:${userId}`;
-    if (mode === 'off') return unverified(owner, 'verification_off');
+    if (mode === 'off') return unverified(project, mode, owner, userId, 'verification_off');
     const result = verifyUserTokenSync(token ?? '', project.identitySecrets ?? [], { userId });
     if (result.ok) return { project, mode, owner, userId, verified: true, trusted: result.trusted, header: 'verified' };
     const reason: VerifyFailure = result.reason;
@@ -179,27 +214,31 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     // Monitor: say why (never the token) and go on unverified. JSON quoting keeps a hostile
     // user_id from forging log lines.
     safeLog(logger, 'warn', () => [`[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${reason}`]);
-    return unverified(owner, reason);
+    return unverified(project, mode, owner, userId, reason);
   }
 
   async function conversationFor(who: Identity, requested: string | undefined, create: boolean): Promise<StoredConversation | null> {
     const key = who.project.widgetKey;
     if (requested) {
-      const conversation = await store.getConversation(key, requested);
+      const found = store.getConversation(key, requested);
+      const conversation = isThenable(found) ? await found : found;
       // Another identity's conversation looks exactly like a missing one: nothing leaks.
       if (!conversation || conversation.project !== key || conversation.owner !== who.owner) {
         throw new ApiError(404, 'not_found', 'No such conversation.');
       }
       return conversation;
     }
-    return (await store.latestConversation(key, who.owner)) ?? (create ? await store.createConversation(key, who.owner) : null);
+    const latest = store.latestConversation(key, who.owner);
+    const conversation = isThenable(latest) ? await latest : latest;
+    return conversation ?? (create ? await store.createConversation(key, who.owner) : null);
   }
 
   /** V6: stored client traits ← this body's traits ← this request's trusted claims. Only client traits are stored. */
   async function traitsFor(who: Identity, sent: Record<string, unknown>): Promise<Record<string, unknown>> {
     const key = who.project.widgetKey;
-    let traits = await store.getTraits(key, who.owner);
-    if (Object.keys(sent).length) {
+    const stored = store.getTraits(key, who.owner);
+    let traits = isThenable(stored) ? await stored : stored;
+    if (hasKeys(sent)) {
       // Newest last; past the limit the traits not sent for the longest time are dropped,
       // so an identity's record stays bounded however many names a client invents.
       const entries = [...Object.entries(traits).filter(([name]) => !Object.hasOwn(sent, name)), ...Object.entries(sent)];
@@ -214,25 +253,34 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     const clientMessageId = optionalString(body, 'client_message_id', MAX_CLIENT_MESSAGE_ID) ?? null;
     const requested = optionalString(body, 'conversation_id');
     const sent = traitsOf(body);
+    // With the memory store and the default respond every step below returns a plain value:
+    // those are used at once (isThenable), so an exchange costs no microtask turn per step.
     const exchange = async () => {
       const conversation = (await conversationFor(who, requested, true))!;
       if (clientMessageId) {
-        const earlier = await store.findReply(conversation.id, clientMessageId);
+        const found = store.findReply(conversation.id, clientMessageId);
+        const earlier = isThenable(found) ? await found : found;
         if (earlier) return { conversation, reply: earlier };
       }
       const traits = await traitsFor(who, sent);
-      const history = await store.listMessages(conversation.id);
+      // The default respond never reads the history, so it is not copied out of the store for it.
+      const listed = respond === defaultRespond ? [] : store.listMessages(conversation.id);
+      const history = isThenable(listed) ? await listed : listed;
       const user = who.userId === null ? null : { user_id: who.userId, traits, verified: who.verified };
-      const text = String(await respond({ message, user, history }));
-      const now = new Date().toISOString();
+      const replied = respond({ message, user, history });
+      const text = String(isThenable(replied) ? await replied : replied);
+      const now = isoNow();
       const question: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'user', text: message, created_at: now };
       const answer: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'assistant', text, created_at: now };
-      const reply = await store.appendExchange(conversation.id, question, answer, clientMessageId);
-      return { conversation, reply };
+      const stored = store.appendExchange(conversation.id, question, answer, clientMessageId);
+      return { conversation, reply: isThenable(stored) ? await stored : stored };
     };
     let result: { conversation: StoredConversation; reply: StoredMessage };
     if (clientMessageId) {
-      const key = JSON.stringify([who.project.widgetKey, who.owner, requested ?? null, clientMessageId]);
+      // Every part but the last is length-prefixed, so no two tuples share a key; half the
+      // cost of the JSON of an array, which this key was before.
+      const space = requested ?? '';
+      const key = `${who.project.widgetKey.length}:${who.project.widgetKey}${who.owner.length}:${who.owner}${requested === undefined ? '-' : `${space.length}:${space}`}${clientMessageId}`;
       let running = inflight.get(key);
       if (!running) {
         running = exchange().finally(() => inflight.delete(key));
@@ -260,10 +308,8 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       res.end();
       return;
     }
-    const path = (req.url ?? '/').split('?')[0]!;
-    const match = /^\/api\/sdk\/([^/]+)$/.exec(path);
-    if (!match) throw new ApiError(404, 'not_found', 'Not found.');
-    const call = match[1]!;
+    const call = callOf(req.url ?? '/');
+    if (call === null) throw new ApiError(404, 'not_found', 'Not found.');
     if (!CALLS.has(call)) throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
     if (req.method !== 'POST') {
       throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
@@ -283,7 +329,8 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     const who = identify(req, body, state);
     // Every later answer, errors included, carries the identity verdict.
     state.identityHeader = who.header;
-    const headers = { ...cors(req, state), 'Halo-Identity': who.header };
+    const headers = cors(req, state);
+    headers.push('Halo-Identity', who.header);
     if (limiter) {
       const key = `${who.project.widgetKey} ${who.userId !== null ? `u:${who.userId}` : `ip:${req.socket.remoteAddress}`}`;
       const decision = limiter.take(key);
@@ -326,11 +373,12 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
         logError('[halo] error after the answer started:', error, state);
         return;
       }
-      const headers: Record<string, string> = cors(req, state);
-      if (state.identityHeader) headers['Halo-Identity'] = state.identityHeader;
+      const headers = cors(req, state);
+      if (state.identityHeader) headers.push('Halo-Identity', state.identityHeader);
       if (error instanceof ApiError) {
         // A 413 has not read the rest of the body: close rather than read it.
-        sendError(res, error, error.status === 413 ? { ...headers, Connection: 'close' } : headers);
+        if (error.status === 413) headers.push('Connection', 'close');
+        sendError(res, error, headers);
         return;
       }
       sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), headers);

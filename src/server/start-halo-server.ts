@@ -75,7 +75,11 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
   const logger = options.logger ?? console;
   const root = packageRoot();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const url = req.url ?? '/';
+    // API calls go straight through: only the two scripts and the favicon are served here.
+    if (url.startsWith('/api/')) return api(req, res);
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
     const script = SCRIPTS[path];
     if (script && (req.method === 'GET' || req.method === 'HEAD')) return serveScript(res, root, script, req.method === 'HEAD', logger);
     if (path === '/favicon.ico') {

@@ -78,6 +78,16 @@ describe('bad input', () => {
     expect((await api.post('chat', { ...visitor, message: '😀'.repeat(4000) })).status).toBe(200);
   });
 
+  it('4001 astral characters are 400, counted in code points', async () => {
+    const answer = await api.post('chat', { ...visitor, message: '😀'.repeat(4001) });
+    expectError(answer, 400, 'invalid_request');
+    expect(answer.body.error.message).toContain('got 4001');
+  });
+
+  it('a lone surrogate is one character', async () => {
+    expect((await api.post('chat', { ...visitor, message: '\ud83d' })).status).toBe(200);
+  });
+
   it('more than 50 user_traits is 400', async () => {
     const traits = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]));
     expectError(await api.post('identify', { ...visitor, user_traits: traits }), 400, 'invalid_request');
@@ -90,6 +100,16 @@ describe('bad input', () => {
     expectError(await api.post('delete-everything', visitor), 404, 'not_found');
     expectError(await api.raw('/api/sdk/delete-everything', { method: 'GET' }), 404, 'not_found');
     expectError(await api.raw('/nope', { method: 'GET' }), 404, 'not_found');
+    expectError(await api.post('', visitor), 404, 'not_found');
+    expectError(await api.post('chat/', visitor), 404, 'not_found');
+    expectError(await api.post('chat/extra', visitor), 404, 'not_found');
+  });
+
+  it('a query string is ignored, wherever the path is matched', async () => {
+    expect((await api.post('chat?v=1', { ...visitor, message: 'x' })).status).toBe(200);
+    expect((await api.post('history?', visitor)).status).toBe(200);
+    expectError(await api.post('nope?chat', visitor), 404, 'not_found');
+    expectError(await api.raw('/api/sdk/chat?x', { method: 'GET' }), 405, 'method_not_allowed');
   });
 
   it('wrongly typed fields are 400 naming the field', async () => {

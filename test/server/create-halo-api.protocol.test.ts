@@ -114,6 +114,22 @@ describe('chat', () => {
     });
   });
 
+  it('stamps both messages of an exchange with the time of the exchange, and gives each an id of its own', async () => {
+    const before = Date.now();
+    const answer = await api.post('chat', { ...visitor('ab_test_anyorigin', 'v-time'), message: 'now?' });
+    const after = Date.now();
+    const at = Date.parse(answer.body.message.created_at);
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(after);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await api.post('chat', { ...visitor('ab_test_anyorigin', 'v-time'), message: 'later' });
+    const { messages } = (await api.post('history', visitor('ab_test_anyorigin', 'v-time'))).body;
+    expect(messages[0].created_at).toBe(messages[1].created_at);
+    expect(Date.parse(messages[2].created_at)).toBeGreaterThan(at);
+    expect(new Set(messages.map((m: { id: string }) => m.id)).size).toBe(4);
+    for (const m of messages) expect(m.id).toMatch(/^msg_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
   it('stores a repeated client_message_id once and answers with the first reply, also when concurrent', async () => {
     const body = { ...visitor('ab_test_anyorigin', 'v-idem'), message: 'pay me', client_message_id: 'cm-1' };
     const answers = await Promise.all([api.post('chat', body), api.post('chat', body), api.post('chat', body)]);

@@ -40,6 +40,14 @@ describe('createMemoryStore', () => {
     expect(await store.listMessages(id)).toHaveLength(4);
   });
 
+  it('gives conversations conv_ ids with a random UUID v4, all different', async () => {
+    const store = createMemoryStore();
+    const ids = new Set<string>();
+    for (let i = 0; i < 1000; i++) ids.add((await store.createConversation('p', `user:${i}`)).id);
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^conv_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
   it('returns copies, so a caller cannot change what is stored', async () => {
     const store = createMemoryStore();
     const { id } = await store.createConversation('p', 'visitor:v');
