@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
 import { checkConfig, modeOf, originAllowed } from './config.js';
 import { ApiError, EXPOSED, readBody, sendError, sendJson, type HeaderList } from './http.js';
 import { createRateLimiter, type RateLimitConfig, type RateLimiter } from './rate-limiter.js';
@@ -358,8 +359,11 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     safeLog(logger, 'error', () => {
       const secrets = config.projects.flatMap((p) => (Array.isArray(p.identitySecrets) ? p.identitySecrets : []));
       if (state.token) secrets.push(state.token);
-      const text = error instanceof Error ? `${error.stack ?? `${error.name}: ${error.message}`}` : String(error);
-      // An app's respond() or store may put anything in an error; secrets and tokens stay out of logs.
+      // An app's respond() or store may put anything in an error — its message, a property, a
+      // cause, a thrown plain object. The check reads it as deeply as a logger printing it
+      // would (stack, own properties, the cause chain); with a secret or the request's token
+      // in it, only the redacted text is logged, never the object.
+      const text = inspect(error, { depth: 8, breakLength: Infinity, maxStringLength: null, maxArrayLength: null });
       return secrets.some((secret) => secret.length >= 8 && text.includes(secret)) ? [message, redact(text, secrets)] : [message, error];
     });
   }

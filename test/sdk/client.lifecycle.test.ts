@@ -238,6 +238,23 @@ describe('re-entrancy (T12)', () => {
     expect(error).toHaveBeenCalled();
   });
 
+  it('onError hears an error before on(\'error\') handlers, and a throwing onError does not stop them', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const calls: string[] = [];
+    const api = createFakeApi({ intercept: () => new Response('nope', { status: 500 }) });
+    const client = make(api, {
+      retry: { attempts: 1 },
+      onError: () => {
+        calls.push('onError');
+        throw new Error('app bug');
+      },
+    });
+    client.on('error', () => calls.push('handler'));
+    await expect(client.history()).rejects.toMatchObject({ code: 'server_error' });
+    expect(calls).toEqual(['onError', 'handler']);
+    expect(logged).toHaveBeenCalledTimes(1);
+  });
+
   it('on() returns a working unsubscribe', async () => {
     const client = make();
     const handler = vi.fn();

@@ -1,4 +1,5 @@
 // SPEC §5: CORS, exposed headers, Halo-Identity on errors, idempotent chat, the 500 path, a throwing logger, rate limits.
+import { inspect } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { generateProjectKeys, signUserToken, type Respond } from '../../src/server/index.js';
 import { silentLogger, useHaloServer } from '../helpers/server.js';
@@ -7,13 +8,18 @@ const { identitySecret: SECRET } = generateProjectKeys();
 const logger = silentLogger();
 let failNext = false;
 let leakedToken = '';
+/** What respond() throws next, when not the default error. */
+let nextFailure: (() => unknown) | null = null;
 const respond: Respond = ({ message }) => {
   if (failNext) {
     failNext = false;
+    if (nextFailure) throw nextFailure();
     throw new Error(`model exploded at /srv/app/model.js:42 with ${SECRET} and ${leakedToken}`);
   }
   return `re: ${message}`;
 };
+/** Everything the logger received, printed as deeply as a console would print it. */
+const loggedText = () => logger.lines.map((line) => line.map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 8 }))).join(' ')).join('\n');
 const api = useHaloServer(() => ({
   projects: [
     { widgetKey: 'ab_test_anyorigin', identitySecrets: [SECRET] },
@@ -178,10 +184,38 @@ describe('chat', () => {
     const answer = await api.post('chat', { widget_key: 'ab_test_anyorigin', user_id: 'u-500', user_token: leakedToken, message: 'boom' });
     expect(answer.status).toBe(500);
     expect(answer.headers.get('Halo-Identity')).toBe('verified');
-    const logged = logger.lines.map((line) => line.map((part) => (part instanceof Error ? `${part.stack}` : String(part))).join(' ')).join('\n');
+    const logged = loggedText();
     expect(logged).toContain('model exploded');
     expect(logged).not.toContain(SECRET);
     expect(logged).not.toContain(leakedToken);
+  });
+
+  it.each([
+    ['a property', () => Object.assign(new Error('upstream failed'), { request: { headers: { authorization: `Bearer ${leakedToken}` } } })],
+    ['the cause', () => new Error('upstream failed', { cause: new Error(`bad key ${SECRET}`) })],
+    ['a thrown plain object', () => ({ reason: 'upstream failed', secret: SECRET })],
+  ])('a secret or token in %s of a 500’s error stays out of the log', async (_where, failure) => {
+    leakedToken = await signUserToken({ user_id: 'u-deep' }, SECRET);
+    nextFailure = failure;
+    logger.lines.length = 0;
+    failNext = true;
+    const answer = await api.post('chat', { widget_key: 'ab_test_anyorigin', user_id: 'u-deep', user_token: leakedToken, message: 'boom' });
+    nextFailure = null;
+    expect(answer.status).toBe(500);
+    const logged = loggedText();
+    expect(logged).toContain('upstream failed');
+    expect(logged).toContain('[redacted]');
+    expect(logged).not.toContain(SECRET);
+    expect(logged).not.toContain(leakedToken);
+  });
+
+  it('an error without secrets is logged as the object itself, for structured loggers', async () => {
+    nextFailure = () => Object.assign(new Error('plain failure'), { status: 502 });
+    logger.lines.length = 0;
+    failNext = true;
+    expect((await api.post('chat', { ...visitor('ab_test_anyorigin', 'v-plain'), message: 'boom' })).status).toBe(500);
+    nextFailure = null;
+    expect(logger.lines.flat().some((part) => part instanceof Error && (part as Error & { status?: number }).status === 502)).toBe(true);
   });
 
   it('answers past the identity check carry Halo-Identity, errors included', async () => {
