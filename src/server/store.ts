@@ -61,6 +61,8 @@ const idBuffer = Buffer.alloc(64);
  * `prefix` is a short constant (`msg`, `conv`).
  */
 export function newId(prefix: string): string {
+  // `_` and the 36 characters of the UUID follow the prefix in the 64-byte buffer.
+  if (prefix.length > idBuffer.length - 37) throw new RangeError(`newId: prefix over ${idBuffer.length - 37} characters.`);
   if (poolOffset === pool.length) {
     randomFillSync(pool);
     poolOffset = 0;

@@ -1,6 +1,7 @@
 // The in-memory ConversationStore: scoping, idempotent exchanges, traits.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, type StoredMessage } from '../../src/server/index.js';
+import { newId } from '../../src/server/store.js';
 
 const message = (conversation: string, role: 'user' | 'assistant', text: string): StoredMessage => ({
   id: `msg_${text}`,
@@ -46,6 +47,11 @@ describe('createMemoryStore', () => {
     for (let i = 0; i < 1000; i++) ids.add((await store.createConversation('p', `user:${i}`)).id);
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^conv_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('newId refuses a prefix too long for its buffer instead of cutting the id short', () => {
+    expect(newId('x'.repeat(27))).toMatch(/^x{27}_[0-9a-f-]{36}$/);
+    expect(() => newId('x'.repeat(28))).toThrow(RangeError);
   });
 
   it('returns copies, so a caller cannot change what is stored', async () => {
