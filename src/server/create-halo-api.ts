@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { checkConfig, modeOf, originAllowed } from './config.js';
-import { ApiError, EXPOSED, readBody, sendError, sendJson, type HeaderList } from './http.js';
+import { ApiError, EXPOSED, pathOf, readBody, sendError, sendJson, type HeaderList } from './http.js';
 import { createRateLimiter, type RateLimitConfig, type RateLimiter } from './rate-limiter.js';
 import { defaultRespond, type Respond } from './respond.js';
 import { safeLog } from './safe-log.js';
@@ -113,8 +113,7 @@ function isJson(contentType: string | undefined): boolean {
 
 /** The `<call>` of `/api/sdk/<call>` (query string ignored), or null for any other path. */
 function callOf(url: string): string | null {
-  const query = url.indexOf('?');
-  const path = query === -1 ? url : url.slice(0, query);
+  const path = pathOf(url);
   if (!path.startsWith(API_PREFIX) || path.length === API_PREFIX.length) return null;
   const call = path.slice(API_PREFIX.length);
   return call.includes('/') ? null : call;

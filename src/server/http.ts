@@ -28,6 +28,12 @@ const CLIENT_ERROR_GRACE_MS = 2000;
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 const JSON_HEADER_LIST: HeaderList = Object.entries(JSON_HEADERS).flat();
 
+/** A request URL's path: everything before the query string. */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 /** Sends a JSON answer; never a cookie, never cached. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: HeaderList = []): void {
   const payload = JSON.stringify(body);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHaloApi, type HaloApiConfig, type HaloLogger } from './create-halo-api.js';
-import { answerClientError, EXPOSED } from './http.js';
+import { answerClientError, EXPOSED, pathOf } from './http.js';
 import { safeLog } from './safe-log.js';
 
 /** {@link HaloApiConfig} plus where to listen. */
@@ -78,8 +78,7 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
     const url = req.url ?? '/';
     // API calls go straight through: only the two scripts and the favicon are served here.
     if (url.startsWith('/api/')) return api(req, res);
-    const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
+    const path = pathOf(url);
     const script = SCRIPTS[path];
     if (script && (req.method === 'GET' || req.method === 'HEAD')) return serveScript(res, root, script, req.method === 'HEAD', logger);
     if (path === '/favicon.ico') {
