@@ -7,7 +7,7 @@ import { historyCall } from './history-call.js';
 import { ApiError, sendError, sendJson } from './http.js';
 import { identifyCall } from './identify-call.js';
 import { logRequestError } from './log-request-error.js';
-import { CALLS, callOf, readJsonBody } from './parse-request.js';
+import { CALLS, callOf, parseBody, readRequestBody } from './parse-request.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import type { RequestState } from './request-state.js';
 import { defaultRespond } from './respond.js';
@@ -39,7 +39,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     if (req.method !== 'POST') {
       throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
     }
-    const body = await readJsonBody(req);
+    const body = parseBody(await readRequestBody(req));
     const who = checkIdentity(config, logger, req, body, state);
     // Every later answer, errors included, carries the identity verdict.
     state.identityHeader = who.header;
