@@ -5,9 +5,7 @@ import type { JWTPayload } from 'jose';
 export type VerifyFailure = 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
 
 /** The outcome of {@link verifyUserToken}: the claims and trusted traits, or why not. */
-export type VerifyResult =
-  | { ok: true; claims: JWTPayload; trusted: Record<string, unknown> }
-  | { ok: false; reason: VerifyFailure };
+export type VerifyResult = { ok: true; claims: JWTPayload; trusted: Record<string, unknown> } | { ok: false; reason: VerifyFailure };
 
 /** Options of {@link verifyUserToken}. */
 export interface VerifyUserTokenOptions {
@@ -80,7 +78,11 @@ export async function verifyUserToken(
 }
 
 /** The synchronous core of {@link verifyUserToken}, for the API's hot path. Internal. */
-export function verifyUserTokenSync(token: unknown, secrets: string | readonly string[], options: VerifyUserTokenOptions = {}): VerifyResult {
+export function verifyUserTokenSync(
+  token: unknown,
+  secrets: string | readonly string[],
+  options: VerifyUserTokenOptions = {},
+): VerifyResult {
   if (token === undefined || token === null || token === '') return FAIL('token_missing');
   // Length in UTF-16 units bounds the bytes of an ASCII token; anything else fails SHAPE.
   if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES || !SHAPE.test(token)) return FAIL('token_invalid');
@@ -124,10 +126,11 @@ export function verifyUserTokenSync(token: unknown, secrets: string | readonly s
   for (const name in claims) {
     if (REGISTERED.has(name)) continue;
     // A `__proto__` claim stays a plain property instead of replacing the prototype.
-    if (name === '__proto__') Object.defineProperty(trusted, name, { value: claims[name], enumerable: true, writable: true, configurable: true });
+    if (name === '__proto__')
+      Object.defineProperty(trusted, name, { value: claims[name], enumerable: true, writable: true, configurable: true });
     else trusted[name] = claims[name];
   }
-  return { ok: true, claims: claims as JWTPayload, trusted };
+  return { ok: true, claims, trusted };
 }
 
 function isNumericDate(value: unknown): value is number | undefined {
