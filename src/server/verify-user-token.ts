@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 
@@ -39,10 +40,20 @@ function remember<V>(map: Map<string, V>, key: string, compute: (key: string) =>
 
 const keyOf = (secret: string): Buffer => remember(keys, secret, (s) => Buffer.from(s, 'utf8'));
 
+/**
+ * A segment's JSON object, or null. Decoded as strictly as RFC 7515 asks and as jose does:
+ * a length that leaves a partial byte, or bytes that are not UTF-8, make no object (a
+ * lenient decoder would drop the one and replace the other, and accept what jose refuses).
+ * One leading byte order mark is skipped, as a `TextDecoder` does.
+ */
 function decodeJson(part: string): Record<string, unknown> | null {
+  if (part.length % 4 === 1) return null;
+  const bytes = Buffer.from(part, 'base64url');
+  if (!isUtf8(bytes)) return null;
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
     // Not JSON: the token is invalid, and that is the whole answer.
     if (error instanceof SyntaxError) return null;
@@ -112,7 +123,8 @@ export function verifyUserTokenSync(
   if (!claims) return FAIL('token_invalid');
 
   const tolerance = options.clockToleranceSeconds ?? 30;
-  const now = Date.now() / 1000;
+  // Whole seconds, as jose and jsonwebtoken count: a claim with a fraction gets the same verdict.
+  const now = Math.floor(Date.now() / 1000);
   const { exp, nbf, iat } = claims;
   if (!isNumericDate(exp) || !isNumericDate(nbf) || !isNumericDate(iat)) return FAIL('token_invalid');
   if (exp !== undefined && exp <= now - tolerance) return FAIL('token_expired');
