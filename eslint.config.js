@@ -2,14 +2,15 @@
 // tsconfig through the project service); the plain JavaScript files (bench, scripts, demo,
 // bin, configs) get the same rules minus those that need types.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   // Build output and installed code only: everything written here is linted.
   { ignores: ['dist/**', 'node_modules/**', 'bench/tmp/**', 'test-results/**', '.scratch/**'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       ecmaVersion: 2022,
@@ -61,6 +62,6 @@ export default tseslint.config(
   {
     // Plain JavaScript is not in tsconfig.json: no type-aware rules there.
     files: ['**/*.{js,mjs,cjs}'],
-    ...tseslint.configs.disableTypeChecked,
+    extends: [tseslint.configs.disableTypeChecked],
   },
 );
