@@ -1,0 +1,252 @@
+// The README's quickstart, run as written: its Express token endpoint, its script-tag embed
+// under its Content-Security-Policy, and its npm/SPA block, against the reference Halo API in
+// `enforce` mode, in Chromium. Each block is taken from README.md by its
+// `<!-- quickstart:… -->` marker; only the placeholders the README tells a user to replace are
+// replaced, so a README edit that breaks the quickstart breaks this test.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RESULTS, ROOT, launchBrowser, serverModule, watch, type Problems } from './browser.js';
+
+const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+/** The fenced block that follows `<!-- quickstart:<name> -->` in the README, verbatim. */
+function quickstart(name: string): string {
+  const match = new RegExp(`<!-- quickstart:${name} -->\\n\`\`\`[a-z]*\\n([\\s\\S]*?)\\n\`\`\`\\n`).exec(README);
+  if (!match) throw new Error(`README.md has no fenced block after <!-- quickstart:${name} -->`);
+  return match[1];
+}
+
+/** Replaces each placeholder the README names, failing if the block no longer contains it. */
+function fill(block: string, values: Record<string, string>): string {
+  let out = block;
+  for (const [placeholder, value] of Object.entries(values)) {
+    if (!out.includes(placeholder)) throw new Error(`the quickstart block no longer contains ${placeholder}`);
+    out = out.split(placeholder).join(value);
+  }
+  return out;
+}
+
+interface User {
+  id: string;
+  name: string;
+  email: string;
+  plan: string;
+}
+const ALICE: User = { id: 'alice', name: 'Alice', email: 'alice@example.com', plan: 'pro' };
+
+/** What the test module built around the README's Express block exposes. */
+interface BackendModule {
+  app: import('express').Express;
+  signIn(user: User | null): void;
+}
+
+/**
+ * Writes the README's Express block into a module, between a prelude that plays "your auth"
+ * (`sessionUser`, a session the test switches) and an epilogue that exports the app. The file
+ * lives under the package root so that `halo-widget/server` resolves to this package's dist/.
+ */
+async function loadBackend(): Promise<BackendModule> {
+  const prelude = `
+let session = null;
+export function signIn(user) { session = user; }
+async function sessionUser(req) { return session; }
+`;
+  const epilogue = `
+export { app };
+`;
+  const dir = path.join(RESULTS, 'readme-quickstart');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `backend-${process.pid}.mjs`);
+  writeFileSync(file, prelude + quickstart('server') + epilogue);
+  return import(pathToFileURL(file).href);
+}
+
+let server: Awaited<ReturnType<typeof serverModule>>;
+let api: { url: string; close(): Promise<void> };
+let project: { widgetKey: string; identitySecrets: string[]; mode: 'enforce' };
+let backend: BackendModule;
+let appServer: Server;
+let appUrl: string;
+let browser: Browser;
+let page: Page;
+let problems: Problems;
+/** The token endpoint's answers (statuses), in order. */
+const tokenAnswers: number[] = [];
+const pages = new Map<string, { html: string; csp?: string }>();
+const NONCE = 'bm9uY2UtcXVpY2tzdGFydA';
+
+/** A new identity secret for the Halo API and the token endpoint alike (a rotation). */
+function rotateSecret(): void {
+  const { identitySecret } = server.generateProjectKeys();
+  project.identitySecrets = [identitySecret];
+  process.env.HALO_IDENTITY_SECRET = identitySecret;
+}
+
+beforeAll(async () => {
+  server = await serverModule();
+  const keys = server.generateProjectKeys();
+  project = { widgetKey: keys.widgetKey, identitySecrets: [keys.identitySecret], mode: 'enforce' };
+  process.env.HALO_IDENTITY_SECRET = keys.identitySecret;
+  api = await server.startHaloServer({
+    projects: [project],
+    port: 0,
+    host: '127.0.0.1',
+    logger: { info() {}, warn() {}, error: console.error },
+  });
+  backend = await loadBackend();
+  const { default: express } = await import('express');
+  // The rest of "your app": its pages (served by the same Express app as the token
+  // endpoint, on another origin than the Halo API), the login page, and the package's files
+  // for the page without a bundler.
+  backend.app.use('/pkg/dist', express.static(path.join(ROOT, 'dist')));
+  backend.app.use('/pkg/jose', express.static(path.join(ROOT, 'node_modules/jose/dist/webapi')));
+  backend.app.get('/login', (_req, res) => void res.type('html').send('<!doctype html><title>Log in</title><h1>Log in</h1>'));
+  backend.app.get('/favicon.ico', (_req, res) => void res.sendStatus(204));
+  backend.app.get('/:page', (req, res) => {
+    const found = pages.get(req.params.page);
+    if (!found) return void res.sendStatus(404);
+    if (found.csp) res.set('Content-Security-Policy', found.csp);
+    res.set('Cache-Control', 'no-store').type('html').send(found.html);
+  });
+  appServer = createServer((req, res) => {
+    if (req.url?.startsWith('/api/halo-token')) res.on('finish', () => tokenAnswers.push(res.statusCode));
+    backend.app(req, res);
+  });
+  await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+  appUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`;
+  browser = await launchBrowser();
+
+  const currentUser = `<script nonce="${NONCE}">const currentUser = ${JSON.stringify({ id: ALICE.id, name: ALICE.name, email: ALICE.email })};</script>`;
+  const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
+  const scriptTag = fill(quickstart('script-tag'), {
+    '/* contents of dist/snippet.js */': snippet,
+    'https://halo.example.com': api.url,
+    'ab_live_…': project.widgetKey,
+    'nonce="…"': `nonce="${NONCE}"`,
+  });
+  const csp = fill(quickstart('csp'), { 'https://halo.example.com': api.url, "'nonce-…'": `'nonce-${NONCE}'` }).replace(/\s*\n\s*/g, ' ');
+  pages.set('script-tag', {
+    csp,
+    html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>App</title>${currentUser}\n${scriptTag}</head><body><h1>App</h1></body></html>`,
+  });
+  // Without a bundler the page maps the bare specifiers itself (what a bundler does).
+  const importMap = JSON.stringify({ imports: { 'halo-widget': '/pkg/dist/index.mjs', 'jose/base64url': '/pkg/jose/util/base64url.js' } });
+  const spa = fill(quickstart('spa'), { 'https://halo.example.com': api.url, 'ab_live_…': project.widgetKey });
+  pages.set('spa', {
+    html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPA</title><script type="importmap">${importMap}</script>${currentUser}<script type="module">\n${spa}\n</script></head><body><h1>SPA</h1></body></html>`,
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => {
+    if (!appServer) return resolve();
+    appServer.closeAllConnections();
+    appServer.close(() => resolve());
+  });
+  await api?.close();
+});
+
+beforeEach(async () => {
+  backend.signIn(ALICE);
+  tokenAnswers.length = 0;
+  rotateSecret();
+  page = await (await browser.newContext()).newPage();
+  problems = await watch(page);
+});
+
+afterEach(async () => {
+  await page?.context().close();
+});
+
+const log = () => page.getByRole('log', { name: 'Messages' });
+
+async function send(text: string): Promise<void> {
+  const dialog = page.getByRole('dialog', { name: 'Support chat' });
+  if (!(await dialog.isVisible())) await page.getByRole('button', { name: 'Open support chat' }).click();
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+}
+
+async function chatsAsVerifiedAlice(): Promise<void> {
+  await send('Where is my invoice?');
+  await expect.poll(() => log().textContent()).toContain('Hi Alice (pro plan), verified. We got: "Where is my invoice?"');
+  expect(tokenAnswers).toEqual([200]);
+}
+
+/** The session ends at the app (its token endpoint now answers 401) and the API stops accepting the token. */
+async function expiresAndGoesToLogin(): Promise<void> {
+  backend.signIn(null);
+  rotateSecret();
+  await send('Are you still there?');
+  await page.waitForURL(`${appUrl}/login`);
+  expect(tokenAnswers.slice(-1)).toEqual([401]);
+}
+
+describe('the README quickstart: Express token endpoint + script tag + strict CSP', () => {
+  beforeEach(async () => {
+    await page.goto(`${appUrl}/script-tag`);
+  });
+
+  it('chats as a verified user, with no CSP violation or console error', async () => {
+    await chatsAsVerifiedAlice();
+    expect(await problems.csp()).toEqual([]);
+    expect(problems.console).toEqual([]);
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('refreshes the token through the token endpoint when the API refuses it, and the message still goes out', async () => {
+    await chatsAsVerifiedAlice();
+    rotateSecret();
+    await send('After the rotation');
+    await expect.poll(() => log().textContent()).toContain('verified. We got: "After the rotation"');
+    expect(tokenAnswers).toEqual([200, 200]);
+    expect(await problems.csp()).toEqual([]);
+  });
+
+  it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
+    await chatsAsVerifiedAlice();
+    await expiresAndGoesToLogin();
+  });
+
+  it('has a forged token refused by the API in enforce mode', async () => {
+    await chatsAsVerifiedAlice();
+    const forged = await server.signUserToken({ user_id: 'alice', name: 'Alice' }, server.generateProjectKeys().identitySecret);
+    const answer = await page.evaluate(
+      async ({ url, widgetKey, token }) => {
+        const r = await fetch(`${url}/api/sdk/history`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ widget_key: widgetKey, user_id: 'alice', user_token: token }),
+        });
+        return { status: r.status, identity: r.headers.get('Halo-Identity'), body: await r.json() };
+      },
+      { url: api.url, widgetKey: project.widgetKey, token: forged },
+    );
+    expect(answer.status).toBe(403);
+    expect(answer.identity).toBe('unverified; reason=token_invalid');
+    expect(answer.body.error).toMatchObject({ code: 'identity_verification_failed', reason: 'token_invalid' });
+    expect(JSON.stringify(answer.body)).not.toContain('Where is my invoice?');
+  });
+});
+
+describe('the README quickstart: npm / SPA block with the same token endpoint', () => {
+  beforeEach(async () => {
+    await page.goto(`${appUrl}/spa`);
+  });
+
+  it('chats as a verified user', async () => {
+    await chatsAsVerifiedAlice();
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
+    await chatsAsVerifiedAlice();
+    await expiresAndGoesToLogin();
+  });
+});
