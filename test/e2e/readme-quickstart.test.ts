@@ -209,9 +209,33 @@ describe('the README quickstart: Express token endpoint + script tag + strict CS
     expect(await problems.csp()).toEqual([]);
   });
 
+  it('refreshes the token through the token endpoint before a call once the token is near its expiry', async () => {
+    await chatsAsVerifiedAlice();
+    // 56 minutes later the one-hour token is inside the 5-minute refresh window.
+    await page.clock.install();
+    await page.clock.fastForward(56 * 60_000);
+    await send('An hour later');
+    await expect.poll(() => log().textContent()).toContain('verified. We got: "An hour later"');
+    expect(tokenAnswers).toEqual([200, 200]);
+  });
+
   it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
     await chatsAsVerifiedAlice();
     await expiresAndGoesToLogin();
+  });
+
+  // Known SDK defect (issue 17, fix 3), kept as a tripwire: today a token past `exp` whose
+  // refresh is answered 401 leaves the user "identified" and the message "Not sent", and
+  // onIdentityExpired never fires (refresh-failure-keeps-messages says it must). When the SDK
+  // fix lands this reports "expected to fail": turn `it.fails` into `it`.
+  it.fails('calls onIdentityExpired once the session has ended and the token is past its expiry', async () => {
+    await chatsAsVerifiedAlice();
+    backend.signIn(null);
+    await page.clock.install();
+    await page.clock.fastForward(61 * 60_000);
+    await send('After the session ended');
+    await page.waitForURL(`${appUrl}/login`, { timeout: 5_000 });
+    expect(tokenAnswers.slice(-1)).toEqual([401]);
   });
 
   it('has a forged token refused by the API in enforce mode', async () => {
