@@ -1,13 +1,14 @@
-// The README's quickstart, run as written: its Express token endpoint, its script-tag embed
-// under its Content-Security-Policy, and its npm/SPA block, against the reference Halo API in
-// `enforce` mode, in Chromium. Each block is taken from README.md by its
+// The README's quickstart, run as written: its Express and Next.js token endpoints, its
+// script-tag embed under its Content-Security-Policy, and its npm/SPA block, against the
+// reference Halo API in `enforce` mode, in Chromium. Each block is taken from README.md by its
 // `<!-- quickstart:… -->` marker; only the placeholders the README tells a user to replace are
 // replaced, so a README edit that breaks the quickstart breaks this test.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RESULTS, ROOT, launchBrowser, serverModule, watch, type Problems } from './browser.js';
@@ -42,8 +43,19 @@ const ALICE: User = { id: 'alice', name: 'Alice', email: 'alice@example.com', pl
 /** What the test module built around the README's Express block exposes. */
 interface BackendModule {
   app: import('express').Express;
-  signIn(user: User | null): void;
 }
+
+/** The README's Next.js route handler. */
+interface NextRoute {
+  GET(request: Request): Promise<Response>;
+}
+
+/** "Your auth" in both token endpoints: the user whose session is open, or null. */
+function signIn(user: User | null): void {
+  (globalThis as { __quickstartSession?: User | null }).__quickstartSession = user;
+}
+
+const SESSION_USER = 'async function sessionUser(request) { return globalThis.__quickstartSession ?? null; }';
 
 /**
  * Writes the README's Express block into a module, between a prelude that plays "your auth"
@@ -51,10 +63,7 @@ interface BackendModule {
  * lives under the package root so that `halo-widget/server` resolves to this package's dist/.
  */
 async function loadBackend(): Promise<BackendModule> {
-  const prelude = `
-let session = null;
-export function signIn(user) { session = user; }
-async function sessionUser(req) { return session; }
+  const prelude = `${SESSION_USER}
 `;
   const epilogue = `
 export { app };
@@ -66,10 +75,40 @@ export { app };
   return import(pathToFileURL(file).href);
 }
 
+/**
+ * The README's Next.js route handler with its types stripped (as Next.js does), next to a
+ * stand-in for its `@/lib/session` import.
+ */
+async function loadNextRoute(): Promise<NextRoute> {
+  const dir = path.join(RESULTS, 'readme-quickstart', 'next');
+  const lib = path.join(dir, 'node_modules/@/lib');
+  mkdirSync(lib, { recursive: true });
+  writeFileSync(path.join(lib, 'package.json'), JSON.stringify({ name: '@/lib', type: 'module', exports: { './session': './session.js' } }));
+  writeFileSync(path.join(lib, 'session.js'), `export ${SESSION_USER}
+`);
+  const { outputText } = ts.transpileModule(quickstart('nextjs'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const file = path.join(dir, `route-${process.pid}.mjs`);
+  writeFileSync(file, outputText);
+  return import(pathToFileURL(file).href);
+}
+
+/** Answers a Node request with the route handler's web `Response`. */
+async function serveRoute(route: NextRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const headers = Object.entries(req.headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)] as [string, string]]));
+  const response = await route.GET(new Request(`${appUrl}${req.url}`, { headers }));
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
 let server: Awaited<ReturnType<typeof serverModule>>;
 let api: { url: string; close(): Promise<void> };
 let project: { widgetKey: string; identitySecrets: string[]; mode: 'enforce' };
 let backend: BackendModule;
+let nextRoute: NextRoute;
+/** Which README token endpoint answers `/api/halo-token`. */
+let endpoint: 'express' | 'nextjs' = 'express';
 let appServer: Server;
 let appUrl: string;
 let browser: Browser;
@@ -99,6 +138,7 @@ beforeAll(async () => {
     logger: { info() {}, warn() {}, error: console.error },
   });
   backend = await loadBackend();
+  nextRoute = await loadNextRoute();
   const { default: express } = await import('express');
   // The rest of "your app": its pages (served by the same Express app as the token
   // endpoint, on another origin than the Halo API), the login page, and the package's files
@@ -114,8 +154,13 @@ beforeAll(async () => {
     res.set('Cache-Control', 'no-store').type('html').send(found.html);
   });
   appServer = createServer((req, res) => {
-    if (req.url?.startsWith('/api/halo-token')) res.on('finish', () => tokenAnswers.push(res.statusCode));
-    backend.app(req, res);
+    if (!req.url?.startsWith('/api/halo-token')) return void backend.app(req, res);
+    res.on('finish', () => tokenAnswers.push(res.statusCode));
+    if (endpoint === 'express') return void backend.app(req, res);
+    serveRoute(nextRoute, req, res).catch((error: unknown) => {
+      console.error(error);
+      res.writeHead(500).end();
+    });
   });
   await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
   appUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`;
@@ -153,7 +198,8 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  backend.signIn(ALICE);
+  endpoint = 'express';
+  signIn(ALICE);
   tokenAnswers.length = 0;
   rotateSecret();
   page = await (await browser.newContext()).newPage();
@@ -181,7 +227,7 @@ async function chatsAsVerifiedAlice(): Promise<void> {
 
 /** The session ends at the app (its token endpoint now answers 401) and the API stops accepting the token. */
 async function expiresAndGoesToLogin(): Promise<void> {
-  backend.signIn(null);
+  signIn(null);
   rotateSecret();
   await send('Are you still there?');
   await page.waitForURL(`${appUrl}/login`);
@@ -230,7 +276,7 @@ describe('the README quickstart: Express token endpoint + script tag + strict CS
   // fix lands this reports "expected to fail": turn `it.fails` into `it`.
   it.fails('calls onIdentityExpired once the session has ended and the token is past its expiry', async () => {
     await chatsAsVerifiedAlice();
-    backend.signIn(null);
+    signIn(null);
     await page.clock.install();
     await page.clock.fastForward(61 * 60_000);
     await send('After the session ended');
@@ -267,6 +313,23 @@ describe('the README quickstart: npm / SPA block with the same token endpoint', 
   it('chats as a verified user', async () => {
     await chatsAsVerifiedAlice();
     expect(problems.errors).toEqual([]);
+  });
+
+  it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
+    await chatsAsVerifiedAlice();
+    await expiresAndGoesToLogin();
+  });
+});
+
+describe('the README quickstart: Next.js route handler + script tag', () => {
+  beforeEach(async () => {
+    endpoint = 'nextjs';
+    await page.goto(`${appUrl}/script-tag`);
+  });
+
+  it('chats as a verified user', async () => {
+    await chatsAsVerifiedAlice();
+    expect(await problems.csp()).toEqual([]);
   });
 
   it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
