@@ -3,7 +3,7 @@
 // reference Halo API in `enforce` mode, in Chromium. Each block is taken from README.md by its
 // `<!-- quickstart:… -->` marker; only the placeholders the README tells a user to replace are
 // replaced, so a README edit that breaks the quickstart breaks this test.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -188,6 +188,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  rmSync(path.join(RESULTS, 'readme-quickstart'), { recursive: true, force: true });
   await browser?.close();
   await new Promise<void>((resolve) => {
     if (!appServer) return resolve();
