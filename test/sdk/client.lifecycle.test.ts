@@ -52,9 +52,16 @@ describe('identify', () => {
     expect(chats[1]!.body.conversation_id).toBeUndefined();
   });
 
-  it('rejects a bad userId with invalid_request', async () => {
-    await expect(make().identify('' as string)).rejects.toMatchObject({ code: 'invalid_request' });
-    await expect(make().identify(42 as unknown as string)).rejects.toMatchObject({ code: 'invalid_request' });
+  it('rejects bad arguments with invalid_options, as bad options do, and sends nothing', async () => {
+    const api = createFakeApi();
+    const client = make(api);
+    await expect(client.identify('' as string)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.identify(42 as unknown as string)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.identify('alice', 'traits' as never)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.identify('alice', {}, { userToken: 7 } as never)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.identify('alice', {}, 'options' as never)).rejects.toMatchObject({ code: 'invalid_options' });
+    expect(api.calls).toHaveLength(0);
+    expect(client.getIdentityState().userId).toBeNull();
   });
 
   it('warns once per client and user when there is no name or email (T11)', async () => {
@@ -84,9 +91,9 @@ describe('sendMessage and history', () => {
     expect(seen).toEqual(['user:hello', 'assistant:echo: hello']);
   });
 
-  it.each([[''], ['   '], [42], ['x'.repeat(4001)]])('rejects the message %j with invalid_request and sends nothing', async (text) => {
+  it.each([[''], ['   '], [42], ['x'.repeat(4001)]])('rejects the message %j with invalid_options and sends nothing', async (text) => {
     const api = createFakeApi();
-    await expect(make(api).sendMessage(text as string)).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(make(api).sendMessage(text as string)).rejects.toMatchObject({ code: 'invalid_options' });
     expect(api.of('chat')).toHaveLength(0);
   });
 
@@ -266,10 +273,10 @@ describe('re-entrancy (T12)', () => {
 });
 
 describe('on', () => {
-  it('an unknown event name or a non-function handler throws invalid_request', () => {
+  it('an unknown event name or a non-function handler throws invalid_options', () => {
     const client = make();
-    expect(() => client.on('nope' as 'message', () => undefined)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
-    expect(() => client.on('message', 'x' as never)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    expect(() => client.on('nope' as 'message', () => undefined)).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+    expect(() => client.on('message', 'x' as never)).toThrow(expect.objectContaining({ code: 'invalid_options' }));
   });
 });
 
