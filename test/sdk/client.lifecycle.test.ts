@@ -144,6 +144,29 @@ describe('shutdown', () => {
     expect(() => client.on('message', () => undefined)).toThrow(expect.objectContaining({ code: 'shutdown' }));
   });
 
+  it('fires no event at all from shutdown on, whatever was still running', async () => {
+    const gate = deferred<string>();
+    const reply = deferred<void>();
+    const api = createFakeApi({ intercept: async (call) => (call === 'chat' ? (await reply.promise, undefined) : undefined) });
+    const onError = vi.fn();
+    const onIdentityExpired = vi.fn();
+    const client = make(api, { userId: 'alice', userToken: tokenFor('alice'), userTraits: { name: 'A' }, getUserToken: () => gate.promise, onError, onIdentityExpired });
+    const heard = vi.fn();
+    for (const event of ['message', 'identity', 'identityExpired', 'error'] as const) client.on(event, heard);
+    const sent = client.sendMessage('on the wire at shutdown');
+    sent.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 0));
+    heard.mockClear(); // what came before shutdown (identify's verdict) is not the question
+    client.shutdown();
+    reply.resolve();
+    gate.resolve(tokenFor('alice'));
+    await expect(sent).rejects.toMatchObject({ code: 'shutdown' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(heard).not.toHaveBeenCalled();
+    expect(onError).not.toHaveBeenCalled();
+    expect(onIdentityExpired).not.toHaveBeenCalled();
+  });
+
   it('calls in flight at shutdown reject with shutdown, not identity_changed', async () => {
     const gate = deferred<string>();
     const api = createFakeApi();

@@ -89,6 +89,31 @@ describe('message delivery', () => {
     expect(delivered.map((c) => c.body.message)).toEqual(['one', 'two', 'three', 'four']);
   });
 
+  it('while expired, messages queued within 30 s call getUserToken at most once between them', async () => {
+    const valid = new Set(['a']);
+    const api = jtiApi(valid);
+    const getUserToken = vi.fn<() => Promise<string>>().mockRejectedValue(new Error('logged out'));
+    const { client } = setup(api, { userToken: token('alice', 'a'), getUserToken });
+    await vi.advanceTimersByTimeAsync(0);
+    valid.clear();
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired' });
+    expect(getUserToken).toHaveBeenCalledTimes(1); // the forced refresh that declared the episode
+    const queued = [];
+    for (let i = 0; i < 5; i++) {
+      queued.push(client.sendMessage(`m${i}`).catch(() => undefined));
+      await vi.advanceTimersByTimeAsync(5_000);
+    }
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(6_000); // 31 s since the last try
+    queued.push(client.sendMessage('later').catch(() => undefined));
+    queued.push(client.sendMessage('and again').catch(() => undefined));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+    expect(api.of('chat')).toHaveLength(0);
+    client.shutdown();
+    await Promise.all(queued);
+  });
+
   it('the retried delivery of a queued message reuses its client_message_id', async () => {
     const valid = new Set(['a']);
     const api = jtiApi(valid);
