@@ -119,8 +119,9 @@ export async function measureAuth0({ root = ROOT } = {}) {
  * (terser + gzip each), keeping only modules the entry reaches by static imports. Gzip of
  * a module alone over-counts against the whole bundle, but ranks the contributors.
  */
-export async function coreBreakdown({ root = ROOT } = {}) {
+export async function coreBreakdown({ root = ROOT, mode = 'production' } = {}) {
   const { typescriptPlugin } = await import('../scripts/typescript-plugin.mjs');
+  const { nodeEnv } = await import('../scripts/node-env-plugin.mjs');
   const id = '\0halo-bench-entry';
   const bundle = await rollup({
     input: id,
@@ -128,6 +129,7 @@ export async function coreBreakdown({ root = ROOT } = {}) {
     plugins: [
       virtualEntry(id, `export { createHalo } from ${JSON.stringify(join(root, 'src/index.ts'))};`),
       nodeResolve({ browser: true, rootDir: root }),
+      nodeEnv(mode),
       typescriptPlugin({ root, noEmitOnError: false }),
     ],
   });
