@@ -1,25 +1,16 @@
 import { DEV } from '../dev.js';
-import { identityChanged, invalidOption, isHaloError, networkError, secretExposed, serverError, shutdownError, type HaloError } from '../errors.js';
-import { MAX_MESSAGE_CHARS } from '../limits.js';
-import type {
-  ChatMessage,
-  HaloClient,
-  HaloEventMap,
-  HaloEventName,
-  HaloOptions,
-  IdentifyOptions,
-  IdentityState,
-  UserTraits,
-} from '../types.js';
+import { identityChanged, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
+import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HaloOptions, IdentifyOptions, IdentityState, UserTraits } from '../types.js';
 import { ServerClock } from './clock.js';
 import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
 import { Emitter } from './emitter.js';
+import { checkIdentify, checkListener, checkText } from './arguments.js';
+import { fetchHistory, postChat } from './conversation.js';
 import { callWithIdentity, type CallSettings } from './identity-call.js';
-import { containsSecret, isPlainObject, resolveOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Outbox, type Delivery } from './outbox.js';
 import { randomId } from './random-id.js';
 import { Session } from './session.js';
-import type { CallResult } from './transport.js';
 import type { WidgetHandle } from './ui.js';
 import { VisitorId } from './visitor.js';
 
@@ -30,18 +21,6 @@ interface Outgoing {
   session: Session;
   resolve(reply: ChatMessage): void;
   reject(error: HaloError): void;
-}
-
-const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error'];
-
-const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
-
-function isChatMessage(value: unknown): value is ChatMessage {
-  const m = value as ChatMessage | null;
-  return (
-    typeof m === 'object' && m !== null && typeof m.id === 'string' && typeof m.text === 'string' &&
-    (m.role === 'user' || m.role === 'assistant') && typeof m.conversation_id === 'string'
-  );
 }
 
 /**
@@ -84,7 +63,7 @@ export class Client implements HaloClient {
       retry: options.retry,
       clock: this.#clock,
       visitorId: () => this.#visitor.get(),
-      answered: (session, result) => this.#answered(session, result),
+      answered: (session, result) => session.answered(result) && session === this.#session && this.#emitState(),
     };
     // Browsers only: Node has a BroadcastChannel too, but server-side clients must stay apart.
     this.#coordinator =
@@ -109,11 +88,7 @@ export class Client implements HaloClient {
 
   identify(userId: string, traits: UserTraits = {}, options: IdentifyOptions = {}): Promise<void> {
     return this.#guard(async () => {
-      if (containsSecret([userId, traits, options])) throw secretExposed('identify()');
-      if (!nonEmpty(userId)) throw invalidOption('userId', DEV && 'a non-empty string');
-      if (!isPlainObject(traits)) throw invalidOption('traits', DEV && 'a plain object');
-      const userToken = isPlainObject(options) ? options.userToken : 0;
-      if (!(userToken === undefined || nonEmpty(userToken))) throw invalidOption('userToken', DEV && 'a non-empty string in a plain object');
+      const userToken = checkIdentify(userId, traits, options);
       // One `identity` event, once the switch is complete: a handler that calls history()
       // must see the new user, their token and no old conversation (user-switch-discards, re-entrant).
       this.#holdEvents = true;
@@ -146,24 +121,14 @@ export class Client implements HaloClient {
     return this.#guard(
       () =>
         new Promise<ChatMessage>((resolve, reject) => {
-          if (!nonEmpty(text) || !text.trim() || [...text].length > MAX_MESSAGE_CHARS) {
-            throw invalidOption('text', DEV && `a non-blank string of at most ${MAX_MESSAGE_CHARS} characters`);
-          }
+          checkText(text);
           this.#outbox.push({ text, clientMessageId, session: this.#session, resolve, reject });
         }),
     );
   }
 
   history(): Promise<ChatMessage[]> {
-    return this.#guard(async () => {
-      const session = this.#session;
-      const known = session.conversationId;
-      const data = await callWithIdentity(this.#calls, session, 'history', known ? { conversation_id: known } : {});
-      const { messages, conversation_id: conversationId } = data;
-      if (!Array.isArray(messages) || !messages.every(isChatMessage)) throw serverError(DEV && 'Malformed history answer.');
-      if (!session.conversationId && typeof conversationId === 'string') session.conversationId = conversationId;
-      return messages;
-    });
+    return this.#guard(() => fetchHistory(this.#calls, this.#session));
   }
 
   open(): void {
@@ -176,8 +141,7 @@ export class Client implements HaloClient {
 
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
     this.#assertAlive();
-    if (!EVENTS.includes(event)) throw invalidOption('event', DEV && `one of ${EVENTS.join(', ')}`);
-    if (typeof handler !== 'function') throw invalidOption('handler', DEV && 'a function');
+    checkListener(event, handler);
     return this.#events.on(event, handler);
   }
 
@@ -295,15 +259,6 @@ export class Client implements HaloClient {
     );
   }
 
-  /** The server's verdict on the session's identity, for `getIdentityState().verified`. */
-  #answered(session: Session, result: CallResult): void {
-    const identity = result.ok ? (result.data.identity as { verified?: unknown } | undefined) : undefined;
-    const verified = typeof identity?.verified === 'boolean' ? identity.verified : result.verified;
-    if (verified === null || verified === session.verified) return;
-    session.verified = verified;
-    if (session === this.#session) this.#emitState();
-  }
-
   async #identifyCall(): Promise<void> {
     await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
   }
@@ -332,14 +287,10 @@ export class Client implements HaloClient {
   }
 
   async #chat({ text, clientMessageId, session }: Outgoing): Promise<ChatMessage> {
-    const body: Record<string, unknown> = { message: text, client_message_id: clientMessageId, user_traits: this.#traits };
-    if (session.conversationId) body.conversation_id = session.conversationId;
-    const data = await callWithIdentity(this.#calls, session, 'chat', body);
-    const { message: reply, conversation_id: conversationId } = data;
-    if (!isChatMessage(reply) || typeof conversationId !== 'string') throw serverError(DEV && 'Malformed chat answer.');
-    session.conversationId = conversationId;
+    const reply = await postChat(this.#calls, session, text, clientMessageId, this.#traits);
     const created_at = new Date().toISOString();
-    this.#events.emit('message', { id: clientMessageId, conversation_id: conversationId, role: 'user', text, created_at });
+    const mine: ChatMessage = { id: clientMessageId, conversation_id: session.conversationId!, role: 'user', text, created_at };
+    this.#events.emit('message', mine);
     this.#events.emit('message', reply);
     return reply;
   }

@@ -15,8 +15,8 @@ export interface CallSettings {
   clock: ServerClock;
   /** The anonymous visitor's id (read only for anonymous calls). */
   visitorId(): string;
-  /** Every answer's identity verdict, for `getIdentityState().verified`. */
-  answered(session: Session, result: CallResult): void;
+  /** Every answer of a live session, with the server's identity verdict. */
+  answered(session: Session, result: CallResult): unknown;
 }
 
 /** Sleeps `ms`, or rejects with the session's reason when it ends first. */

@@ -2,6 +2,7 @@ import type { HaloError } from '../errors.js';
 import type { IdentityStatus } from '../types.js';
 import type { ServerClock } from './clock.js';
 import type { TokenCoordinator } from './cross-tab.js';
+import type { CallResult } from './transport.js';
 import { Refresher, type RefreshSettings } from './refresher.js';
 import { TokenState, type TokenHost } from './token-state.js';
 
@@ -62,6 +63,18 @@ export class Session {
     if (this.userId === null) return 'anonymous';
     if (this.tokens.expiredAt !== null) return 'expired';
     return this.refresher?.running ? 'refreshing' : 'identified';
+  }
+
+  /**
+   * Records the server's verdict from an answer (the body's `identity.verified`, else the
+   * `Halo-Identity` header); true when it changed.
+   */
+  answered(result: CallResult): boolean {
+    const identity = result.ok ? (result.data.identity as { verified?: unknown } | undefined) : undefined;
+    const verified = typeof identity?.verified === 'boolean' ? identity.verified : result.verified;
+    if (verified === null || verified === this.verified) return false;
+    this.verified = verified;
+    return true;
   }
 
   /** A controller for one request of this session; call the returned function when it is done. */

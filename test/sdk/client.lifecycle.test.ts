@@ -1,4 +1,4 @@
-// identify, shutdown, events, T11 (Anonymous warning) and T12 (re-entrancy).
+// identify, shutdown, events, warn-missing-traits and re-entrant.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHalo, type HaloClient } from '../../src/index.js';
 import { API_BASE, createFakeApi, deferred, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
@@ -64,7 +64,7 @@ describe('identify', () => {
     expect(client.getIdentityState().userId).toBeNull();
   });
 
-  it('warns once per client and user when there is no name or email (T11)', async () => {
+  it('warns once per client and user when there is no name or email (warn-missing-traits)', async () => {
     const client = make(createFakeApi(), { userId: 'alice', userToken: tokenFor('alice') });
     await client.identify('alice', { plan: 'pro' });
     expect(warn).toHaveBeenCalledTimes(1);
@@ -195,7 +195,7 @@ describe('shutdown', () => {
   });
 });
 
-describe('re-entrancy (T12)', () => {
+describe('re-entrant', () => {
   it('an error met while createHalo runs reaches onError after it returns, so the handler can use the client', async () => {
     const api = createFakeApi();
     let client: HaloClient | undefined;
@@ -303,7 +303,7 @@ describe('on', () => {
   });
 });
 
-describe('user switch (T9, T12)', () => {
+describe('user switch (user-switch-discards, re-entrant)', () => {
   it('the identity event of a switch fires once the switch is complete, so history() from it is the new user’s', async () => {
     const api = createFakeApi();
     const client = make(api, { userId: 'alice', userToken: tokenFor('alice'), userTraits: { name: 'A' } });

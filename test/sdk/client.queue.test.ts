@@ -1,4 +1,4 @@
-// SPEC §3 message order, T5 (nothing lost) and T9 (user switch).
+// Message order ("Browser API" section of docs/protocol.md), nothing-lost and user-switch-discards.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { claimsOf, createFakeApi, deferred, setupClient, tokenFor } from '../helpers/fake-api.js';
 

@@ -1,4 +1,4 @@
-// SPEC T4: a 403 is retried once with a newer token; the episode expires once.
+// retry-once-on-403: a 403 is retried once with a newer token; the episode expires once.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { claimsOf, createFakeApi, deferred, setupClient, tokenFor } from '../helpers/fake-api.js';
 
