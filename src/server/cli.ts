@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { HaloApiConfig } from './create-halo-api.js';
+import type { HaloApiConfig } from './types.js';
 import { generateProjectKeys } from './generate-project-keys.js';
 import { signUserToken } from './sign-user-token.js';
 import { startHaloServer } from './start-halo-server.js';

@@ -1,9 +1,9 @@
-import type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './create-halo-api.js';
+import type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './types.js';
 import { safeLog } from './safe-log.js';
 
 const MODES: readonly VerificationMode[] = ['off', 'monitor', 'enforce'];
 
-/** SPEC V5: `monitor` once the project has a secret, else `off`. */
+/** verification-modes: `monitor` once the project has a secret, else `off`. */
 export function modeOf(project: ProjectConfig): VerificationMode {
   return project.mode ?? (project.identitySecrets?.length ? 'monitor' : 'off');
 }

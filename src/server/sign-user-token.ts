@@ -17,7 +17,7 @@ export interface SignUserTokenOptions {
 
 /**
  * Signs a user token (HS256) with the project's identity secret, on the app's backend.
- * The HMAC key is the secret's UTF-8 bytes, prefix included (SPEC V2), so any JWT library
+ * The HMAC key is the secret's UTF-8 bytes, prefix included (secret-bytes-as-written), so any JWT library
  * signing with the same string interoperates.
  */
 export async function signUserToken(

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHaloApi, type HaloApiConfig, type HaloLogger } from './create-halo-api.js';
+import { createHaloApi } from './create-halo-api.js';
+import type { HaloApiConfig, HaloLogger } from './types.js';
 import { answerClientError, EXPOSED, pathOf } from './http.js';
 import { safeLog } from './safe-log.js';
 
@@ -68,7 +69,7 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
 
 /**
  * Starts the reference Halo API on `host:port`, also serving `/halo.js` and `/snippet.js`
- * from `dist/` so a page can load the widget from the API's origin (SPEC §7).
+ * from `dist/` so a page can load the widget from the API's origin.
  */
 export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
   const api = createHaloApi(options);
@@ -89,7 +90,7 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
     api(req, res);
   };
   const server = createServer(handler);
-  // SPEC §5: no status but the SPEC's. Node would answer an unknown `Expect` 417 and what
+  // Wire protocol: no status but the protocol's. Node would answer an unknown `Expect` 417 and what
   // its parser refuses with a bare 400/431/408; the first is served as usual instead
   // (RFC 9110 lets a server ignore it), the second answered in JSON.
   server.on('checkExpectation', handler);

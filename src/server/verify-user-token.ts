@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 
-/** Why a token was refused (SPEC §5 403 reasons). */
+/** Why a token was refused: the `reason` of a 403 in the wire protocol. */
 export type VerifyFailure = 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
 
 /** The outcome of {@link verifyUserToken}: the claims and trusted traits, or why not. */
@@ -23,7 +23,7 @@ const REGISTERED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'us
 // `alg: none`, which the header check then refuses).
 const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const CACHE_LIMIT = 1000;
-// Encoding a secret per call costs more than the HMAC itself; secrets are few and long-lived.
+// Secrets are few and long-lived: each is encoded once, not per call (docs/perf-notes.md).
 const keys = new Map<string, Buffer>();
 // Nearly every token of a project carries the same header segment, so its verdict is cached.
 const headers = new Map<string, boolean>();
@@ -53,7 +53,7 @@ function decodeJson(part: string): Record<string, unknown> | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
-/** V1: exactly HS256, and no `crit` extension we would have to understand. */
+/** hs256-only: exactly HS256, and no `crit` extension we would have to understand. */
 function headerIsHs256(head: string): boolean {
   return remember(headers, head, (segment) => {
     const header = decodeJson(segment);
@@ -64,11 +64,12 @@ function headerIsHs256(head: string): boolean {
 const FAIL = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
 
 /**
- * Verifies a user token (SPEC V1–V4, V6): HS256 only, signed with any of `secrets` (the
- * key is each secret's UTF-8 bytes), `exp`/`nbf`/`iat` within the clock tolerance, and a
- * non-empty `user_id` equal to `options.userId`. Never throws for a bad token: `reason`
- * says what was wrong. `trusted` holds the claims other than the registered ones and
- * `user_id`: the traits the app's backend vouches for.
+ * Verifies a user token: HS256 only (hs256-only), signed with any of `secrets` (the key is
+ * each secret's UTF-8 bytes: secret-bytes-as-written), `exp`/`nbf`/`iat` within the clock
+ * tolerance (clock-tolerance), and a non-empty `user_id` equal to `options.userId`
+ * (user-id-must-match). Never throws for a bad token: `reason` says what was wrong.
+ * `trusted` holds the claims other than the registered ones and `user_id`: the traits the
+ * app's backend vouches for, for this request only (trusted-claims-per-request).
  */
 export async function verifyUserToken(
   token: string,
@@ -89,9 +90,9 @@ export function verifyUserTokenSync(token: unknown, secrets: string | readonly s
   const signature = token.slice(lastDot + 1);
   // An HS256 MAC is 32 bytes: 43 base64url characters.
   if (signature.length !== 43) return FAIL('token_invalid');
-  // Comparing the canonical base64url spelling (constant time) is faster than decoding the
-  // given one, and refuses the other spellings of a valid MAC (spare bits set), as
-  // jsonwebtoken does.
+  // The canonical base64url spelling is compared (constant time) instead of decoding the
+  // given one: cheaper, and it refuses the other spellings of a valid MAC (spare bits set),
+  // as jsonwebtoken does.
   const given = Buffer.from(signature, 'latin1');
   const signed = token.slice(0, lastDot);
   const list = typeof secrets === 'string' ? [secrets] : secrets;
