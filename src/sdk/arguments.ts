@@ -1,11 +1,12 @@
 import { DEV } from '../dev.js';
-import { invalidOption, secretExposed } from '../errors.js';
+import { invalidOption, invalidRequest, secretExposed } from '../errors.js';
 import { MAX_MESSAGE_CHARS } from '../limits.js';
 import type { HaloEventName } from '../types.js';
 import { containsSecret, isPlainObject } from './options.js';
 
-// The checks of the public methods' arguments. A bad argument is a bad option: it throws
-// `invalid_options` naming the argument, like createHalo does (and `secret_exposed` first).
+// The checks of the public methods' arguments (docs/decisions/0003-argument-and-option-errors.md):
+// identify's arguments are options of the identity, so they get `invalid_options` naming the
+// argument, as createHalo's do; a bad message gets `invalid_request`, the API's code for it.
 
 const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error'];
 
@@ -24,12 +25,13 @@ export function checkIdentify(userId: unknown, traits: unknown, options: unknown
 /** sendMessage(text): non-blank, at most MAX_MESSAGE_CHARS code points (request-limits). */
 export function checkText(text: unknown): void {
   if (!nonEmpty(text) || !text.trim() || [...text].length > MAX_MESSAGE_CHARS) {
-    throw invalidOption('text', DEV && `a non-blank string of at most ${MAX_MESSAGE_CHARS} characters`);
+    throw invalidRequest(DEV && `text must be a non-blank string of at most ${MAX_MESSAGE_CHARS} characters.`);
   }
 }
 
 /** on(event, handler): a known event and a function. */
 export function checkListener(event: unknown, handler: unknown): void {
-  if (!EVENTS.includes(event as HaloEventName)) throw invalidOption('event', DEV && `one of ${EVENTS.join(', ')}`);
-  if (typeof handler !== 'function') throw invalidOption('handler', DEV && 'a function');
+  if (!EVENTS.includes(event as HaloEventName) || typeof handler !== 'function') {
+    throw invalidRequest(DEV && `on(event, handler): the event is one of ${EVENTS.join(', ')}, the handler a function.`);
+  }
 }

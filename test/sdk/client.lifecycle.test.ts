@@ -52,7 +52,7 @@ describe('identify', () => {
     expect(chats[1]!.body.conversation_id).toBeUndefined();
   });
 
-  it('rejects bad arguments with invalid_options, as bad options do, and sends nothing', async () => {
+  it('rejects bad identify arguments (identify(42) too) with invalid_options, as bad options do, and sends nothing', async () => {
     const api = createFakeApi();
     const client = make(api);
     await expect(client.identify('' as string)).rejects.toMatchObject({ code: 'invalid_options' });
@@ -91,9 +91,9 @@ describe('sendMessage and history', () => {
     expect(seen).toEqual(['user:hello', 'assistant:echo: hello']);
   });
 
-  it.each([[''], ['   '], [42], ['x'.repeat(4001)]])('rejects the message %j with invalid_options and sends nothing', async (text) => {
+  it.each([[''], ['   '], [42], ['x'.repeat(4001)]])('rejects the message %j with invalid_request and sends nothing', async (text) => {
     const api = createFakeApi();
-    await expect(make(api).sendMessage(text as string)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(make(api).sendMessage(text as string)).rejects.toMatchObject({ code: 'invalid_request' });
     expect(api.of('chat')).toHaveLength(0);
   });
 
@@ -296,10 +296,10 @@ describe('re-entrant', () => {
 });
 
 describe('on', () => {
-  it('an unknown event name or a non-function handler throws invalid_options', () => {
+  it('an unknown event name or a non-function handler throws invalid_request', () => {
     const client = make();
-    expect(() => client.on('nope' as 'message', () => undefined)).toThrow(expect.objectContaining({ code: 'invalid_options' }));
-    expect(() => client.on('message', 'x' as never)).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+    expect(() => client.on('nope' as 'message', () => undefined)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    expect(() => client.on('message', 'x' as never)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
   });
 });
 
