@@ -30,6 +30,7 @@ export interface TokenHost {
   recovered(): void;
 }
 
+/** What an anonymous call, or one of a user without any token, carries. */
 export const NO_TOKEN: TokenUse = { token: null, seq: 0 };
 
 const use = (entry: TokenEntry): TokenUse => ({ token: entry.token, seq: entry.seq });
