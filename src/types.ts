@@ -1,6 +1,6 @@
 import type { HaloError } from './errors.js';
 
-/** A message of a conversation, as the Halo API returns it (SPEC §5). */
+/** A message of a conversation, as the Halo API returns it ("Wire protocol" section of docs/protocol.md). */
 export interface ChatMessage {
   id: string;
   conversation_id: string;
