@@ -1,5 +1,5 @@
-// `npm run bench`: sizes, refresh efficiency, verification, API throughput and idle cost of
-// the built package. Builds first when dist/ is missing or older than src/, prints a table
+// `npm run bench`: sizes, refresh efficiency, verification, API throughput, idle cost and
+// delivery under injected faults of the built package. Builds first when dist/ is missing or older than src/, prints a table
 // per section and writes bench/results.json. Ratios are measured in one run: compare those,
 // not absolute times, across machines.
 import { execFileSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { measureApi } from './api.mjs';
+import { measureDelivery } from './delivery.mjs';
 import { measureIdle } from './idle.mjs';
 import { measureRefresh } from './refresh.mjs';
 import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from './sizes.mjs';
@@ -145,6 +146,26 @@ table('Idle: live timers after createHalo + one message (goal 0)', [
   { liveTimers: idle.liveTimers, liveIntervals: idle.liveIntervals, timersCreatedMeanwhile: idle.timersCreated },
 ]);
 for (const owner of idle.owners) console.log(owner);
+
+// Delivery under faults (delivered-exactly-once): real Chromium, enforce mode, 20-second tokens.
+const delivery = await measureDelivery({ root, messages: QUICK ? 50 : 200 });
+results.delivery = delivery.map(({ rejections, pageErrors, ...row }) => ({ ...row, rejections: rejections.slice(0, 10), pageErrors }));
+results.goals.deliveredExactlyOnce = delivery.every((row) => row.lost === 0 && row.duplicated === 0 && row.outOfOrder === 0 && row.rejected === 0);
+table(
+  `Delivery: ${delivery[0]?.sent ?? 0} messages per scenario through a seeded fault proxy, default settings (goal: 0 lost, 0 duplicated, 0 out of order, 0 rejected)`,
+  delivery.map((row) => ({
+    scenario: row.scenario,
+    sent: row.sent,
+    stored: row.stored,
+    lost: row.lost,
+    duplicated: row.duplicated,
+    outOfOrder: row.outOfOrder,
+    rejected: row.rejected,
+    attemptsPerMessage: row.attemptsPerMessage,
+    maxAttempts: row.maxAttempts,
+    drainSeconds: row.drainSeconds,
+  })),
+);
 
 results.seconds = (Date.now() - started) / 1000;
 table(

@@ -109,7 +109,7 @@ export function resolveOptions(options: HaloOptions): ResolvedOptions {
   if (o.userToken && !o.userId) throw invalidOption('userToken', DEV && 'to come with a `userId`');
   if (o.tokenTimeoutMs === 0) throw invalidOption('tokenTimeoutMs', DEV && 'a number > 0');
   const theme = (o.theme ?? {}) as HaloTheme;
-  checkKinds(theme as Record<string, unknown>, { accent: 'string', position: 'string' }, 'theme.');
+  checkKinds(theme as Record<string, unknown>, { accent: 'string', position: 'string', title: 'string', subtitle: 'string', avatarUrl: 'string' }, 'theme.');
   if (theme.position && theme.position !== 'left' && theme.position !== 'right') throw invalidOption('theme.position', DEV && "'left' or 'right'");
   const retry = (o.retry ?? {}) as Partial<RetryPolicy>;
   checkKinds(retry as Record<string, unknown>, { attempts: 'number', baseDelayMs: 'number', maxDelayMs: 'number' }, 'retry.');
@@ -129,7 +129,7 @@ export function resolveOptions(options: HaloOptions): ResolvedOptions {
     refreshSkewSeconds: (o.refreshSkewSeconds as number | undefined) ?? 300,
     tokenTimeoutMs: (o.tokenTimeoutMs as number | undefined) ?? 10_000,
     launcher: (o.launcher as boolean | undefined) ?? isBrowser(),
-    theme: { accent: theme.accent, position: theme.position },
+    theme: { ...theme },
     retry: { attempts, baseDelayMs: retry.baseDelayMs ?? 300, maxDelayMs: retry.maxDelayMs ?? 5000 },
     // Looked up per call, so a test or polyfill that replaces globalThis.fetch later still applies.
     fetch: customFetch ?? ((input, init) => globalThis.fetch(input, init)),
