@@ -13,6 +13,7 @@ export type HaloErrorCode =
   | 'token_refresh_failed'
   | 'identity_expired'
   | 'identity_changed'
+  | 'cancelled'
   | 'origin_not_allowed'
   | 'not_found'
   | 'network_error'
@@ -117,6 +118,15 @@ export const httpError = (code: HaloErrorCode, call: string, status: number, mes
 /** A state the method cannot run in (the facade before `Halo.init`, a visitor the server refused). */
 export const invalidRequest = (what: string | false, details?: HaloErrorDetails): HaloError =>
   halo('invalid_request', DEV && what, '', details);
+
+/**
+ * The app called `cancel(clientMessageId)` (delivered-exactly-once). `reason` says what the
+ * server may hold: `not_sent` — no attempt ever left, nothing is stored; `maybe_stored` — an
+ * earlier attempt reached the network and its answer was lost, so it may be stored (re-send
+ * with the same `clientMessageId` to find out: the server stores an id once).
+ */
+export const cancelled = (reason: 'not_sent' | 'maybe_stored'): HaloError =>
+  halo('cancelled', DEV && `Message cancelled (${reason}).`, reason, { reason });
 
 /** nothing-lost has a cap: while expired, at most `max` messages wait. */
 export const queueFull = (max: number): HaloError =>

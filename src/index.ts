@@ -14,5 +14,8 @@ export type {
   IdentityExpiredEvent,
   IdentityState,
   IdentityStatus,
+  PendingMessage,
+  PendingState,
+  SendOptions,
   UserTraits,
 } from './types.js';

@@ -11,3 +11,6 @@ export const SECRET_PREFIX = 'ha_secret_';
 export function isSecret(value: unknown): boolean {
   return typeof value === 'string' && value.startsWith(SECRET_PREFIX);
 }
+
+/** Longest `client_message_id` the API accepts (request-limits). */
+export const MAX_CLIENT_MESSAGE_ID = 100;

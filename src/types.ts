@@ -76,13 +76,43 @@ export interface HaloOptions {
   /** Look of the launcher and panel. @default {} */
   theme?: HaloTheme;
   /**
-   * Retries of transient failures (network errors, 502/503/504, 429 with `Retry-After`).
-   * Other errors are never retried.
+   * Retries of transient failures (network errors, 502/503/504, 429 with `Retry-After`) of
+   * `identify` and `history` calls. Messages are not bound by it: `sendMessage` retries until
+   * the message is stored (1 s to 30 s between tries, see delivered-exactly-once).
    * @default { attempts: 4, baseDelayMs: 300, maxDelayMs: 5000 }
    */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** The `fetch` to use (tests, proxies). @default globalThis.fetch */
   fetch?: typeof fetch;
+}
+
+/**
+ * Where a message waiting in the outbox stands: `queued` (behind another message),
+ * `sending` (on the wire), `retrying` (a transient failure; tried again at `nextAttemptAt`,
+ * or when the browser is back online), `held` (the identity expired; sent once a token arrives).
+ */
+export type PendingState = 'queued' | 'sending' | 'retrying' | 'held';
+
+/** A message that `sendMessage` accepted and that is not yet stored nor rejected. */
+export interface PendingMessage {
+  /** Sent as `client_message_id`; the server stores one message per id. */
+  readonly clientMessageId: string;
+  readonly text: string;
+  readonly state: PendingState;
+  /** Attempts that reached the network so far. */
+  readonly attempts: number;
+  /** When the next attempt (or, while `held`, the next `getUserToken` try) is due, in epoch ms; `null` when not scheduled. */
+  readonly nextAttemptAt: number | null;
+}
+
+/** Options of {@link HaloClient.sendMessage}. */
+export interface SendOptions {
+  /**
+   * The message's `client_message_id` (1–100 characters). Pass the id of a message you sent
+   * before (e.g. kept across a reload) to send it again: the server stores it once.
+   * @default a random UUID
+   */
+  clientMessageId?: string;
 }
 
 /** Events of {@link HaloClient.on} and their payloads. */
@@ -95,6 +125,8 @@ export interface HaloEventMap {
   identityExpired: IdentityExpiredEvent;
   /** An error the SDK met (the same as `onError`). */
   error: HaloError;
+  /** The outbox changed: the new {@link HaloClient.getPendingMessages} list. */
+  pending: readonly PendingMessage[];
 }
 
 export type HaloEventName = keyof HaloEventMap;
@@ -108,8 +140,19 @@ export interface IdentifyOptions {
 export interface HaloClient {
   /** Same user: update traits / rotate the token. Another user: a user switch. */
   identify(userId: string, traits?: UserTraits, options?: IdentifyOptions): Promise<void>;
-  /** Sends a message; resolves with the assistant's reply. */
-  sendMessage(text: string): Promise<ChatMessage>;
+  /**
+   * Sends a message; resolves with the assistant's reply once it is stored. Transient
+   * failures are retried until then; it rejects only when the message was not stored.
+   */
+  sendMessage(text: string, options?: SendOptions): Promise<ChatMessage>;
+  /** The messages not yet stored nor rejected, in sending order (the same array until it changes). */
+  getPendingMessages(): readonly PendingMessage[];
+  /**
+   * Stops a pending message: its `sendMessage` rejects with `cancelled`. On the wire, the
+   * attempt runs to its end (stored: it resolves; otherwise `cancelled`). False when no
+   * pending message has that id.
+   */
+  cancel(clientMessageId: string): boolean;
   /** The current user's (or visitor's) conversation. */
   history(): Promise<ChatMessage[]>;
   /** Shows the panel (no-op without a launcher). */

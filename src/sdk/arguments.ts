@@ -1,6 +1,6 @@
 import { DEV } from '../dev.js';
 import { invalidOption, invalidRequest, secretExposed } from '../errors.js';
-import { MAX_MESSAGE_CHARS } from '../limits.js';
+import { MAX_CLIENT_MESSAGE_ID, MAX_MESSAGE_CHARS } from '../limits.js';
 import type { HaloEventName } from '../types.js';
 import { containsSecret, isPlainObject } from './options.js';
 
@@ -8,7 +8,7 @@ import { containsSecret, isPlainObject } from './options.js';
 // identify's arguments are options of the identity, so they get `invalid_options` naming the
 // argument, as createHalo's do; a bad message gets `invalid_request`, the API's code for it.
 
-const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error'];
+const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error', 'pending'];
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
@@ -27,6 +27,15 @@ export function checkText(text: unknown): void {
   if (!nonEmpty(text) || !text.trim() || [...text].length > MAX_MESSAGE_CHARS) {
     throw invalidRequest(DEV && `text must be a non-blank string of at most ${MAX_MESSAGE_CHARS} characters.`);
   }
+}
+
+/** sendMessage's options: `{ clientMessageId? }`, an id of 1–100 characters; returns it. */
+export function checkSendOptions(options: unknown): string | undefined {
+  const id = isPlainObject(options) ? options.clientMessageId : options === undefined ? undefined : 0;
+  if (id !== undefined && !(nonEmpty(id) && id.length <= MAX_CLIENT_MESSAGE_ID)) {
+    throw invalidRequest(DEV && `sendMessage options: clientMessageId must be a string of 1 to ${MAX_CLIENT_MESSAGE_ID} characters.`);
+  }
+  return id;
 }
 
 /** on(event, handler): a known event and a function. */

@@ -1,11 +1,12 @@
 import { DEV } from '../dev.js';
-import { identityChanged, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
-import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HaloOptions, IdentifyOptions, IdentityState, UserTraits } from '../types.js';
+import { cancelled, identityChanged, invalidRequest, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
+import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HaloOptions, IdentifyOptions, IdentityState, PendingMessage, SendOptions, UserTraits } from '../types.js';
 import { ServerClock } from './clock.js';
 import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
 import { Emitter } from './emitter.js';
-import { checkIdentify, checkListener, checkText } from './arguments.js';
+import { checkIdentify, checkListener, checkSendOptions, checkText } from './arguments.js';
 import { fetchHistory, postChat } from './conversation.js';
+import { isTransient, messageDelay } from './delivery.js';
 import { callWithIdentity, type CallSettings } from './identity-call.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Outbox, type Delivery } from './outbox.js';
@@ -45,6 +46,8 @@ export class Client implements HaloClient {
   #widget: WidgetHandle | null = null;
   #wantOpen = false;
   #holdEvents = false;
+  /** Failures in a row of message deliveries: the first of a run reaches onError (delivered-exactly-once). */
+  #failures = 0;
   /** While the constructor runs, errors wait a microtask: the app has no client to use yet (re-entrant). */
   #starting = true;
 
@@ -71,9 +74,11 @@ export class Client implements HaloClient {
     this.#session = this.#newSession(options.userId);
     this.#outbox = new Outbox<Outgoing>({
       deliver: (item) => this.#deliver(item),
+      cancelled: (item, sent) => item.reject(cancelled(sent ? 'maybe_stored' : 'not_sent')),
       expiredSince: () => this.#session.tokens.expiredAt,
       retryToken: () => this.#retryToken(),
       now: () => this.#clock.localMs(),
+      changed: (list) => this.#done || this.#events.emit('pending', list),
     });
     if (options.userToken) this.#session.tokens.offer(options.userToken);
     this.#lastState = JSON.stringify(this.getIdentityState());
@@ -109,19 +114,29 @@ export class Client implements HaloClient {
     });
   }
 
-  sendMessage(text: string): Promise<ChatMessage> {
-    return this.#send(text, randomId());
+  sendMessage(text: string, options?: SendOptions): Promise<ChatMessage> {
+    return this.#guard(async () => this.#send(text, checkSendOptions(options) ?? randomId()));
+  }
+
+  getPendingMessages(): readonly PendingMessage[] {
+    return this.#outbox.list;
+  }
+
+  cancel(clientMessageId: string): boolean {
+    this.#assertAlive();
+    return this.#outbox.cancel(clientMessageId);
   }
 
   /**
-   * Queues one message under its `client_message_id`. The widget's Retry button passes the
-   * id of the failed attempt, so the server stores a message whose reply was lost only once.
+   * Queues one message under its `client_message_id`: the app's (a re-send after a reload),
+   * the widget's (its Retry button), or a new one. The server stores an id once.
    */
   #send(text: string, clientMessageId: string): Promise<ChatMessage> {
     return this.#guard(
       () =>
         new Promise<ChatMessage>((resolve, reject) => {
           checkText(text);
+          if (this.#outbox.has(clientMessageId)) throw invalidRequest(DEV && `A message with clientMessageId "${clientMessageId}" is already pending.`);
           this.#outbox.push({ text, clientMessageId, session: this.#session, resolve, reject });
         }),
     );
@@ -147,7 +162,9 @@ export class Client implements HaloClient {
 
   getIdentityState(): IdentityState {
     const session = this.#session;
-    return { userId: session.userId, status: session.status, verified: session.verified, tokenExpiresAt: session.tokens.expiresAt };
+    // A token past exp is never called verified, whatever the server said before (refresh-failure-keeps-messages).
+    const verified = session.verified && session.tokens.pastExp ? false : session.verified;
+    return { userId: session.userId, status: session.status, verified, tokenExpiresAt: session.tokens.expiresAt };
   }
 
   shutdown(): void {
@@ -172,9 +189,13 @@ export class Client implements HaloClient {
       { clock: this.#clock, refreshSkewSeconds, tokenTimeoutMs, getUserToken, coordinator: this.#coordinator },
       {
         report: (error) => this.#report(error),
-        changed: () => this.#emitState(),
+        changed: () => {
+          this.#emitState();
+          // Behind the head, a message is `held` while expired and `queued` otherwise.
+          this.#outbox?.update();
+        },
         expired: (event) => this.#events.emit('identityExpired', event),
-        recovered: () => this.#outbox.pump(),
+        recovered: () => this.#outbox.resume(),
       },
     );
   }
@@ -193,13 +214,14 @@ export class Client implements HaloClient {
     if (!this.#done && userId === session.userId) session.tokens.receiveShared(token);
   }
 
-  /** Asked by the outbox while expired: getUserToken once more (nothing-lost). */
-  #retryToken(): void {
-    const session = this.#session;
-    session.refresher?.refresh(true, session.tokens.seq).catch((error: unknown) => {
-      // Already reported by the refresher; the queue waits for identify() or the next try.
+  /** Asked by the outbox while expired: getUserToken once more (nothing-lost); false without it. */
+  #retryToken(): boolean {
+    const { refresher, tokens } = this.#session;
+    refresher?.refresh(true, tokens.seq).catch((error: unknown) => {
+      // Already reported by the refresher; the outbox tries again on its schedule.
       void error;
     });
+    return !!refresher;
   }
 
   /** Runs a public async method: after shutdown it rejects, every failure is a reported HaloError. */
@@ -263,25 +285,30 @@ export class Client implements HaloClient {
     await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
   }
 
-  /** Delivers one message; parks it while the identity is expired (nothing-lost). */
+  /**
+   * One attempt at one message (delivered-exactly-once): stored → resolved; the identity
+   * expired → parked (nothing-lost); a transient failure → tried again after a backoff, the
+   * first failure of a run reported; anything else → rejected, and nothing was stored.
+   */
   async #deliver(item: Outgoing): Promise<Delivery> {
-    const { signal, tokens } = item.session;
-    for (;;) {
-      if (signal.aborted) {
-        item.reject(signal.reason);
-        return 'settled';
+    const { signal } = item.session;
+    try {
+      if (signal.aborted) throw signal.reason;
+      const reply = await this.#chat(item);
+      this.#failures = 0;
+      item.resolve(reply);
+      return 'settled';
+    } catch (error) {
+      const haloError = isHaloError(error) ? error : serverError(DEV && 'Unexpected error in the Halo SDK.', { cause: error });
+      if (!signal.aborted && haloError.code === 'identity_expired') {
+        this.#report(haloError);
+        return 'parked';
       }
-      try {
-        item.resolve(await this.#chat(item));
-      } catch (error) {
-        const haloError = this.#fail(error);
-        if (haloError.code === 'identity_expired' && !signal.aborted) {
-          if (tokens.expiredAt !== null) return 'parked';
-          // Recovered while this attempt failed: deliver again right away.
-          continue;
-        }
-        item.reject(haloError);
+      if (!signal.aborted && isTransient(haloError)) {
+        if (this.#failures++ === 0) this.#report(haloError);
+        return { retryInMs: messageDelay(haloError, this.#failures) };
       }
+      item.reject(this.#fail(haloError));
       return 'settled';
     }
   }
@@ -299,7 +326,7 @@ export class Client implements HaloClient {
     import('../widget/widget.js').then(
       ({ mountWidget }) => {
         if (this.#done) return;
-        const widget = mountWidget(this, { theme: this.#options.theme, send: (text, id) => this.#send(text, id), messageId: randomId });
+        const widget = mountWidget(this, { theme: this.#options.theme, send: (text, id) => this.sendMessage(text, { clientMessageId: id }), messageId: randomId });
         this.#widget = widget;
         if (this.#wantOpen) widget.open();
       },

@@ -1,6 +1,6 @@
 import type { HaloError } from '../errors.js';
 
-/** How transient failures are retried. */
+/** How transient failures of `identify` and `history` are retried (not messages: see the outbox). */
 export interface RetryPolicy {
   /** Attempts per call, the first included. */
   attempts: number;
@@ -32,9 +32,38 @@ export function deliveryDelay(error: HaloError, attempt: number, policy: RetryPo
   return ceiling * (0.5 + Math.random() / 2);
 }
 
+/** First ceiling of a message's backoff (delivered-exactly-once). */
+export const MESSAGE_BASE_DELAY_MS = 1000;
+/** Longest wait between two tries of a message (delivered-exactly-once). */
+export const MESSAGE_MAX_DELAY_MS = 30_000;
+
+/**
+ * Whether a message that failed this way may still be stored by trying again
+ * (delivered-exactly-once): network errors and timeouts, 401, 408, 429, every 5xx, and a
+ * failed refresh. Everything else — a bad request, 403 origin_not_allowed, 404 — stays wrong.
+ */
+export function isTransient(error: HaloError): boolean {
+  const { code, status } = error;
+  return code === 'network_error' || code === 'rate_limited' || code === 'token_refresh_failed' || status === 401 || status === 408 || status! >= 500;
+}
+
+/**
+ * Milliseconds before the next try of a message that failed `failures` times in a row:
+ * the server's `Retry-After` when it sent one, else capped exponential backoff with full
+ * jitter — uniform in [0, min(30 s, 1 s · 2^(failures−1))) — so that clients that failed
+ * together do not come back together.
+ */
+export function messageDelay(error: HaloError, failures: number, random: () => number = Math.random): number {
+  if (error.retryAfter !== undefined) return error.retryAfter * 1000;
+  return random() * Math.min(MESSAGE_MAX_DELAY_MS, MESSAGE_BASE_DELAY_MS * 2 ** (failures - 1));
+}
+
+/** `navigator.onLine` is false in a browser: a try now would fail anyway. */
+export const isOffline = (): boolean => typeof window !== 'undefined' && globalThis.navigator?.onLine === false;
+
 /** While a browser is offline, the next `online` event; nothing to wait for otherwise. */
 export function waitForNetwork(): Promise<void> | void {
-  if (globalThis.navigator?.onLine === false && typeof window !== 'undefined') {
+  if (isOffline()) {
     return new Promise((resolve) => window.addEventListener('online', () => resolve(), { once: true }));
   }
 }

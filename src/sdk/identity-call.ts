@@ -1,4 +1,4 @@
-import { identityExpired, invalidRequest, isHaloError } from '../errors.js';
+import { invalidRequest, isHaloError } from '../errors.js';
 import { DEV } from '../dev.js';
 import type { ServerClock } from './clock.js';
 import { deliveryDelay, waitForNetwork, type RetryPolicy } from './delivery.js';
@@ -32,8 +32,10 @@ function pause(ms: number, session: Session): Promise<void> {
  * retry-once-on-403 end to end: the token to send (refresh-within-skew,
  * single-flight-refresh), the one forced refresh and retry after `403
  * identity_verification_failed`, and the expired episode after a second one. Transient
- * failures (network, 502/503/504, 429 with Retry-After) are retried by the policy of
- * delivered-exactly-once. A call of a session that ended rejects with the session's
+ * failures (network, 502/503/504, 429 with Retry-After) of `identify` and `history` are
+ * retried here, `retry.attempts` times at most; a `chat` call makes one attempt and leaves
+ * its transient failure to the outbox, which retries a message until it is stored
+ * (delivered-exactly-once). A call of a session that ended rejects with the session's
  * reason (`identity_changed` or `shutdown`), and its request is aborted.
  */
 export async function callWithIdentity(
@@ -59,7 +61,7 @@ export async function callWithIdentity(
       result = await postCall(settings.fetch, settings.apiBase, call, { ...identity, ...extra }, settings.clock, request);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      const wait = isHaloError(error) ? deliveryDelay(error, attempt, settings.retry) : null;
+      const wait = isHaloError(error) && call !== 'chat' ? deliveryDelay(error, attempt, settings.retry) : null;
       if (wait === null) throw error;
       await pause(wait, session);
       continue;
@@ -80,7 +82,14 @@ export async function callWithIdentity(
   }
 }
 
-/** The token a call should carry now, refreshing first when it must (refresh-within-skew). */
+/**
+ * The token a call should carry now, refreshing first when it must (refresh-within-skew).
+ * When the refresh fails (refresh-failure-keeps-messages), a token not yet past `exp` still
+ * serves; with none — past `exp`, or no token at all — the call goes out anyway and the
+ * server decides: enforce answers 403, which leads through retry-once-on-403 (one forced
+ * refresh) to the expired episode; monitor and off accept it unverified. While the episode
+ * is already open, the call fails with its error without bothering the server.
+ */
 async function tokenForCall(session: Session): Promise<TokenUse> {
   const { tokens, refresher } = session;
   if (session.userId === null) return NO_TOKEN;
@@ -95,7 +104,8 @@ async function tokenForCall(session: Session): Promise<TokenUse> {
     // refresh-failure-keeps-messages: an older token that has not expired still serves.
     const fallback = tokens.stillValid();
     if (fallback) return fallback;
-    throw error;
+    if (tokens.expiredAt !== null) throw tokens.expire('token_refresh_failed', error);
+    return tokens.any();
   }
 }
 
@@ -109,10 +119,7 @@ async function recover(session: Session, used: TokenUse, reason: string, retried
   tokens.markRejected(used);
   const newer = tokens.newerThan(used);
   if (newer) return newer;
-  if (retried || !refresher) {
-    tokens.expire(reason);
-    throw identityExpired(reason);
-  }
+  if (retried || !refresher) throw tokens.expire(reason);
   try {
     // Forced: it must not join a refresh that started before this 403.
     return await refresher.refresh(true, used.seq);
@@ -121,7 +128,6 @@ async function recover(session: Session, used: TokenUse, reason: string, retried
     // The app may have handed over a new token (identify) while the refresh failed.
     const arrived = tokens.newerThan(used);
     if (arrived) return arrived;
-    tokens.expire('token_refresh_failed');
-    throw identityExpired('token_refresh_failed', error);
+    throw tokens.expire('token_refresh_failed', error);
   }
 }

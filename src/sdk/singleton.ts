@@ -4,6 +4,8 @@ import type { HaloClient, HaloOptions } from '../types.js';
 import { createHalo } from './client.js';
 
 let current: HaloClient | null = null;
+/** Before `Halo.init` nothing is pending (one array, so a React snapshot stays stable). */
+const NONE_PENDING: readonly never[] = Object.freeze([]);
 
 function client(): HaloClient {
   if (!current) throw invalidRequest(DEV && 'Call Halo.init({ widgetKey, … }) first.');
@@ -27,7 +29,7 @@ export interface HaloFacade extends HaloClient {
 /**
  * `Halo.init(options)` makes the page's one client; the other methods forward to it.
  * Without `init`, promise methods reject and the others throw `invalid_request`, except
- * `getIdentityState()` (anonymous) and `shutdown()` (nothing to do).
+ * `getIdentityState()` (anonymous), `getPendingMessages()` (none) and `shutdown()` (nothing to do).
  */
 export const Halo: HaloFacade = {
   init(options) {
@@ -38,7 +40,9 @@ export const Halo: HaloFacade = {
     return next;
   },
   identify: (userId, traits, options) => later((c) => c.identify(userId, traits, options)),
-  sendMessage: (text) => later((c) => c.sendMessage(text)),
+  sendMessage: (text, options) => later((c) => c.sendMessage(text, options)),
+  getPendingMessages: () => (current ? current.getPendingMessages() : NONE_PENDING),
+  cancel: (clientMessageId) => client().cancel(clientMessageId),
   history: () => later((c) => c.history()),
   open: () => client().open(),
   close: () => client().close(),

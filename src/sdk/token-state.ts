@@ -1,4 +1,4 @@
-import { invalidUserToken, secretExposed, tokenRefreshFailed, tokenUserMismatch, type HaloError } from '../errors.js';
+import { identityExpired, invalidUserToken, secretExposed, tokenRefreshFailed, tokenUserMismatch, type HaloError } from '../errors.js';
 import { isSecret } from '../limits.js';
 import type { IdentityExpiredEvent } from '../types.js';
 import type { ServerClock } from './clock.js';
@@ -46,7 +46,8 @@ export class TokenState {
   expiredAt: number | null = null;
   #entry: TokenEntry | null = null;
   #seq = 0;
-  #episodeReported = false;
+  /** The expired episode's one error: thrown to every call it stops, so onError hears it once. */
+  #episode: HaloError | null = null;
   readonly #arrivals = new Set<() => void>();
   readonly #clock: ServerClock;
   readonly #skew: number;
@@ -161,17 +162,27 @@ export class TokenState {
     });
   }
 
-  /** Declares the expired episode; the app hears of it once per episode. */
-  expire(reason: string): void {
-    if (this.userId === null) return;
+  /**
+   * Declares the expired episode and returns its `identity_expired` error; the app hears of
+   * the episode once (onIdentityExpired, and onError, which sees the same error object).
+   */
+  expire(reason: string, cause?: unknown): HaloError {
+    if (this.userId === null) return identityExpired(reason, cause);
     if (this.expiredAt === null) {
       this.expiredAt = this.#clock.localMs();
       this.#host.changed();
     }
-    if (!this.#episodeReported) {
-      this.#episodeReported = true;
+    if (!this.#episode) {
+      this.#episode = identityExpired(reason, cause);
       this.#host.expired({ userId: this.userId, reason });
     }
+    return this.#episode;
+  }
+
+  /** Whether the token in use is past `exp` by the server's clock (then never `verified`). */
+  get pastExp(): boolean {
+    const entry = this.#entry;
+    return !!entry && isExpired(entry.claims, this.#clock.nowSeconds());
   }
 
   /**
@@ -179,7 +190,7 @@ export class TokenState {
    * expiry is a new one that the app hears about again.
    */
   confirmed(): void {
-    if (this.expiredAt === null) this.#episodeReported = false;
+    if (this.expiredAt === null) this.#episode = null;
   }
 
   /** A new token: "sticky" when it is already inside the skew as it arrives (accept-until-exp). */

@@ -89,6 +89,6 @@ export async function postCall(
   const message = DEV && typeof error?.message === 'string' ? error.message.slice(0, 300) : '';
   throw httpError(status === 403 ? 'origin_not_allowed' : (STATUS_CODES[status] ?? 'server_error'), call, status, message, {
     reason,
-    retryAfter: status === 429 ? retryAfterSeconds(response.headers.get('Retry-After')) : undefined,
+    retryAfter: status === 429 || status === 503 ? retryAfterSeconds(response.headers.get('Retry-After')) : undefined,
   });
 }

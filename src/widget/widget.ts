@@ -1,5 +1,5 @@
 import type { MountWidget } from '../sdk/ui.js';
-import type { ChatMessage, IdentityState } from '../types.js';
+import type { ChatMessage, IdentityState, PendingMessage } from '../types.js';
 import { h, icon } from './dom.js';
 import { css } from './styles.js';
 
@@ -18,6 +18,8 @@ interface Outgoing {
   /** Kept across Retry, so the server stores the message once even if a reply was lost. */
   id: string;
   state: BubbleState;
+  /** What the SDK's outbox says of it (retrying, held…), while it is pending. */
+  pending?: PendingMessage;
 }
 
 function adoptStyles(root: ShadowRoot): void {
@@ -57,6 +59,8 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
   let identity: IdentityState = client.getIdentityState();
   let seen = new Set<string>();
   let outgoing: Outgoing[] = [];
+  /** Ticks the "retrying in Ns" countdown; runs only while a message waits for a retry. */
+  let ticker: ReturnType<typeof setInterval> | undefined;
 
   const launcher = h(
     'button',
@@ -100,17 +104,33 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     return [el, meta];
   };
 
+  /** "Sending…", "Retrying in Ns" or the queued notice: the SDK keeps trying, the text is safe. */
+  const progress = (out: Outgoing): string => {
+    const p = out.pending;
+    if (identity.status === 'expired' || p?.state === 'held') return 'Queued: sends once you are reconnected';
+    if (p?.state !== 'retrying') return 'Sending…';
+    if (p.nextAttemptAt === null) return 'Waiting for the network…';
+    return `Not delivered yet. Retrying in ${Math.max(1, Math.ceil((p.nextAttemptAt - Date.now()) / 1000))}s`;
+  };
+
   const render = (out: Outgoing): void => {
-    const queued = out.state === 'sending' && identity.status === 'expired';
+    const queued = out.state === 'sending' && (identity.status === 'expired' || out.pending?.state === 'held');
     out.el.className = `m u ${out.state === 'failed' ? 'f' : out.state === 'sent' ? '' : queued ? 'q' : 's'}`;
     out.meta.replaceChildren(
       ...(out.state === 'failed'
         ? ['Not sent.', h('button', { type: 'button', onclick: () => (dispatch(out), input?.focus()) }, ['Retry'])]
         : out.state === 'sent'
           ? []
-          : [queued ? 'Queued: sends once you are reconnected' : 'Sending…']),
+          : [progress(out)]),
     );
     scroll();
+  };
+
+  const tick = (): void => {
+    const waiting = outgoing.filter((o) => o.pending?.state === 'retrying' && o.pending.nextAttemptAt !== null);
+    waiting.forEach(render);
+    if (waiting.length && !ticker) ticker = setInterval(tick, 1000);
+    if (!waiting.length && ticker) ticker = void clearInterval(ticker);
   };
 
   const delivered = (out: Outgoing, id?: string): void => {
@@ -256,6 +276,16 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     scroll();
   });
 
+  const offPending = client.on('pending', (list) => {
+    for (const out of outgoing) {
+      const p = list.find((m) => m.clientMessageId === out.id);
+      if (p === out.pending) continue;
+      out.pending = p;
+      if (out.state === 'sending') render(out);
+    }
+    tick();
+  });
+
   const offIdentity = client.on('identity', (state) => {
     const switched = state.userId !== identity.userId;
     identity = state;
@@ -278,7 +308,9 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     close: () => close(),
     destroy() {
       offMessage();
+      offPending();
       offIdentity();
+      clearInterval(ticker);
       host.remove();
     },
   };

@@ -39,7 +39,8 @@ describe('secrets and tokens', () => {
       widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, userId: 'alice', userTraits: { name: 'A' }, onError, fetch: api.fetch,
       getUserToken: async () => 'ha_secret_0123',
     });
-    await expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
+    // No token to send: the call goes without one, the 403 forces one more refresh, then the episode opens.
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_refresh_failed' });
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'secret_exposed' }));
     expect(JSON.stringify(api.calls)).not.toContain('ha_secret_');
   });
@@ -75,7 +76,7 @@ describe('secrets and tokens', () => {
       widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, userId: 'alice', userTraits: { name: 'A' }, onError, fetch: api.fetch,
       getUserToken: async () => tokenFor('mallory'),
     });
-    await expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_refresh_failed' });
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'token_user_mismatch' }));
     expect(api.calls.some((c) => c.body.user_token)).toBe(false);
   });

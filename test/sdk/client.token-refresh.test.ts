@@ -108,31 +108,58 @@ describe('token refresh', () => {
     expect(api.of('history')[0]!.body.user_token).toBe(old);
   });
 
-  it('getUserToken rejecting fails the call with token_refresh_failed, and the next call tries again', async () => {
+  // refresh-failure-keeps-messages: with no token left, a failed refresh sends the call anyway
+  // and lets the server decide; enforce answers 403, which forces one more refresh.
+  it('getUserToken rejecting once is reported; the call goes out without a token, and the 403 that follows forces one refresh that succeeds', async () => {
     const getUserToken = vi
       .fn<() => Promise<string>>()
       .mockRejectedValueOnce(new Error('backend down'))
       .mockResolvedValue(tokenFor('alice', 3600));
-    const { client, api, onError } = setup({ getUserToken });
-    await expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
-    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'token_refresh_failed' }));
+    const { client, api, onError, onIdentityExpired } = setup({ getUserToken });
     await expect(client.history()).resolves.toEqual([]);
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'token_refresh_failed' }));
     expect(getUserToken).toHaveBeenCalledTimes(2);
-    expect(api.of('history')).toHaveLength(1);
+    expect(api.of('history').map((c) => c.body.user_token === undefined)).toEqual([true, false]);
+    expect(onIdentityExpired).not.toHaveBeenCalled();
   });
 
-  it('getUserToken hanging past tokenTimeoutMs fails with token_refresh_failed, and the next call tries again', async () => {
+  it('getUserToken hanging past tokenTimeoutMs fails that refresh with token_refresh_failed, and the server-forced refresh tries again', async () => {
     const getUserToken = vi
       .fn<() => Promise<string>>()
       .mockImplementationOnce(() => new Promise(() => {}))
       .mockResolvedValue(tokenFor('alice', 3600));
-    const { client } = setup({ getUserToken, tokenTimeoutMs: 5000 });
+    const { client, onError } = setup({ getUserToken, tokenTimeoutMs: 5000 });
     const first = client.history();
-    const assertion = expect(first).rejects.toMatchObject({ code: 'token_refresh_failed' });
     await vi.advanceTimersByTimeAsync(5001);
-    await assertion;
-    await expect(client.history()).resolves.toEqual([]);
+    await expect(first).resolves.toEqual([]);
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'token_refresh_failed' }));
     expect(getUserToken).toHaveBeenCalledTimes(2);
+  });
+
+  it('a token past exp whose refresh keeps failing goes to the server once; its 403 and one forced refresh open the expired episode, reported once', async () => {
+    const getUserToken = vi.fn<() => Promise<string>>().mockRejectedValue(new Error('session ended'));
+    const { client, api, onError, onIdentityExpired } = setup({ userToken: tokenFor('alice', 3600), getUserToken });
+    await client.history(); // learns the server clock
+    expect(client.getIdentityState()).toMatchObject({ status: 'identified', verified: true });
+    vi.setSystemTime(T0.getTime() + 3601_000);
+    expect(client.getIdentityState().verified).toBe(false); // never verified past exp
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_refresh_failed' });
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired' });
+    expect(api.of('history')).toHaveLength(2); // the second call did not bother the server
+    expect(onIdentityExpired).toHaveBeenCalledTimes(1);
+    expect(onIdentityExpired).toHaveBeenCalledWith({ userId: 'alice', reason: 'token_refresh_failed' });
+    expect(onError.mock.calls.filter(([e]) => e.code === 'identity_expired')).toHaveLength(1);
+    expect(client.getIdentityState()).toMatchObject({ status: 'expired', verified: false });
+  });
+
+  it('a token past exp whose refresh fails is still sent: a server in monitor mode accepts it unverified', async () => {
+    const api = createFakeApi({ judge: () => 'ok' });
+    const getUserToken = vi.fn<() => Promise<string>>().mockRejectedValue(new Error('backend down'));
+    const past = tokenFor('alice', -60);
+    const { client, onIdentityExpired } = setup({ userToken: past, getUserToken }, api);
+    await expect(client.history()).resolves.toEqual([]);
+    expect(api.of('history')[0]!.body.user_token).toBe(past);
+    expect(onIdentityExpired).not.toHaveBeenCalled();
   });
 
   it('a failed refresh falls back to a still-valid older token instead of failing the call', async () => {
@@ -151,8 +178,9 @@ describe('token refresh', () => {
     const getUserToken = vi.fn(async () => tokenFor('alice', -10));
     const { client, onError } = setup({ getUserToken, userToken: tokenFor('alice', 3600) }, api);
     await client.history(); // learns the server clock
-    vi.setSystemTime(T0.getTime() + 3600_000);
-    await expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
+    vi.setSystemTime(T0.getTime() + 3700_000);
+    // Refused twice (the second time forced by the server's 403 to the expired token): the episode opens.
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_refresh_failed' });
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'invalid_user_token' }));
   });
 

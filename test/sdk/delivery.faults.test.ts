@@ -53,8 +53,7 @@ describe('delivery under faults', () => {
       userToken: tokenFor('alice', 30 * 24 * 3600),
       userTraits: { name: 'Alice' },
       onError: () => undefined,
-      retry: { attempts: 20, baseDelayMs: 200, maxDelayMs: 2000 },
-      fetch: faults.fetch,
+      fetch: faults.fetch, // default settings: a message is retried until it is stored
     });
     const texts = Array.from({ length: 200 }, (_, i) => `message ${i}`);
     const outcomes: string[] = [];
@@ -115,7 +114,7 @@ describe('delivery under faults', () => {
     await expect(sent).resolves.toMatchObject({ text: 'ack hi' });
   });
 
-  it('gives up after the configured attempts with network_error, and the next message still goes out', async () => {
+  it('retry.attempts bounds history(), never a message: sendMessage keeps trying until the network is back', async () => {
     const api = storeApi();
     let down = true;
     const client = createHalo({
@@ -129,11 +128,20 @@ describe('delivery under faults', () => {
         return api.fetch(input, init);
       }) as typeof fetch,
     });
-    const failed = client.sendMessage('lost?');
-    const assertion = expect(failed).rejects.toMatchObject({ code: 'network_error' });
-    await vi.advanceTimersByTimeAsync(1000);
-    await assertion;
+    const history = client.history();
+    const historyFailed = expect(history).rejects.toMatchObject({ code: 'network_error' });
+    const sent = client.sendMessage('not lost');
+    const settled = vi.fn();
+    void sent.then(settled, settled);
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    await historyFailed;
+    expect(settled).not.toHaveBeenCalled();
+    expect(client.getPendingMessages()).toEqual([expect.objectContaining({ text: 'not lost', state: 'retrying' })]);
+    expect(client.getPendingMessages()[0]!.attempts).toBeGreaterThan(10);
     down = false;
-    await expect(client.sendMessage('next')).resolves.toMatchObject({ text: 'ack next' });
+    await vi.advanceTimersByTimeAsync(30_000);
+    await expect(sent).resolves.toMatchObject({ text: 'ack not lost' });
+    expect(api.stored.map((m) => m.text)).toEqual(['not lost']);
+    expect(client.getPendingMessages()).toEqual([]);
   });
 });

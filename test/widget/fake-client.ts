@@ -18,6 +18,8 @@ export class FakeClient implements HaloClient {
   open = (): void => {};
   close = (): void => {};
   shutdown = (): void => {};
+  getPendingMessages = () => [];
+  cancel = (): boolean => false;
 
   sendMessage(text: string): Promise<ChatMessage> {
     return this.send(text, `fake_${this.sent.length}`);

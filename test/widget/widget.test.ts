@@ -74,7 +74,7 @@ describe('mount', () => {
   });
 
   it('removes its element and its event subscriptions on destroy', () => {
-    expect(client.listenerCount()).toBe(2);
+    expect(client.listenerCount()).toBe(3); // message, pending, identity
     widget.destroy();
     expect(document.querySelector('halo-widget')).toBeNull();
     expect(client.listenerCount()).toBe(0);

@@ -59,7 +59,7 @@ it('shows a message typed in the panel once, then the reply, when the SDK also a
   client.shutdown();
 });
 
-it('retries a message whose reply was lost under the same client_message_id, so the server keeps it once', async () => {
+it('retries a message whose reply was lost by itself, under the same client_message_id, showing "Retrying in Ns", so the server keeps it once', async () => {
   Object.defineProperty(navigator, 'locks', { value: null, configurable: true });
   const stored = new Map<string, string>();
   let loseReply = true;
@@ -75,16 +75,18 @@ it('retries a message whose reply was lost under the same client_message_id, so 
       return undefined;
     },
   });
-  // The SDK's own launcher, so the widget gets the SDK's internal send.
-  const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, fetch: api.fetch, retry: { attempts: 1 }, onError: () => {} });
+  // The longest first backoff (1 s), so the countdown is on screen long enough to be read.
+  vi.spyOn(Math, 'random').mockReturnValue(0.999);
+  const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, fetch: api.fetch, onError: () => {} });
   client.open();
   await vi.waitFor(() => expect(shadow().querySelector('textarea')).not.toBeNull());
   const input = shadow().querySelector('textarea')!;
   input.value = 'is my invoice paid?';
   input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
-  await vi.waitFor(() => expect(shadow().querySelector('.me button')).not.toBeNull());
-  (shadow().querySelector('.me button') as HTMLButtonElement).click();
-  await vi.waitFor(() => expect(texts()).toEqual(['is my invoice paid?', 'echo: is my invoice paid?']));
+  await vi.waitFor(() => expect(shadow().querySelector('.me')!.textContent).toMatch(/^Not delivered yet\. Retrying in 1s$/));
+  expect(shadow().querySelector('.me button')).toBeNull(); // nothing for the user to do
+  await vi.waitFor(() => expect(texts()).toEqual(['is my invoice paid?', 'echo: is my invoice paid?']), { timeout: 3000 });
+  vi.restoreAllMocks();
   const ids = api.of('chat').map((c) => c.body.client_message_id);
   expect(ids).toHaveLength(2);
   expect(ids[1]).toBe(ids[0]);
