@@ -76,6 +76,7 @@ export class Client implements HaloClient {
       deliver: (item) => this.#deliver(item),
       cancelled: (item, sent) => item.reject(cancelled(sent ? 'maybe_stored' : 'not_sent')),
       expiredSince: () => this.#session.tokens.expiredAt,
+      refreshable: () => !!this.#session.refresher,
       retryToken: () => this.#retryToken(),
       now: () => this.#clock.localMs(),
       changed: (list) => this.#done || this.#events.emit('pending', list),
@@ -214,14 +215,13 @@ export class Client implements HaloClient {
     if (!this.#done && userId === session.userId) session.tokens.receiveShared(token);
   }
 
-  /** Asked by the outbox while expired: getUserToken once more (nothing-lost); false without it. */
-  #retryToken(): boolean {
+  /** Asked by the outbox while expired: getUserToken once more (nothing-lost). */
+  #retryToken(): void {
     const { refresher, tokens } = this.#session;
     refresher?.refresh(true, tokens.seq).catch((error: unknown) => {
       // Already reported by the refresher; the outbox tries again on its schedule.
       void error;
     });
-    return !!refresher;
   }
 
   /** Runs a public async method: after shutdown it rejects, every failure is a reported HaloError. */

@@ -26,7 +26,8 @@ type LockManagerLike = {
   request<T>(name: string, options: { signal?: AbortSignal; ifAvailable?: boolean }, fn: (lock: unknown) => Promise<T>): Promise<T>;
 };
 
-const BUSY = Symbol('busy');
+/** How long a tab keeps the refresh lock after its refresh, so its broadcast lands first. */
+const LINGER_MS = 250;
 
 function lockManager(): LockManagerLike | null {
   const locks = (globalThis.navigator as { locks?: LockManagerLike | null } | undefined)?.locks;
@@ -47,34 +48,45 @@ export function createCoordinator(
     }
   };
   return {
-    async withLock<T>(userId: string, waitMs: number, fn: (waited: boolean) => Promise<T>): Promise<T> {
+    withLock<T>(userId: string, waitMs: number, fn: (waited: boolean) => Promise<T>): Promise<T> {
       const locks = lockManager();
       if (!locks) return fn(false);
       const lockName = refreshLockName(widgetKey, userId);
-      let acquired = false;
-      const timer = { id: undefined as ReturnType<typeof setTimeout> | undefined };
-      try {
-        const free = await locks.request(lockName, { ifAvailable: true }, async (lock) => {
-          if (!lock) return BUSY;
+      return new Promise<T>((resolve, reject) => {
+        let acquired = false;
+        // Under the lock: fn's outcome goes to the caller at once, but the lock is let go only
+        // LINGER_MS later. The token fn broadcast needs a moment to reach the other tabs; a tab
+        // that found the lock free before it landed would refresh again (the race of issue 15),
+        // while one that waits for the lock uses the broadcast token (see Refresher).
+        const hold = (waited: boolean): Promise<void> => {
           acquired = true;
-          return fn(false);
-        });
-        if (free !== BUSY) return free as T;
-        // A tab stuck holding the lock must not stall this one past its own timeout.
-        const controller = new AbortController();
-        timer.id = setTimeout(() => controller.abort(), waitMs);
-        return await locks.request(lockName, { signal: controller.signal }, () => {
-          acquired = true;
-          clearTimeout(timer.id);
-          return fn(true);
-        });
-      } catch (error) {
-        if (acquired) throw error;
-        // Never got the lock (timeout, or locks unusable here): refresh without it.
-        return fn(false);
-      } finally {
-        clearTimeout(timer.id);
-      }
+          const run = fn(waited);
+          run.then(resolve, reject);
+          return run.then(
+            () => new Promise<void>((done) => setTimeout(done, LINGER_MS)),
+            (error: unknown) => void error, // already the caller's, through reject
+          );
+        };
+        locks
+          .request(lockName, { ifAvailable: true }, (lock) => (lock ? hold(false) : Promise.resolve()))
+          .then(() => {
+            if (acquired) return;
+            // A tab stuck holding the lock must not stall this one past its own timeout.
+            const controller = new AbortController();
+            const timer = setTimeout(() => controller.abort(), waitMs);
+            return locks
+              .request(lockName, { signal: controller.signal }, () => {
+                clearTimeout(timer);
+                return hold(true);
+              })
+              .finally(() => clearTimeout(timer));
+          })
+          .catch((error: unknown) => {
+            // Never got the lock (timeout, or locks unusable here): refresh without it.
+            if (!acquired) fn(false).then(resolve, reject);
+            else reject(error);
+          });
+      });
     },
     publish(userId, token) {
       const message: SharedToken = { type: 'halo:token', userId, token };

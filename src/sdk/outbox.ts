@@ -13,8 +13,10 @@ export interface OutboxHost<T> {
   cancelled(item: T, sent: boolean): void;
   /** The local time the expired episode began, or `null` while the identity is not expired. */
   expiredSince(): number | null;
-  /** Asks getUserToken again (it reports its own failure); false when there is no way to. */
-  retryToken(): boolean;
+  /** Whether getUserToken exists: without it only identify() ends the episode, so nothing is scheduled. */
+  refreshable(): boolean;
+  /** Asks getUserToken again (it reports its own failure). */
+  retryToken(): void;
   /** The local clock, in epoch milliseconds. */
   now(): number;
   /** The list of pending messages changed. */
@@ -179,14 +181,16 @@ export class Outbox<T extends { clientMessageId: string; text: string }> {
   /** The identity expired: getUserToken again when the 30-s rule allows, then wait for its token. */
   #hold(head: Entry<T>, now: number): void {
     head.state = 'held';
+    if (!this.#host.refreshable()) {
+      head.nextAttemptAt = null;
+      return this.#wait(head, null);
+    }
     const due = Math.max(this.#host.expiredSince()!, this.#lastTry) + QUEUE_RETRY_MS;
-    let can = true;
     if (now >= due) {
       this.#lastTry = now;
-      can = this.#host.retryToken();
+      this.#host.retryToken();
     }
-    // Without getUserToken only identify() can help: no timer for nothing.
-    head.nextAttemptAt = can ? Math.max(due, this.#lastTry + QUEUE_RETRY_MS) : null;
+    head.nextAttemptAt = Math.max(due, this.#lastTry + QUEUE_RETRY_MS);
     this.#wait(head, head.nextAttemptAt === null ? null : head.nextAttemptAt - now);
   }
 

@@ -271,11 +271,10 @@ describe('the README quickstart: Express token endpoint + script tag + strict CS
     await expiresAndGoesToLogin();
   });
 
-  // Known SDK defect (issue 17, fix 3), kept as a tripwire: today a token past `exp` whose
-  // refresh is answered 401 leaves the user "identified" and the message "Not sent", and
-  // onIdentityExpired never fires (refresh-failure-keeps-messages says it must). When the SDK
-  // fix lands this reports "expected to fail": turn `it.fails` into `it`.
-  it.fails('calls onIdentityExpired once the session has ended and the token is past its expiry', async () => {
+  // refresh-failure-keeps-messages (issue 17, fix 3): a token past `exp` whose refresh is
+  // answered 401 is sent anyway; enforce refuses it, one forced refresh fails too, and the
+  // expired episode opens — onIdentityExpired sends the user to log in.
+  it('calls onIdentityExpired once the session has ended and the token is past its expiry', async () => {
     await chatsAsVerifiedAlice();
     signIn(null);
     await page.clock.install();

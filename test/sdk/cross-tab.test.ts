@@ -159,6 +159,46 @@ describe('cross-tab refresh', () => {
     expect(api.of('history')).toHaveLength(2);
   });
 
+  it('a tab that gets the lock just after the refreshing tab let go uses the token that tab broadcast, arriving while it waits, and does not refresh again', async () => {
+    installLocks();
+    // A channel whose messages are held until the test delivers them: the broadcast reaches the
+    // other tab only after the refreshing tab has its token (the race of issue 15).
+    const held: (() => void)[] = [];
+    const channels = new Set<{ name: string; onmessage: ((e: { data: unknown }) => void) | null }>();
+    class HeldChannel {
+      onmessage: ((e: { data: unknown }) => void) | null = null;
+      constructor(readonly name: string) {
+        channels.add(this);
+      }
+      postMessage(data: unknown) {
+        for (const other of channels) if (other !== this && other.name === this.name) held.push(() => other.onmessage?.({ data }));
+      }
+      close() {
+        channels.delete(this);
+      }
+    }
+    vi.stubGlobal('BroadcastChannel', HeldChannel);
+    try {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const api = createFakeApi();
+      const getUserToken = backend();
+      const first = tab(api, getUserToken, 'alice', tokenFor('alice', 600));
+      const second = tab(api, getUserToken, 'alice', tokenFor('alice', 600));
+      await vi.waitFor(() => expect(api.of('identify')).toHaveLength(2));
+      vi.setSystemTime(Date.now() + 400_000); // both tokens now inside the skew
+      await first.history(); // refreshed under the lock, broadcast sent but not yet delivered
+      expect(held).toHaveLength(1);
+      const late = second.history(); // asks for the lock right after the first tab is done
+      await new Promise((r) => setTimeout(r, 20));
+      held.splice(0).forEach((deliver) => deliver()); // the broadcast lands while it waits
+      await late;
+      expect(getUserToken).toHaveBeenCalledTimes(1);
+      expect(api.of('history').map((c) => claimsOf(c.body.user_token).jti)).toEqual(['t1', 't1']);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('no token is written to storage while tabs share one', async () => {
     installLocks();
     const api = createFakeApi();
