@@ -1,28 +1,19 @@
 import { DEV } from '../dev.js';
-import { cancelled, identityChanged, invalidRequest, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
+import { identityChanged, invalidRequest, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
 import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HaloOptions, IdentifyOptions, IdentityState, PendingMessage, SendOptions, UserTraits } from '../types.js';
 import { ServerClock } from './clock.js';
 import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
 import { Emitter } from './emitter.js';
 import { checkIdentify, checkListener, checkSendOptions, checkText } from './arguments.js';
-import { fetchHistory, postChat } from './conversation.js';
-import { isTransient, messageDelay } from './delivery.js';
+import { fetchHistory } from './conversation.js';
 import { callWithIdentity, type CallSettings } from './identity-call.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
-import { Outbox, type Delivery } from './outbox.js';
+import { createMessages, type Outgoing } from './messages.js';
+import type { Outbox } from './outbox.js';
 import { randomId } from './random-id.js';
 import { Session } from './session.js';
 import type { WidgetHandle } from './ui.js';
 import { VisitorId } from './visitor.js';
-
-/** One message on its way, bound to the session (user) that sent it. */
-interface Outgoing {
-  text: string;
-  clientMessageId: string;
-  session: Session;
-  resolve(reply: ChatMessage): void;
-  reject(error: HaloError): void;
-}
 
 /**
  * One chat client: the public surface ({@link HaloClient}), its events, and the wiring of
@@ -46,8 +37,6 @@ export class Client implements HaloClient {
   #widget: WidgetHandle | null = null;
   #wantOpen = false;
   #holdEvents = false;
-  /** Failures in a row of message deliveries: the first of a run reaches onError (delivered-exactly-once). */
-  #failures = 0;
   /** While the constructor runs, errors wait a microtask: the app has no client to use yet (re-entrant). */
   #starting = true;
 
@@ -72,14 +61,16 @@ export class Client implements HaloClient {
     this.#coordinator =
       typeof window === 'undefined' ? null : createCoordinator(options.widgetKey, (userId, token) => this.#receiveShared(userId, token));
     this.#session = this.#newSession(options.userId);
-    this.#outbox = new Outbox<Outgoing>({
-      deliver: (item) => this.#deliver(item),
-      cancelled: (item, sent) => item.reject(cancelled(sent ? 'maybe_stored' : 'not_sent')),
-      expiredSince: () => this.#session.tokens.expiredAt,
-      refreshable: () => !!this.#session.refresher,
-      retryToken: () => this.#retryToken(),
+    this.#outbox = createMessages({
+      calls: this.#calls,
+      session: () => this.#session,
+      traits: () => this.#traits,
       now: () => this.#clock.localMs(),
-      changed: (list) => this.#done || this.#events.emit('pending', list),
+      message: (message) => this.#events.emit('message', message),
+      pending: (list) => this.#done || this.#events.emit('pending', list),
+      report: (error) => this.#report(error),
+      fail: (error) => this.#fail(error),
+      retryToken: () => this.#retryToken(),
     });
     if (options.userToken) this.#session.tokens.offer(options.userToken);
     this.#lastState = JSON.stringify(this.getIdentityState());
@@ -283,43 +274,6 @@ export class Client implements HaloClient {
 
   async #identifyCall(): Promise<void> {
     await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
-  }
-
-  /**
-   * One attempt at one message (delivered-exactly-once): stored → resolved; the identity
-   * expired → parked (nothing-lost); a transient failure → tried again after a backoff, the
-   * first failure of a run reported; anything else → rejected, and nothing was stored.
-   */
-  async #deliver(item: Outgoing): Promise<Delivery> {
-    const { signal } = item.session;
-    try {
-      if (signal.aborted) throw signal.reason;
-      const reply = await this.#chat(item);
-      this.#failures = 0;
-      item.resolve(reply);
-      return 'settled';
-    } catch (error) {
-      const haloError = isHaloError(error) ? error : serverError(DEV && 'Unexpected error in the Halo SDK.', { cause: error });
-      if (!signal.aborted && haloError.code === 'identity_expired') {
-        this.#report(haloError);
-        return 'parked';
-      }
-      if (!signal.aborted && isTransient(haloError)) {
-        if (this.#failures++ === 0) this.#report(haloError);
-        return { retryInMs: messageDelay(haloError, this.#failures) };
-      }
-      item.reject(this.#fail(haloError));
-      return 'settled';
-    }
-  }
-
-  async #chat({ text, clientMessageId, session }: Outgoing): Promise<ChatMessage> {
-    const reply = await postChat(this.#calls, session, text, clientMessageId, this.#traits);
-    const created_at = new Date().toISOString();
-    const mine: ChatMessage = { id: clientMessageId, conversation_id: session.conversationId!, role: 'user', text, created_at };
-    this.#events.emit('message', mine);
-    this.#events.emit('message', reply);
-    return reply;
   }
 
   #mountWidget(): void {

@@ -82,9 +82,10 @@ export function createCoordinator(
               .finally(() => clearTimeout(timer));
           })
           .catch((error: unknown) => {
-            // Never got the lock (timeout, or locks unusable here): refresh without it.
+            // Never got the lock (timeout, or locks unusable here): refresh without it. Once
+            // acquired, fn's outcome has reached the caller through hold().
             if (!acquired) fn(false).then(resolve, reject);
-            else reject(error);
+            else void error;
           });
       });
     },

@@ -44,7 +44,14 @@ export const MESSAGE_MAX_DELAY_MS = 30_000;
  */
 export function isTransient(error: HaloError): boolean {
   const { code, status } = error;
-  return code === 'network_error' || code === 'rate_limited' || code === 'token_refresh_failed' || status === 401 || status === 408 || status! >= 500;
+  return (
+    code === 'network_error' ||
+    code === 'rate_limited' ||
+    code === 'token_refresh_failed' ||
+    status === 401 ||
+    status === 408 ||
+    status! >= 500
+  );
 }
 
 /**

@@ -85,10 +85,12 @@ export async function callWithIdentity(
 /**
  * The token a call should carry now, refreshing first when it must (refresh-within-skew).
  * When the refresh fails (refresh-failure-keeps-messages), a token not yet past `exp` still
- * serves; with none — past `exp`, or no token at all — the call goes out anyway and the
- * server decides: enforce answers 403, which leads through retry-once-on-403 (one forced
- * refresh) to the expired episode; monitor and off accept it unverified. While the episode
- * is already open, the call fails with its error without bothering the server.
+ * serves; one at most 30 s past `exp` (the server's clock-tolerance), or no token at all,
+ * goes out anyway and the server decides: enforce answers 403, which leads through
+ * retry-once-on-403 (one forced refresh) to the expired episode; monitor and off accept it
+ * unverified. A token further past `exp` is treated as refused here (the same forced
+ * refresh, then the episode), and while the episode is open a call fails with its error
+ * without bothering the server.
  */
 async function tokenForCall(session: Session): Promise<TokenUse> {
   const { tokens, refresher } = session;
@@ -105,7 +107,10 @@ async function tokenForCall(session: Session): Promise<TokenUse> {
     const fallback = tokens.stillValid();
     if (fallback) return fallback;
     if (tokens.expiredAt !== null) throw tokens.expire('token_refresh_failed', error);
-    return tokens.any();
+    const stale = tokens.any();
+    // Past exp by more than the server's clock-tolerance: no server in enforce takes it, so do
+    // at once what its 403 would lead to — one forced refresh, then the expired episode.
+    return tokens.pastTolerance ? recover(session, stale, 'token_expired', false) : stale;
   }
 }
 

@@ -30,6 +30,9 @@ export interface TokenHost {
   recovered(): void;
 }
 
+/** The server's clock-tolerance on `exp`, in seconds. */
+const CLOCK_TOLERANCE_S = 30;
+
 /** What an anonymous call, or one of a user without any token, carries. */
 export const NO_TOKEN: TokenUse = { token: null, seq: 0 };
 
@@ -177,6 +180,15 @@ export class TokenState {
       this.#host.expired({ userId: this.userId, reason });
     }
     return this.#episode;
+  }
+
+  /**
+   * Whether the token in use is past `exp` by more than the server's clock-tolerance (30 s),
+   * by a known server clock: no server in enforce mode would accept it (server-clock).
+   */
+  get pastTolerance(): boolean {
+    const exp = this.#entry?.claims.exp;
+    return exp !== undefined && this.#clock.known && exp + CLOCK_TOLERANCE_S < this.#clock.nowSeconds();
   }
 
   /** Whether the token in use is past `exp` by the server's clock (then never `verified`). */

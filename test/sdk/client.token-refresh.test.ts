@@ -136,12 +136,12 @@ describe('token refresh', () => {
     expect(getUserToken).toHaveBeenCalledTimes(2);
   });
 
-  it('a token past exp whose refresh keeps failing goes to the server once; its 403 and one forced refresh open the expired episode, reported once', async () => {
+  it('a token just past exp whose refresh keeps failing goes to the server once; its 403 and one forced refresh open the expired episode, reported once', async () => {
     const getUserToken = vi.fn<() => Promise<string>>().mockRejectedValue(new Error('session ended'));
     const { client, api, onError, onIdentityExpired } = setup({ userToken: tokenFor('alice', 3600), getUserToken });
     await client.history(); // learns the server clock
     expect(client.getIdentityState()).toMatchObject({ status: 'identified', verified: true });
-    vi.setSystemTime(T0.getTime() + 3601_000);
+    vi.setSystemTime(T0.getTime() + 3610_000); // 10 s past exp: within the server's tolerance
     expect(client.getIdentityState().verified).toBe(false); // never verified past exp
     await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_refresh_failed' });
     await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired' });
@@ -150,6 +150,18 @@ describe('token refresh', () => {
     expect(onIdentityExpired).toHaveBeenCalledWith({ userId: 'alice', reason: 'token_refresh_failed' });
     expect(onError.mock.calls.filter(([e]) => e.code === 'identity_expired')).toHaveLength(1);
     expect(client.getIdentityState()).toMatchObject({ status: 'expired', verified: false });
+  });
+
+  it('a token long past exp whose refresh fails is refused locally: one forced refresh, then the expired episode, without a request', async () => {
+    const getUserToken = vi.fn<() => Promise<string>>().mockRejectedValue(new Error('session ended'));
+    const { client, api, onIdentityExpired } = setup({ userToken: tokenFor('alice', 3600), getUserToken });
+    await client.history(); // learns the server clock
+    vi.setSystemTime(T0.getTime() + 2 * 3600_000);
+    expect(client.getIdentityState().verified).toBe(false);
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_refresh_failed' });
+    expect(api.of('history')).toHaveLength(1);
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+    expect(onIdentityExpired).toHaveBeenCalledExactlyOnceWith({ userId: 'alice', reason: 'token_refresh_failed' });
   });
 
   it('a token past exp whose refresh fails is still sent: a server in monitor mode accepts it unverified', async () => {

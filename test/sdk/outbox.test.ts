@@ -188,7 +188,11 @@ describe('held messages (expired identity)', () => {
     const valid = new Set(['a']);
     const api = jtiApi(valid);
     const getUserToken = vi.fn<() => Promise<string>>().mockRejectedValue(new Error('token endpoint: HTTP 500'));
-    const { client, onIdentityExpired, onError } = setupClient(api, { userId: 'alice', userToken: tokenFor('alice', 3600, { jti: 'a' }), getUserToken });
+    const { client, onIdentityExpired, onError } = setupClient(api, {
+      userId: 'alice',
+      userToken: tokenFor('alice', 3600, { jti: 'a' }),
+      getUserToken,
+    });
     await vi.advanceTimersByTimeAsync(0);
     valid.clear();
     const sent = client.sendMessage('still there?');
