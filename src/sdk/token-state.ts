@@ -188,7 +188,7 @@ export class TokenState {
    */
   get pastTolerance(): boolean {
     const exp = this.#entry?.claims.exp;
-    return exp !== undefined && this.#clock.known && exp + CLOCK_TOLERANCE_S < this.#clock.nowSeconds();
+    return exp !== undefined && this.#clock.known && exp + CLOCK_TOLERANCE_S <= this.#clock.nowSeconds();
   }
 
   /** Whether the token in use is past `exp` by the server's clock (then never `verified`). */

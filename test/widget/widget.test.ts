@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PendingMessage } from '../../src/types.js';
 import type { WidgetHandle } from '../../src/sdk/ui.js';
 import { mountWidget } from '../../src/widget/widget.js';
 import { FakeClient, message } from './fake-client.js';
@@ -239,6 +240,34 @@ describe('identity states', () => {
     client.sent[0].resolve(message('assistant', 'Yes!'));
     await flush();
     expect(messages()).toEqual(['still there?', 'Yes!']);
+  });
+
+  it('shows "Retrying in Ns", counting down, while the SDK waits to retry a message, keeps its text, and "Sending…" again when it tries', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      await openWithHistory();
+      type('are you there?');
+      press('Enter');
+      const id = client.sent[0].clientMessageId!;
+      const pending = (state: PendingMessage['state'], nextAttemptAt: number | null) => [
+        { clientMessageId: id, text: 'are you there?', state, attempts: 1, nextAttemptAt },
+      ];
+      client.emit('pending', pending('retrying', Date.now() + 4000));
+      expect(metas()).toEqual(['Not delivered yet. Retrying in 4s']);
+      vi.advanceTimersByTime(2000);
+      expect(metas()).toEqual(['Not delivered yet. Retrying in 2s']);
+      expect(messages()).toEqual(['are you there?']);
+      expect(shadow().querySelector('.me button')).toBeNull();
+      client.emit('pending', pending('retrying', null));
+      expect(metas()).toEqual(['Waiting for the network…']);
+      client.emit('pending', pending('sending', null));
+      expect(metas()).toEqual(['Sending…']);
+      expect(vi.getTimerCount()).toBe(0); // the countdown runs only while a retry is scheduled
+      client.emit('pending', pending('held', null));
+      expect(metas()).toEqual(['Queued: sends once you are reconnected']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('turns a message already sending into queued when the identity expires', async () => {
