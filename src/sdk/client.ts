@@ -111,7 +111,7 @@ export class Client implements HaloClient {
   }
 
   getPendingMessages(): readonly PendingMessage[] {
-    return this.#outbox.list;
+    return this.#outbox.list();
   }
 
   cancel(clientMessageId: string): boolean {

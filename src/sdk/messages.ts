@@ -4,7 +4,7 @@ import type { ChatMessage, PendingMessage, UserTraits } from '../types.js';
 import { postChat } from './conversation.js';
 import { isTransient, messageDelay } from './delivery.js';
 import type { CallSettings } from './identity-call.js';
-import { Outbox, type Delivery } from './outbox.js';
+import { createOutbox, type Delivery, type Outbox } from './outbox.js';
 import type { Session } from './session.js';
 
 /** One message on its way, bound to the session (user) that sent it. */
@@ -76,7 +76,7 @@ export function createMessages(host: MessagesHost): Outbox<Outgoing> {
     }
   };
 
-  return new Outbox<Outgoing>({
+  return createOutbox<Outgoing>({
     deliver,
     cancelled: (item, sent) => item.reject(cancelled(sent ? 'maybe_stored' : 'not_sent')),
     expiredSince: () => host.session().tokens.expiredAt,

@@ -23,12 +23,33 @@ export interface OutboxHost<T> {
   changed(list: readonly PendingMessage[]): void;
 }
 
+/** The client's outgoing messages; see {@link createOutbox}. */
+export interface Outbox<T> {
+  /** The pending messages, the same frozen array until the list changes. */
+  list(): readonly PendingMessage[];
+  /** Whether a message with this id waits here. */
+  has(clientMessageId: string): boolean;
+  /** Queues a message; throws `identity_expired` when the expired queue is full. */
+  push(item: T): void;
+  /** Tries the head now instead of at its scheduled time (online, visible, a token arrived). */
+  resume(): void;
+  /**
+   * Cancels a pending message: one that waits is settled at once; one on the wire when its
+   * attempt ends without storing it. False when no pending message has that id.
+   */
+  cancel(clientMessageId: string): boolean;
+  /** Removes every waiting message (not the one on the wire) and hands it to `settle`. */
+  drain(settle: (item: T) => void): void;
+  /** Recomputes the pending list (also when only the identity changed); announces a change. */
+  update(): void;
+}
+
 interface Entry<T> {
   item: T;
   state: PendingState;
   attempts: number;
   nextAttemptAt: number | null;
-  cancelled: boolean;
+  cancelled?: boolean;
 }
 
 /** nothing-lost: at most this many messages wait while the identity is expired. */
@@ -43,94 +64,25 @@ export const QUEUE_RETRY_MS = 30_000;
  * `online` and by the tab becoming visible; a held message (identity expired) tries
  * getUserToken again on its own, at most once per {@link QUEUE_RETRY_MS}, counting the
  * refresh that declared the episode as the first try. At most one timer, and none and no
- * listener while nothing waits (an idle page costs nothing).
+ * listener while nothing waits (an idle page costs nothing). A closure, not a class: its
+ * state then minifies to short names (the core's size budget).
  */
-export class Outbox<T extends { clientMessageId: string; text: string }> {
-  #entries: Entry<T>[] = [];
-  #running = false;
+export function createOutbox<T extends { clientMessageId: string; text: string }>(host: OutboxHost<T>): Outbox<T> {
+  let entries: Entry<T>[] = [];
+  let running = false;
   /** pump() was called while running: look again once the run stops (a token may have arrived). */
-  #again = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #lastTry = -Infinity;
-  #snapshot: readonly PendingMessage[] = [];
-  #snapshotKey = '[]';
-  #listening = false;
-  readonly #host: OutboxHost<T>;
-  readonly #onWake = (): void => {
-    if (typeof document === 'undefined' || document.visibilityState !== 'hidden') this.resume();
-  };
+  let again = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let lastTry = -Infinity;
+  let snapshot: readonly PendingMessage[] = [];
+  let snapshotKey = '[]';
+  let listening = false;
 
-  constructor(host: OutboxHost<T>) {
-    this.#host = host;
-  }
+  const find = (id: string) => entries.find((e) => e.item.clientMessageId === id && !e.cancelled);
 
-  /** The pending messages, the same array until the list changes. */
-  get list(): readonly PendingMessage[] {
-    return this.#snapshot;
-  }
-
-  /** Whether a message with this id waits here. */
-  has(clientMessageId: string): boolean {
-    return this.#entries.some((entry) => entry.item.clientMessageId === clientMessageId);
-  }
-
-  /** Queues a message; throws `identity_expired` when the expired queue is full. */
-  push(item: T): void {
-    if (this.#host.expiredSince() !== null && this.#entries.length >= MAX_QUEUED) throw queueFull(MAX_QUEUED);
-    this.#entries.push({ item, state: 'queued', attempts: 0, nextAttemptAt: null, cancelled: false });
-    this.update();
-    this.pump();
-  }
-
-  /** Delivers what is due, unless already at it. */
-  pump(): void {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#clearTimer();
-    this.#running = true;
-    this.#again = false;
-    void this.#run();
-  }
-
-  /** Tries the head now instead of at its scheduled time (online, visible, a token arrived). */
-  resume(): void {
-    const head = this.#entries[0];
-    if (head && head.state !== 'sending') head.nextAttemptAt = null;
-    this.pump();
-  }
-
-  /**
-   * Cancels a pending message: one that waits is settled at once; one on the wire when its
-   * attempt ends without storing it. False when no pending message has that id.
-   */
-  cancel(clientMessageId: string): boolean {
-    const entry = this.#entries.find((e) => e.item.clientMessageId === clientMessageId && !e.cancelled);
-    if (!entry) return false;
-    entry.cancelled = true;
-    if (entry.state !== 'sending') {
-      this.#drop(entry);
-      // The head may have changed: the next message goes (or keeps its schedule).
-      if (this.#entries.length > 0) this.pump();
-    }
-    return true;
-  }
-
-  /** Removes every waiting message (not the one on the wire) and hands it to `settle`. */
-  drain(settle: (item: T) => void): void {
-    const waiting = this.#entries.filter((entry) => entry.state !== 'sending');
-    this.#entries = this.#entries.filter((entry) => entry.state === 'sending');
-    this.#lastTry = -Infinity;
-    if (!this.#running) this.#idle();
-    this.update();
-    waiting.forEach((entry) => settle(entry.item));
-  }
-
-  /** Recomputes the pending list (also when only the identity changed) and announces a change. */
-  update(): void {
-    const expired = this.#host.expiredSince() !== null;
-    const list = this.#entries.map(({ item, state, attempts, nextAttemptAt }) =>
+  const update = (): void => {
+    const expired = host.expiredSince() !== null;
+    const list = entries.map(({ item, state, attempts, nextAttemptAt }) =>
       Object.freeze({
         clientMessageId: item.clientMessageId,
         text: item.text,
@@ -141,96 +93,141 @@ export class Outbox<T extends { clientMessageId: string; text: string }> {
       }),
     );
     const key = JSON.stringify(list);
-    if (key === this.#snapshotKey) return;
-    this.#snapshotKey = key;
-    this.#snapshot = Object.freeze(list);
-    this.#host.changed(this.#snapshot);
-  }
+    if (key === snapshotKey) return;
+    snapshotKey = key;
+    snapshot = Object.freeze(list);
+    host.changed(snapshot);
+  };
 
-  async #run(): Promise<void> {
+  const onWake = (): void => {
+    if (typeof document === 'undefined' || document.visibilityState !== 'hidden') resume();
+  };
+
+  /** `online` and the tab becoming visible end a wait at once (browsers only). */
+  const listen = (on: boolean): void => {
+    if (on === listening || typeof window === 'undefined' || typeof window.addEventListener !== 'function') return;
+    listening = on;
+    const method = on ? 'addEventListener' : 'removeEventListener';
+    window[method]('online', onWake);
+    if (typeof document !== 'undefined') document[method]('visibilitychange', onWake);
+  };
+
+  /** Nothing waits: no timer, no listener. */
+  const idle = (): void => {
+    clearTimeout(timer);
+    if (entries.length === 0) listen(false);
+  };
+
+  const remove = (entry: Entry<T>): void => {
+    entries = entries.filter((e) => e !== entry);
+    idle();
+    update();
+  };
+
+  const drop = (entry: Entry<T>): void => {
+    remove(entry);
+    host.cancelled(entry.item, entry.attempts > 0);
+  };
+
+  /** Sleeps until `ms` from now (or, with `null`, until a wake-up event). */
+  const wait = (head: Entry<T>, ms: number | null): void => {
+    if (head.state !== 'held') head.state = 'retrying';
+    update();
+    clearTimeout(timer);
+    if (ms !== null) timer = setTimeout(pump, ms);
+    listen(true);
+  };
+
+  /** The identity expired: getUserToken again when the 30-s rule allows, then wait for its token. */
+  const hold = (head: Entry<T>, now: number): void => {
+    head.state = 'held';
+    head.nextAttemptAt = null;
+    if (host.refreshable()) {
+      const due = Math.max(host.expiredSince()!, lastTry) + QUEUE_RETRY_MS;
+      if (now >= due) {
+        lastTry = now;
+        host.retryToken();
+      }
+      head.nextAttemptAt = Math.max(due, lastTry + QUEUE_RETRY_MS);
+    }
+    wait(head, head.nextAttemptAt && head.nextAttemptAt - now);
+  };
+
+  const run = async (): Promise<void> => {
     try {
-      for (let head = this.#entries[0]; head; head = this.#entries[0]) {
-        const now = this.#host.now();
-        if (this.#host.expiredSince() !== null) return this.#hold(head, now);
-        if (isOffline()) return this.#wait(head, null);
-        if (head.nextAttemptAt !== null && head.nextAttemptAt > now) return this.#wait(head, head.nextAttemptAt - now);
+      for (let head = entries[0]; head; head = entries[0]) {
+        const now = host.now();
+        if (host.expiredSince() !== null) return hold(head, now);
+        if (isOffline()) return wait(head, null);
+        if (head.nextAttemptAt !== null && head.nextAttemptAt > now) return wait(head, head.nextAttemptAt - now);
         head.state = 'sending';
         head.attempts++;
         head.nextAttemptAt = null;
-        this.update();
-        const outcome = await this.#host.deliver(head.item);
-        if (outcome === 'settled') {
-          this.#remove(head);
-        } else if (head.cancelled) {
-          this.#drop(head);
-        } else if (outcome === 'parked') {
-          head.state = 'held';
-        } else {
+        update();
+        const outcome = await host.deliver(head.item);
+        if (outcome === 'settled') remove(head);
+        else if (head.cancelled) drop(head);
+        else if (outcome === 'parked') head.state = 'held';
+        else {
           head.state = 'retrying';
-          head.nextAttemptAt = this.#host.now() + outcome.retryInMs;
-          this.update();
+          head.nextAttemptAt = host.now() + outcome.retryInMs;
+          update();
         }
       }
-      this.#idle();
+      idle();
     } finally {
-      this.#running = false;
-      if (this.#again) this.pump();
+      running = false;
+      if (again) pump();
     }
-  }
+  };
 
-  /** The identity expired: getUserToken again when the 30-s rule allows, then wait for its token. */
-  #hold(head: Entry<T>, now: number): void {
-    head.state = 'held';
-    if (!this.#host.refreshable()) {
-      head.nextAttemptAt = null;
-      return this.#wait(head, null);
+  /** Delivers what is due, unless already at it. */
+  function pump(): void {
+    if (running) {
+      again = true;
+      return;
     }
-    const due = Math.max(this.#host.expiredSince()!, this.#lastTry) + QUEUE_RETRY_MS;
-    if (now >= due) {
-      this.#lastTry = now;
-      this.#host.retryToken();
-    }
-    head.nextAttemptAt = Math.max(due, this.#lastTry + QUEUE_RETRY_MS);
-    this.#wait(head, head.nextAttemptAt === null ? null : head.nextAttemptAt - now);
+    clearTimeout(timer);
+    running = true;
+    again = false;
+    void run();
   }
 
-  /** Sleeps until `ms` from now (or, with `null`, until a wake-up event). */
-  #wait(head: Entry<T>, ms: number | null): void {
-    if (head.state !== 'held') head.state = 'retrying';
-    this.update();
-    this.#clearTimer();
-    if (ms !== null) this.#timer = setTimeout(() => this.pump(), ms);
-    this.#listen(true);
+  function resume(): void {
+    const head = entries[0];
+    if (head && head.state !== 'sending') head.nextAttemptAt = null;
+    pump();
   }
 
-  #remove(entry: Entry<T>): void {
-    this.#entries = this.#entries.filter((e) => e !== entry);
-    if (this.#entries.length === 0) this.#idle();
-    this.update();
-  }
-
-  #drop(entry: Entry<T>): void {
-    this.#remove(entry);
-    this.#host.cancelled(entry.item, entry.attempts > 0);
-  }
-
-  /** Nothing waits: no timer, no listener. */
-  #idle(): void {
-    this.#clearTimer();
-    if (this.#entries.length === 0) this.#listen(false);
-  }
-
-  #clearTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** `online` and the tab becoming visible end a wait at once (browsers only). */
-  #listen(on: boolean): void {
-    if (on === this.#listening || typeof window === 'undefined' || typeof window.addEventListener !== 'function') return;
-    this.#listening = on;
-    const method = on ? 'addEventListener' : 'removeEventListener';
-    window[method]('online', this.#onWake);
-    if (typeof document !== 'undefined') document[method]('visibilitychange', this.#onWake);
-  }
+  return {
+    list: () => snapshot,
+    has: (id) => !!find(id),
+    push(item) {
+      if (host.expiredSince() !== null && entries.length >= MAX_QUEUED) throw queueFull(MAX_QUEUED);
+      entries.push({ item, state: 'queued', attempts: 0, nextAttemptAt: null });
+      update();
+      pump();
+    },
+    resume,
+    cancel(id) {
+      const entry = find(id);
+      if (!entry) return false;
+      entry.cancelled = true;
+      if (entry.state !== 'sending') {
+        drop(entry);
+        // The head may have changed: the next message goes (or keeps its schedule).
+        if (entries.length > 0) pump();
+      }
+      return true;
+    },
+    drain(settle) {
+      const waiting = entries.filter((entry) => entry.state !== 'sending');
+      entries = entries.filter((entry) => entry.state === 'sending');
+      lastTry = -Infinity;
+      if (!running) idle();
+      update();
+      waiting.forEach((entry) => settle(entry.item));
+    },
+    update,
+  };
 }
