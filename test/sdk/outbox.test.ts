@@ -215,6 +215,20 @@ describe('held messages (expired identity)', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a message whose token is past exp and whose token endpoint fails once (a 500) is kept and delivered, with no expiry', async () => {
+    const api = createFakeApi();
+    const getUserToken = vi.fn(async () => tokenFor('alice', 3600, { jti: 'new' }));
+    const { client, onIdentityExpired, onError } = setupClient(api, { userId: 'alice', userToken: tokenFor('alice', 600), getUserToken });
+    await vi.advanceTimersByTimeAsync(0); // identify: the server's clock is known
+    vi.setSystemTime(Date.now() + 3600_000);
+    getUserToken.mockRejectedValueOnce(new Error('token endpoint: HTTP 500'));
+    await expect(client.sendMessage('kept')).resolves.toMatchObject({ text: 'echo: kept' });
+    expect(claimsOf(api.of('chat')[0]!.body.user_token).jti).toBe('new');
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+    expect(onIdentityExpired).not.toHaveBeenCalled();
+    expect(onError.mock.calls.map(([e]) => e.code)).toEqual(['token_refresh_failed']);
+  });
+
   it('set no timer when there is no getUserToken: only identify() can help', async () => {
     const api = jtiApi(new Set());
     const { client } = setupClient(api, { userId: 'alice', userToken: tokenFor('alice', 3600, { jti: 'a' }) });
