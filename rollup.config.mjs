@@ -1,14 +1,17 @@
-// Four builds (SPEC §2): the npm ESM/CJS entry, the Node-only server entry, the
-// minified script-tag IIFE with jose bundled, and the tiny snippet stub.
+// The builds (SPEC §2): the npm ESM/CJS entry and its React binding, the Node-only server
+// entry (ESM, and CJS for `require`), the minified script-tag IIFE with jose bundled, and
+// the tiny snippet stub.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { typescriptPlugin as ts } from './scripts/typescript-plugin.mjs';
 
-const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:');
+const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:') || id === 'react';
 
 export default [
   {
-    input: { index: 'src/index.ts' },
+    // One build for both: react.mjs imports the core from index.mjs, so an app that uses
+    // both entries ships one copy of the SDK (and the widget chunk stays on demand).
+    input: { index: 'src/index.ts', react: 'src/react/index.ts' },
     external,
     plugins: [ts()],
     output: [
@@ -21,6 +24,14 @@ export default [
     external,
     plugins: [ts()],
     output: { dir: 'dist/server', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: '[name]-[hash].mjs' },
+  },
+  {
+    // `require('halo-widget/server')` from CommonJS apps (Express): jose stays external and
+    // loads through Node's require(esm), which the `engines` range (≥ 20.19) has.
+    input: { index: 'src/server/index.ts' },
+    external,
+    plugins: [ts()],
+    output: { dir: 'dist/server', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', exports: 'named' },
   },
   {
     input: 'src/iife.ts',

@@ -1,3 +1,5 @@
+import type { IdentityExpiredReason } from './types.js';
+
 /**
  * Every code a {@link HaloError} can carry (SPEC §3).
  */
@@ -26,15 +28,15 @@ export class HaloError extends Error {
   readonly code: HaloErrorCode;
   /** HTTP status of the response that caused it, when there was one. */
   readonly status?: number;
-  /** The server's 403 reason (`token_expired`, …), when there was one. */
-  readonly reason?: string;
+  /** The server's 403 reason (`token_expired`, …), or `token_refresh_failed`, when there was one. */
+  readonly reason?: IdentityExpiredReason;
   /** Seconds to wait before trying again (from `Retry-After` on a 429). */
   readonly retryAfter?: number;
 
   constructor(
     code: HaloErrorCode,
     message: string,
-    options: { cause?: unknown; status?: number; reason?: string; retryAfter?: number } = {},
+    options: { cause?: unknown; status?: number | undefined; reason?: IdentityExpiredReason | undefined; retryAfter?: number | undefined } = {},
   ) {
     // Error's own `cause` handling: set only when `options` has one.
     super(message, options);

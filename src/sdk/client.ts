@@ -31,7 +31,10 @@ interface Outgoing {
 
 const MAX_MESSAGE_CHARS = 4000;
 const MAX_QUEUED = 100;
-const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error'];
+const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error', 'open', 'close', 'unread'];
+
+/** `launcher: true` outside a browser (SSR, Node): warned about once per process, then ignored. */
+let warnedNoDom = false;
 
 function shutdownError(): HaloError {
   return new HaloError('shutdown', 'Client is shut down; create a new one.');
@@ -71,10 +74,13 @@ export class Client implements HaloClient {
   #traits: UserTraits;
   #conversationId: string | null = null;
   #verified: boolean | null = null;
-  #lastState = '';
+  /** The snapshot getIdentityState() returns until a field changes (stable for useSyncExternalStore). */
+  #state: IdentityState | null = null;
+  #lastState: IdentityState | null = null;
   #done = false;
   #widget: WidgetHandle | null = null;
-  #wantOpen = false;
+  #open = false;
+  #unread = 0;
   #coordinator: TokenCoordinator | null = null;
   #holdEvents = false;
   /** While the constructor runs, errors wait a microtask: the app has no client to use yet (T12). */
@@ -98,7 +104,7 @@ export class Client implements HaloClient {
       (item) => this.#deliver(item),
       () => this.#tokens.status === 'expired',
     );
-    this.#lastState = JSON.stringify(this.getIdentityState());
+    this.#lastState = this.getIdentityState();
     // Browsers only: Node has a BroadcastChannel too, but server-side clients must stay apart.
     if (typeof window !== 'undefined') {
       this.#coordinator = createCoordinator(options.widgetKey, (userId, token) => this.#tokens.receiveShared(userId, token));
@@ -112,6 +118,10 @@ export class Client implements HaloClient {
       this.#identifyCall().catch((error: unknown) => this.#fail(error));
     }
     if (options.launcher) this.#mountWidget();
+    // Replies that arrive while the panel is closed are unread (a badge on the app's button).
+    this.#events.on('message', (message) => {
+      if (message.role === 'assistant' && !this.#open) this.#events.emit('unread', ++this.#unread);
+    });
     this.#starting = false;
   }
 
@@ -195,31 +205,52 @@ export class Client implements HaloClient {
     return this.#events.on(event, handler);
   }
 
+  isOpen(): boolean {
+    return this.#open;
+  }
+
+  getUnreadCount(): number {
+    return this.#unread;
+  }
+
   getIdentityState(): IdentityState {
-    return {
-      userId: this.#tokens.userId,
-      status: this.#tokens.status,
-      verified: this.#verified,
-      tokenExpiresAt: this.#tokens.tokenExpiresAt,
-    };
+    const [userId, status, verified, tokenExpiresAt] = [this.#tokens.userId, this.#tokens.status, this.#verified, this.#tokens.tokenExpiresAt];
+    const last = this.#state;
+    if (last && last.userId === userId && last.status === status && last.verified === verified && last.tokenExpiresAt === tokenExpiresAt) {
+      return last;
+    }
+    return (this.#state = Object.freeze({ userId, status, verified, tokenExpiresAt }));
   }
 
   shutdown(): void {
+    this.#end(true);
+  }
+
+  destroy(): void {
+    this.#end(false);
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  /**
+   * shutdown() (a logout) and destroy() (a teardown, e.g. a React unmount): both stop the
+   * client, cut short its calls with `shutdown` and remove the UI; only a logout forgets the
+   * visitor id, so after destroy() the next client continues the visitor's conversation.
+   */
+  #end(logout: boolean): void {
     if (this.#done) return;
     this.#done = true;
     this.#holdEvents = true;
     this.#switchUser(null, shutdownError());
     this.#holdEvents = false;
     this.#emitState();
-    this.#visitor.reset();
+    if (logout) this.#visitor.reset();
     this.#coordinator?.close();
     this.#tokens.coordinate(null);
     this.#widget?.destroy();
     this.#widget = null;
     this.#events.clear();
   }
-
-  // ── internals ────────────────────────────────────────────────────────────
 
   /** Runs a public async method: after shutdown it rejects, every failure is a reported HaloError. */
   async #guard<T>(run: () => Promise<T>): Promise<T> {
@@ -237,8 +268,16 @@ export class Client implements HaloClient {
 
   #show(open: boolean): void {
     this.#assertAlive();
-    this.#wantOpen = open;
+    this.#setOpen(open);
     this.#widget?.[open ? 'open' : 'close']();
+  }
+
+  /** The panel's state, whoever changed it (the app, or the user in the widget); opening reads everything. */
+  #setOpen(open: boolean): void {
+    if (this.#done || open === this.#open) return;
+    this.#open = open;
+    this.#events.emit(open ? 'open' : 'close', undefined);
+    if (open && this.#unread) this.#events.emit('unread', (this.#unread = 0));
   }
 
   /**
@@ -266,9 +305,8 @@ export class Client implements HaloClient {
   #emitState(): void {
     if (this.#holdEvents) return;
     const state = this.getIdentityState();
-    const key = JSON.stringify(state);
-    if (key === this.#lastState) return;
-    this.#lastState = key;
+    if (state === this.#lastState) return;
+    this.#lastState = state;
     this.#events.emit('identity', state);
   }
 
@@ -394,12 +432,22 @@ export class Client implements HaloClient {
   }
 
   #mountWidget(): void {
+    if (typeof document === 'undefined') {
+      if (!warnedNoDom) console.warn('[halo] `launcher: true` needs a browser: no launcher is rendered here (server-side rendering, Node).');
+      warnedNoDom = true;
+      return;
+    }
     import('../widget/widget.js').then(
       ({ mountWidget }) => {
         if (this.#done) return;
-        const widget = mountWidget(this, { theme: this.#options.theme, send: (text, id) => this.#send(text, id), messageId: randomId });
+        const widget = mountWidget(this, {
+          theme: this.#options.theme,
+          send: (text, id) => this.#send(text, id),
+          messageId: randomId,
+          toggled: (open) => this.#setOpen(open),
+        });
         this.#widget = widget;
-        if (this.#wantOpen) widget.open();
+        if (this.#open) widget.open();
       },
       (cause: unknown) => this.#report(new HaloError('network_error', 'The chat launcher could not be loaded.', { cause })),
     );

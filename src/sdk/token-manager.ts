@@ -1,5 +1,5 @@
 import { HaloError } from '../errors.js';
-import type { IdentityExpiredEvent, IdentityStatus } from '../types.js';
+import type { IdentityExpiredEvent, IdentityExpiredReason, IdentityStatus, TokenRejectionReason } from '../types.js';
 import type { ServerClock } from './clock.js';
 import type { TokenCoordinator } from './cross-tab.js';
 import { decodeClaims, type TokenClaims } from './jwt.js';
@@ -52,7 +52,7 @@ export function identityChanged(): HaloError {
   return new HaloError('identity_changed', 'User changed before the call completed.');
 }
 
-export function identityExpired(reason: string, cause?: unknown): HaloError {
+export function identityExpired(reason: IdentityExpiredReason, cause?: unknown): HaloError {
   return new HaloError(
     'identity_expired',
     `Identity not verified (${reason}); sign the user in again.`,
@@ -177,7 +177,7 @@ export class TokenManager {
    * with, or an `identity_expired` error once the episode is declared. `retried`: the
    * call was already retried once, so only a token that arrived since may be tried.
    */
-  async recover(used: TokenUse, reason: string, retried: boolean): Promise<TokenUse> {
+  async recover(used: TokenUse, reason: TokenRejectionReason, retried: boolean): Promise<TokenUse> {
     const generation = this.generation;
     this.#markRejected(used);
     const newer = this.#newerThan(used);
@@ -204,7 +204,7 @@ export class TokenManager {
   }
 
   /** Declares the expired episode; `onIdentityExpired` fires once per episode. */
-  expire(reason: string): void {
+  expire(reason: IdentityExpiredReason): void {
     const userId = this.#userId;
     if (userId === null) return;
     if (!this.#expired) {
