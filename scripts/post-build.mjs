@@ -5,8 +5,14 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** `./x.js` → `./x.cjs` in `from '…'`, `import('…')` and `declare module '…'` specifiers. */
-const toCjs = (code) => code.replace(/((?:from|import\(|module)\s*['"])(\.{1,2}\/[^'"]+)\.js(['"])/g, '$1$2.cjs$3');
+/**
+ * `./x.js` → `./x.cjs` in `from '…'`, `import('…')` and `declare module '…'` specifiers;
+ * jose is ESM-only, so its type imports say so (`resolution-mode`), or TS1541 under node16.
+ */
+const toCjs = (code) =>
+  code
+    .replace(/((?:from|import\(|module)\s*['"])(\.{1,2}\/[^'"]+)\.js(['"])/g, '$1$2.cjs$3')
+    .replace(/^(import type .* from 'jose(?:\/[^']*)?');$/gm, "$1 with { 'resolution-mode': 'import' };");
 
 for (const entry of readdirSync('dist', { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;

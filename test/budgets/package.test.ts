@@ -16,7 +16,7 @@ describe('the packed package', () => {
   let tarball: string;
 
   beforeAll(() => {
-    requireDist(ROOT, ['dist/index.mjs', 'dist/index.cjs', 'dist/index.d.ts', 'dist/server/index.mjs']);
+    requireDist(ROOT, ['dist/index.mjs', 'dist/index.cjs', 'dist/index.d.ts', 'dist/server/index.mjs', 'dist/react.mjs']);
     dir = mkdtempSync(join(tmpdir(), 'halo-pack-'));
     const packed = JSON.parse(
       execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
@@ -40,19 +40,35 @@ describe('the packed package', () => {
     expect(messages.map((message) => `${message.type}: ${formatMessage(message, pkg) ?? message.code}`)).toEqual([]);
   });
 
-  // `.` is dual ESM + CJS: every resolution mode must find its own types.
-  it('has correct types for `halo-widget` under node10, node16 (CJS and ESM) and bundlers', () => {
-    const run = spawnSync(process.execPath, [ATTW, tarball, '--entrypoints', '.', '--format', 'ascii', '--no-color'], { encoding: 'utf8' });
+  const attw = (entry: string, profile?: string) =>
+    spawnSync(process.execPath, [ATTW, tarball, '--entrypoints', entry, ...(profile ? ['--profile', profile] : []), '--format', 'ascii', '--no-color'], {
+      encoding: 'utf8',
+    });
+
+  // `.`, `./server` and `./react` are dual ESM + CJS: every resolution mode must find its own
+  // types (node10 through `main`/`types`, and `typesVersions` for the subpaths).
+  it.each(['.', './server', './react'])('has correct types for `%s` under node10, node16 (CJS and ESM) and bundlers', (entry) => {
+    const run = attw(entry);
     expect(run.status, run.stdout + run.stderr).toBe(0);
   });
 
-  // `./server` is ESM-only by design (SPEC §2: Node ≥ 20.19, ESM + .d.ts), so node10 and
-  // require() from CJS are out of scope: attw's esm-only profile.
-  it('has correct types for `halo-widget/server` as an ESM-only entry', () => {
-    const run = spawnSync(process.execPath, [ATTW, tarball, '--entrypoints', './server', '--profile', 'esm-only', '--format', 'ascii', '--no-color'], {
-      encoding: 'utf8',
-    });
+  // The script-tag files are browser scripts that define the `Halo` global; their types are
+  // for `import type {} from 'halo-widget/halo.js'` in ESM and bundler projects. Nothing
+  // `require()`s a browser script, so attw's esm-only profile.
+  it.each(['./halo.js', './snippet.js'])('has types for `%s` (the Halo global) under node16 ESM and bundlers', (entry) => {
+    const run = attw(entry, 'esm-only');
     expect(run.status, run.stdout + run.stderr).toBe(0);
+  });
+
+  it('ships the LICENSE and no declaration of the script-tag entry’s module (dist/iife.d.ts)', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+    expect(files).toContain('package/LICENSE');
+    expect(files.filter((file) => /iife/.test(file))).toEqual([]);
+  });
+
+  it('lists the files with side effects (the script-tag bundle and the snippet), and only those', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { sideEffects: string[] };
+    expect(manifest.sideEffects).toEqual(['./dist/halo.js', './dist/snippet.js']);
   });
 });
 
@@ -71,6 +87,16 @@ describe('the browser entry (SPEC §2)', () => {
         imported.filter((id) => id === 'jose/base64url'),
       );
       expect(code, file).not.toMatch(/SignJWT|createHmac|halo-widget\/server|ha_secret_[A-Za-z0-9_-]{8}/);
+    }
+  });
+
+  it('the React entry imports only react and the core’s chunk, never the widget chunk', () => {
+    requireDist(ROOT, ['dist/react.mjs', 'dist/react.cjs']);
+    for (const file of ['dist/react.mjs', 'dist/react.cjs']) {
+      const code = readFileSync(join(ROOT, file), 'utf8');
+      const imported = [...code.matchAll(/(?:from\s*|import\s*|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+      expect(imported.filter((id) => !id.startsWith('./') && id !== 'jose/base64url'), file).toEqual(['react']);
+      expect(imported.filter((id) => id.includes('widget')), file).toEqual([]);
     }
   });
 });
