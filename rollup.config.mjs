@@ -5,18 +5,35 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { typescriptPlugin as ts } from './scripts/typescript-plugin.mjs';
 
-const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:') || id === 'react';
+const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:');
+
+/**
+ * The React binding imports the core as `halo-widget` (the package itself), not as a copy or
+ * a shared chunk: the app's bundler then resolves both to the same core file, whichever
+ * export condition (development or production) it picks.
+ */
+const coreAsPackage = {
+  name: 'core-as-package',
+  resolveId: (source, importer) => (importer?.includes('/src/react/') && source === '../index.js' ? { id: 'halo-widget', external: true } : null),
+};
 
 export default [
   {
-    // One build for both: react.mjs imports the core from index.mjs, so an app that uses
-    // both entries ships one copy of the SDK (and the widget chunk stays on demand).
-    input: { index: 'src/index.ts', react: 'src/react/index.ts' },
+    input: { index: 'src/index.ts' },
     external,
     plugins: [ts()],
     output: [
       { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' },
       { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named' },
+    ],
+  },
+  {
+    input: { react: 'src/react/index.ts' },
+    external: (id) => id === 'react',
+    plugins: [coreAsPackage, ts()],
+    output: [
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs' },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', exports: 'named' },
     ],
   },
   {

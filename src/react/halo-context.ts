@@ -1,5 +1,5 @@
 import { createContext } from 'react';
-import type { HaloClient } from '../types.js';
+import type { HaloClient } from '../index.js';
 
 /**
  * The provider's client: `undefined` outside a {@link HaloProvider}, `null` inside one

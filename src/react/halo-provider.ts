@@ -1,6 +1,5 @@
 import { createElement, useEffect, useInsertionEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
-import { createHalo } from '../sdk/client.js';
-import type { HaloClient, HaloOptions } from '../types.js';
+import { createHalo, type HaloClient, type HaloOptions } from '../index.js';
 import { HaloContext } from './halo-context.js';
 
 /** Props of {@link HaloProvider}. */

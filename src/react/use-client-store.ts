@@ -1,5 +1,5 @@
 import { useCallback, useSyncExternalStore } from 'react';
-import type { HaloClient, HaloEventName } from '../types.js';
+import type { HaloClient, HaloEventName } from '../index.js';
 import { useHalo } from './use-halo.js';
 
 const none = (): void => undefined;

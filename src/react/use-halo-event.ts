@@ -1,5 +1,5 @@
 import { useEffect, useInsertionEffect, useRef } from 'react';
-import type { HaloEventMap, HaloEventName } from '../types.js';
+import type { HaloEventMap, HaloEventName } from '../index.js';
 import { useHalo } from './use-halo.js';
 
 /**

@@ -1,6 +1,5 @@
 import { useContext } from 'react';
-import { HaloError } from '../errors.js';
-import type { HaloClient } from '../types.js';
+import { HaloError, type HaloClient } from '../index.js';
 import { HaloContext } from './halo-context.js';
 
 /**

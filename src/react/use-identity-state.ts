@@ -1,4 +1,4 @@
-import type { HaloEventName, IdentityState } from '../types.js';
+import type { HaloEventName, IdentityState } from '../index.js';
 import { useClientStore } from './use-client-store.js';
 
 const EVENTS: HaloEventName[] = ['identity'];

@@ -1,4 +1,4 @@
-import type { HaloEventName } from '../types.js';
+import type { HaloEventName } from '../index.js';
 import { useClientStore } from './use-client-store.js';
 
 const OPEN_EVENTS: HaloEventName[] = ['open', 'close'];
