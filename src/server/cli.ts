@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { HaloApiConfig } from './create-halo-api.js';
+import type { HaloApiConfig } from './types.js';
 import { generateProjectKeys } from './generate-project-keys.js';
 import { signUserToken } from './sign-user-token.js';
 import { startHaloServer } from './start-halo-server.js';
@@ -141,7 +141,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   if (!values.config) throw new UsageError('--config is required.');
   let config: HaloApiConfig;
   try {
-    config = JSON.parse(readFileSync(values.config, 'utf8'));
+    config = JSON.parse(readFileSync(values.config, 'utf8')) as HaloApiConfig;
   } catch (cause) {
     throw new Error(`cannot read ${values.config}: ${(cause as Error).message}`, { cause });
   }

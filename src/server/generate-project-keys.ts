@@ -8,7 +8,7 @@ export interface ProjectKeys {
   identitySecret: string;
 }
 
-/** Generates a project's widget key and identity secret from the OS's CSPRNG (SPEC §7). */
+/** Generates a project's widget key and identity secret from the OS's CSPRNG. */
 export function generateProjectKeys(): ProjectKeys {
   return {
     widgetKey: `ab_live_${randomBytes(16).toString('base64url')}`,

@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-/** An error answer of the wire protocol (SPEC §5). */
+/** An error answer of the wire protocol. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -14,18 +14,21 @@ export class ApiError extends Error {
   }
 }
 
-/** The headers a browser page may read on every answer (SPEC §5). */
+/** The headers a browser page may read on every answer (wire protocol). */
 export const EXPOSED = 'Date, Halo-Identity, Retry-After';
 
 /**
- * Response headers as a flat `[name, value, name, value, …]` list. `writeHead` takes such a
- * list as it is; an object built per answer by spreading several others cost about as much
- * as the JSON of the body.
+ * Response headers as a flat `[name, value, name, value, …]` list, which `writeHead` takes
+ * as it is: cheaper per answer than an object spread from several others.
  */
 export type HeaderList = string[];
 
 const CLIENT_ERROR_GRACE_MS = 2000;
-const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+const JSON_HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
 const JSON_HEADER_LIST: HeaderList = Object.entries(JSON_HEADERS).flat();
 
 /** A request URL's path: everything before the query string. */
@@ -48,7 +51,7 @@ export function headerList(headers: Record<string, string>): HeaderList {
   return list;
 }
 
-/** `{ error: { code, message, reason? } }` (SPEC §5). */
+/** `{ error: { code, message, reason? } }` (wire protocol). */
 function errorBody(error: ApiError): { error: { code: string; message: string; reason?: string } } {
   const body: { code: string; message: string; reason?: string } = { code: error.code, message: error.message };
   if (error.reason) body.reason = error.reason;
@@ -89,7 +92,9 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     Date: new Date().toUTCString(),
     Connection: 'close',
   };
-  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${payload}`);
   // end() lets the answer be read before the close; a peer that keeps its half of the
   // connection open is cut off after a grace period.

@@ -5,7 +5,7 @@ export type { VerifyFailure, VerifyResult, VerifyUserTokenOptions } from './veri
 export { generateProjectKeys } from './generate-project-keys.js';
 export type { ProjectKeys } from './generate-project-keys.js';
 export { createHaloApi } from './create-halo-api.js';
-export type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './create-halo-api.js';
+export type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './types.js';
 export { startHaloServer } from './start-halo-server.js';
 export type { HaloServer, StartHaloServerOptions } from './start-halo-server.js';
 export { createMemoryStore } from './store.js';

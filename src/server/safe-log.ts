@@ -1,4 +1,4 @@
-import type { HaloLogger } from './create-halo-api.js';
+import type { HaloLogger } from './types.js';
 
 /**
  * Logs one line through the app's logger without ever throwing: a logger that throws (or

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHaloApi, type HaloApiConfig, type HaloLogger } from './create-halo-api.js';
+import { createHaloApi } from './create-halo-api.js';
+import type { HaloApiConfig, HaloLogger } from './types.js';
 import { answerClientError, EXPOSED, pathOf } from './http.js';
 import { safeLog } from './safe-log.js';
 
@@ -28,7 +29,7 @@ function packageRoot(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'halo-widget') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'halo-widget') return dir;
     dir = dirname(dir);
   }
   return null;
@@ -47,7 +48,8 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
     } catch (error) {
       // Not built, or a rebuild is deleting dist/ right now: a 404 that says what to do.
       // Anything else (permissions, a disk error) is the operator's to see.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') safeLog(logger, 'error', () => [`[halo] could not read dist/${file}:`, error]);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        safeLog(logger, 'error', () => [`[halo] could not read dist/${file}:`, error]);
     }
   }
   if (!bytes) {
@@ -68,7 +70,7 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
 
 /**
  * Starts the reference Halo API on `host:port`, also serving `/halo.js` and `/snippet.js`
- * from `dist/` so a page can load the widget from the API's origin (SPEC §7).
+ * from `dist/` so a page can load the widget from the API's origin.
  */
 export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
   const api = createHaloApi(options);
@@ -89,7 +91,7 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
     api(req, res);
   };
   const server = createServer(handler);
-  // SPEC §5: no status but the SPEC's. Node would answer an unknown `Expect` 417 and what
+  // Wire protocol: no status but the protocol's. Node would answer an unknown `Expect` 417 and what
   // its parser refuses with a bare 400/431/408; the first is served as usual instead
   // (RFC 9110 lets a server ignore it), the second answered in JSON.
   server.on('checkExpectation', handler);

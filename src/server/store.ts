@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 
-/** A message as stored and sent on the wire (SPEC §5). */
+/** A message as stored and sent on the wire. */
 export interface StoredMessage {
   id: string;
   conversation_id: string;
@@ -9,7 +9,7 @@ export interface StoredMessage {
   created_at: string;
 }
 
-/** A conversation belongs to the identity that started it (SPEC V7). */
+/** A conversation belongs to the identity that started it (history-isolation). */
 export interface StoredConversation {
   id: string;
   /** The project's widget key. */
@@ -56,8 +56,8 @@ const idBuffer = Buffer.alloc(64);
 /**
  * An id for a stored record: `<prefix>_<UUID v4>`, as `${prefix}_${randomUUID()}` spells it.
  * Written into a buffer and read out as one flat string: `randomUUID()` builds its string
- * from some twenty concatenations, a rope that a stored message kept alive (≈ 0.5 KB per id,
- * half of all the memory an exchange held, and the old-space growth the GC paid for).
+ * as a rope of concatenations, which every stored message would keep alive
+ * (docs/perf-notes.md has the figures).
  * `prefix` is a short constant (`msg`, `conv`).
  */
 export function newId(prefix: string): string {
@@ -93,7 +93,7 @@ class PairMap<V> {
 
   set(a: string, b: string, value: V): void {
     let inner = this.#outer.get(a);
-    if (!inner) this.#outer.set(a, (inner = new Map()));
+    if (!inner) this.#outer.set(a, (inner = new Map<string, V>()));
     inner.set(b, value);
   }
 }

@@ -1,13 +1,12 @@
+import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 
-/** Why a token was refused (SPEC §5 403 reasons). */
+/** Why a token was refused: the `reason` of a 403 in the wire protocol. */
 export type VerifyFailure = 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
 
 /** The outcome of {@link verifyUserToken}: the claims and trusted traits, or why not. */
-export type VerifyResult =
-  | { ok: true; claims: JWTPayload; trusted: Record<string, unknown> }
-  | { ok: false; reason: VerifyFailure };
+export type VerifyResult = { ok: true; claims: JWTPayload; trusted: Record<string, unknown> } | { ok: false; reason: VerifyFailure };
 
 /** Options of {@link verifyUserToken}. */
 export interface VerifyUserTokenOptions {
@@ -23,7 +22,7 @@ const REGISTERED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'us
 // `alg: none`, which the header check then refuses).
 const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const CACHE_LIMIT = 1000;
-// Encoding a secret per call costs more than the HMAC itself; secrets are few and long-lived.
+// Secrets are few and long-lived: each is encoded once, not per call (docs/perf-notes.md).
 const keys = new Map<string, Buffer>();
 // Nearly every token of a project carries the same header segment, so its verdict is cached.
 const headers = new Map<string, boolean>();
@@ -41,10 +40,20 @@ function remember<V>(map: Map<string, V>, key: string, compute: (key: string) =>
 
 const keyOf = (secret: string): Buffer => remember(keys, secret, (s) => Buffer.from(s, 'utf8'));
 
+/**
+ * A segment's JSON object, or null. Decoded as strictly as RFC 7515 asks and as jose does:
+ * a length that leaves a partial byte, or bytes that are not UTF-8, make no object (a
+ * lenient decoder would drop the one and replace the other, and accept what jose refuses).
+ * One leading byte order mark is skipped, as a `TextDecoder` does.
+ */
 function decodeJson(part: string): Record<string, unknown> | null {
+  if (part.length % 4 === 1) return null;
+  const bytes = Buffer.from(part, 'base64url');
+  if (!isUtf8(bytes)) return null;
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
     // Not JSON: the token is invalid, and that is the whole answer.
     if (error instanceof SyntaxError) return null;
@@ -53,7 +62,7 @@ function decodeJson(part: string): Record<string, unknown> | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
-/** V1: exactly HS256, and no `crit` extension we would have to understand. */
+/** hs256-only: exactly HS256, and no `crit` extension we would have to understand. */
 function headerIsHs256(head: string): boolean {
   return remember(headers, head, (segment) => {
     const header = decodeJson(segment);
@@ -64,11 +73,12 @@ function headerIsHs256(head: string): boolean {
 const FAIL = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
 
 /**
- * Verifies a user token (SPEC V1–V4, V6): HS256 only, signed with any of `secrets` (the
- * key is each secret's UTF-8 bytes), `exp`/`nbf`/`iat` within the clock tolerance, and a
- * non-empty `user_id` equal to `options.userId`. Never throws for a bad token: `reason`
- * says what was wrong. `trusted` holds the claims other than the registered ones and
- * `user_id`: the traits the app's backend vouches for.
+ * Verifies a user token: HS256 only (hs256-only), signed with any of `secrets` (the key is
+ * each secret's UTF-8 bytes: secret-bytes-as-written), `exp`/`nbf`/`iat` within the clock
+ * tolerance (clock-tolerance), and a non-empty `user_id` equal to `options.userId`
+ * (user-id-must-match). Never throws for a bad token: `reason` says what was wrong.
+ * `trusted` holds the claims other than the registered ones and `user_id`: the traits the
+ * app's backend vouches for, for this request only (trusted-claims-per-request).
  */
 export async function verifyUserToken(
   token: string,
@@ -79,7 +89,11 @@ export async function verifyUserToken(
 }
 
 /** The synchronous core of {@link verifyUserToken}, for the API's hot path. Internal. */
-export function verifyUserTokenSync(token: unknown, secrets: string | readonly string[], options: VerifyUserTokenOptions = {}): VerifyResult {
+export function verifyUserTokenSync(
+  token: unknown,
+  secrets: string | readonly string[],
+  options: VerifyUserTokenOptions = {},
+): VerifyResult {
   if (token === undefined || token === null || token === '') return FAIL('token_missing');
   // Length in UTF-16 units bounds the bytes of an ASCII token; anything else fails SHAPE.
   if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES || !SHAPE.test(token)) return FAIL('token_invalid');
@@ -89,9 +103,9 @@ export function verifyUserTokenSync(token: unknown, secrets: string | readonly s
   const signature = token.slice(lastDot + 1);
   // An HS256 MAC is 32 bytes: 43 base64url characters.
   if (signature.length !== 43) return FAIL('token_invalid');
-  // Comparing the canonical base64url spelling (constant time) is faster than decoding the
-  // given one, and refuses the other spellings of a valid MAC (spare bits set), as
-  // jsonwebtoken does.
+  // The canonical base64url spelling is compared (constant time) instead of decoding the
+  // given one: cheaper, and it refuses the other spellings of a valid MAC (spare bits set),
+  // as jsonwebtoken does.
   const given = Buffer.from(signature, 'latin1');
   const signed = token.slice(0, lastDot);
   const list = typeof secrets === 'string' ? [secrets] : secrets;
@@ -109,7 +123,8 @@ export function verifyUserTokenSync(token: unknown, secrets: string | readonly s
   if (!claims) return FAIL('token_invalid');
 
   const tolerance = options.clockToleranceSeconds ?? 30;
-  const now = Date.now() / 1000;
+  // Whole seconds, as jose and jsonwebtoken count: a claim with a fraction gets the same verdict.
+  const now = Math.floor(Date.now() / 1000);
   const { exp, nbf, iat } = claims;
   if (!isNumericDate(exp) || !isNumericDate(nbf) || !isNumericDate(iat)) return FAIL('token_invalid');
   if (exp !== undefined && exp <= now - tolerance) return FAIL('token_expired');
@@ -123,10 +138,11 @@ export function verifyUserTokenSync(token: unknown, secrets: string | readonly s
   for (const name in claims) {
     if (REGISTERED.has(name)) continue;
     // A `__proto__` claim stays a plain property instead of replacing the prototype.
-    if (name === '__proto__') Object.defineProperty(trusted, name, { value: claims[name], enumerable: true, writable: true, configurable: true });
+    if (name === '__proto__')
+      Object.defineProperty(trusted, name, { value: claims[name], enumerable: true, writable: true, configurable: true });
     else trusted[name] = claims[name];
   }
-  return { ok: true, claims: claims as JWTPayload, trusted };
+  return { ok: true, claims, trusted };
 }
 
 function isNumericDate(value: unknown): value is number | undefined {

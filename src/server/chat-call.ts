@@ -1,0 +1,83 @@
+import type { Identity } from './check-identity.js';
+import { conversationFor, traitsFor } from './conversation-access.js';
+import { isThenable } from './is-thenable.js';
+import { clientMessageIdOf, messageOf, optionalString, traitsOf, type Body } from './parse-request.js';
+import { defaultRespond, type Respond } from './respond.js';
+import { newId, type ConversationStore, type StoredConversation, type StoredMessage } from './store.js';
+
+interface Exchange {
+  conversation: StoredConversation;
+  reply: StoredMessage;
+}
+
+let isoMs = Number.NaN;
+let isoText = '';
+/** `new Date().toISOString()`, formatted once per millisecond: answers in the same millisecond share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/** The in-flight key of one retried message: no two (project, owner, conversation, id) tuples share one. */
+function inflightKey(who: Identity, requested: string | undefined, clientMessageId: string): string {
+  // Every part but the last is length-prefixed, so no two tuples share a key, without the
+  // cost of serialising an array.
+  const space = requested ?? '';
+  return `${who.project.widgetKey.length}:${who.project.widgetKey}${who.owner.length}:${who.owner}${requested === undefined ? '-' : `${space.length}:${space}`}${clientMessageId}`;
+}
+
+/**
+ * The `chat` call: stores the user's message and `respond`'s reply together, at most once
+ * per `client_message_id` (a retry gets the reply on record; concurrent retries share one
+ * exchange), and answers `{ conversation_id, message, identity }`.
+ */
+export function createChatCall(store: ConversationStore, respond: Respond): (who: Identity, body: Body) => Promise<unknown> {
+  // Concurrent retries of one client_message_id wait for the first instead of answering twice.
+  const inflight = new Map<string, Promise<Exchange>>();
+
+  return async function chat(who, body) {
+    const message = messageOf(body);
+    const clientMessageId = clientMessageIdOf(body);
+    const requested = optionalString(body, 'conversation_id');
+    const sent = traitsOf(body);
+    // Each step's plain result is used at once (isThenable), so an exchange with a synchronous
+    // store and respond costs no microtask turn per step.
+    const exchange = async (): Promise<Exchange> => {
+      const conversation = (await conversationFor(store, who, requested, true))!;
+      if (clientMessageId) {
+        const found = store.findReply(conversation.id, clientMessageId);
+        const earlier = isThenable(found) ? await found : found;
+        if (earlier) return { conversation, reply: earlier };
+      }
+      const traits = await traitsFor(store, who, sent);
+      // The default respond never reads the history, so it is not copied out of the store for it.
+      const listed = respond === defaultRespond ? [] : store.listMessages(conversation.id);
+      const history = isThenable(listed) ? await listed : listed;
+      const user = who.userId === null ? null : { user_id: who.userId, traits, verified: who.verified };
+      const replied = respond({ message, user, history });
+      const text = String(isThenable(replied) ? await replied : replied);
+      const now = isoNow();
+      const question: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'user', text: message, created_at: now };
+      const answer: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'assistant', text, created_at: now };
+      const stored = store.appendExchange(conversation.id, question, answer, clientMessageId);
+      return { conversation, reply: isThenable(stored) ? await stored : stored };
+    };
+    let result: Exchange;
+    if (clientMessageId) {
+      const key = inflightKey(who, requested, clientMessageId);
+      let running = inflight.get(key);
+      if (!running) {
+        running = exchange().finally(() => inflight.delete(key));
+        inflight.set(key, running);
+      }
+      result = await running;
+    } else {
+      result = await exchange();
+    }
+    return { conversation_id: result.conversation.id, message: result.reply, identity: { verified: who.verified, mode: who.mode } };
+  };
+}

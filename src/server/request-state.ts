@@ -1,0 +1,9 @@
+/** What one request has learnt so far, for the headers of an error answer. Internal. */
+export interface RequestState {
+  /** The project refused the request's `Origin`: the answer must not echo it. */
+  originRefused?: boolean;
+  /** The `Halo-Identity` verdict, once known. */
+  identityHeader?: string;
+  /** The request's `user_token` when it is a string: redacted from any logged error. */
+  token?: string;
+}
