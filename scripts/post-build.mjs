@@ -37,7 +37,10 @@ declare global {
 
 export {};
 `;
-writeFileSync('dist/halo.d.ts', globalTypes('dist/halo.js, the script-tag bundle: sets window.Halo and replays the snippet\'s queued calls.'));
+writeFileSync(
+  'dist/halo.d.ts',
+  globalTypes("dist/halo.js, the script-tag bundle: sets window.Halo and replays the snippet's queued calls."),
+);
 writeFileSync(
   'dist/snippet.d.ts',
   globalTypes('dist/snippet.js, the stub inlined in the page: window.Halo queues every call until halo.js replaces it.'),

@@ -38,7 +38,9 @@ function clientOptions(latest: { current: HaloOptions }): HaloOptions {
   return {
     ...options,
     // Only when the app has one: without `getUserToken` the SDK knows it cannot refresh.
-    ...(getUserToken && { getUserToken: (...args: Parameters<typeof getUserToken>) => (latest.current.getUserToken ?? getUserToken)(...args) }),
+    ...(getUserToken && {
+      getUserToken: (...args: Parameters<typeof getUserToken>) => (latest.current.getUserToken ?? getUserToken)(...args),
+    }),
     onError: (error) => latest.current.onError?.(error),
     onIdentityExpired: (event) => latest.current.onIdentityExpired?.(event),
   };

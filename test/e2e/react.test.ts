@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, useEmbedSuite, watch, type Problems } from './browser.js';
@@ -21,24 +21,25 @@ interface Bundles {
 
 /** The app for one React version: `react`/`react-dom` aliased to the `react18` packages for 18. */
 async function bundle(major: 18 | 19, tmp: string): Promise<Bundles> {
-  const common = {
+  const alias: Record<string, string> = major === 18 ? { react: 'react18', 'react-dom': 'react-dom18' } : {};
+  const common: BuildOptions = {
     bundle: true,
     write: false,
     jsx: 'automatic',
     absWorkingDir: ROOT,
-    alias: major === 18 ? { react: 'react18', 'react-dom': 'react-dom18' } : {},
+    alias,
     // React's development build: the one where StrictMode mounts, unmounts and mounts again.
     define: { 'process.env.NODE_ENV': '"development"' },
     logLevel: 'error',
-  } as const;
+  };
   const [client, server] = await Promise.all([
     build({ ...common, entryPoints: [join(APP, 'client.jsx')], format: 'iife', platform: 'browser' }),
     build({ ...common, entryPoints: [join(APP, 'server.jsx')], format: 'esm', platform: 'node' }),
   ]);
   const file = join(tmp, `server-${major}.mjs`);
-  writeFileSync(file, server.outputFiles[0]!.text);
+  writeFileSync(file, server.outputFiles![0]!.text);
   const { render } = (await import(pathToFileURL(file).href)) as Pick<Bundles, 'render'>;
-  return { client: client.outputFiles[0]!.text, render };
+  return { client: client.outputFiles![0]!.text, render };
 }
 
 describe.each([18, 19] as const)('halo-widget/react with React %i under StrictMode', (major) => {

@@ -23,7 +23,11 @@ export function installPackage(): InstalledPackage {
   requireDist(ROOT, ['dist/index.mjs', 'dist/index.cjs', 'dist/server/index.cjs', 'dist/react.mjs', 'dist/react.cjs']);
   const dir = mkdtempSync(join(tmpdir(), 'halo-app-'));
   const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+    execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
   ) as Array<{ filename: string }>;
   const target = join(dir, 'node_modules/halo-widget');
   mkdirSync(target, { recursive: true });

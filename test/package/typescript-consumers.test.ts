@@ -73,30 +73,34 @@ describe('TypeScript consumers of the installed package', () => {
 
   afterAll(() => app?.remove());
 
-  it.each(SETTINGS)('compile under module $module (strict, exactOptionalPropertyTypes, skipLibCheck false)', (setting) => {
-    const dir = join(app.dir, `ts-${setting.moduleResolution}`);
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${setting.moduleResolution}`, private: true }));
-    for (const [file, code] of Object.entries(setting.files)) writeFileSync(join(dir, file), code);
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          skipLibCheck: false,
-          noEmit: true,
-          module: setting.module,
-          moduleResolution: setting.moduleResolution,
-          target: 'es2022',
-          lib: ['es2022', 'dom'],
-          types: ['node'],
-        },
-        files: Object.keys(setting.files),
-      }),
-    );
-    const run = spawnSync(process.execPath, [TSC, '-p', dir], { encoding: 'utf8', timeout: 120_000 });
-    expect(run.stdout + run.stderr).toBe('');
-    expect(run.status).toBe(0);
-  }, 120_000);
+  it.each(SETTINGS)(
+    'compile under module $module (strict, exactOptionalPropertyTypes, skipLibCheck false)',
+    (setting) => {
+      const dir = join(app.dir, `ts-${setting.moduleResolution}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${setting.moduleResolution}`, private: true }));
+      for (const [file, code] of Object.entries(setting.files)) writeFileSync(join(dir, file), code);
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            exactOptionalPropertyTypes: true,
+            skipLibCheck: false,
+            noEmit: true,
+            module: setting.module,
+            moduleResolution: setting.moduleResolution,
+            target: 'es2022',
+            lib: ['es2022', 'dom'],
+            types: ['node'],
+          },
+          files: Object.keys(setting.files),
+        }),
+      );
+      const run = spawnSync(process.execPath, [TSC, '-p', dir], { encoding: 'utf8', timeout: 120_000 });
+      expect(run.stdout + run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    },
+    120_000,
+  );
 });

@@ -20,7 +20,14 @@ function Status() {
     window.__halo = halo;
   }, [halo]);
   return (
-    <p id="status" data-ready={halo ? 'yes' : 'no'} data-user={identity.userId ?? ''} data-status={identity.status} data-open={String(open)} data-unread={unread}>
+    <p
+      id="status"
+      data-ready={halo ? 'yes' : 'no'}
+      data-user={identity.userId ?? ''}
+      data-status={identity.status}
+      data-open={String(open)}
+      data-unread={unread}
+    >
       {identity.userId ?? 'anonymous'}
     </p>
   );
