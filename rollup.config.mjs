@@ -1,11 +1,31 @@
-// The builds (SPEC §2): the npm ESM/CJS entry and its React binding, the Node-only server
-// entry (ESM, and CJS for `require`), the minified script-tag IIFE with jose bundled, and
-// the tiny snippet stub.
+// The builds: the npm entry in a production and a development flavour (ESM and CJS each;
+// see docs/decisions/0001-development-build.md), its React binding, the Node-only server
+// entry (ESM, and CJS for `require`), the minified script-tag IIFE (production, and a
+// development copy for debugging), and the tiny snippet.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { nodeEnv } from './scripts/node-env-plugin.mjs';
 import { typescriptPlugin as ts } from './scripts/typescript-plugin.mjs';
 
 const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:');
+
+/** The npm entry for one mode: `suffix` tells the files of the development build apart. */
+const npmEntry = (mode, suffix) => ({
+  input: { [`index${suffix}`]: 'src/index.ts' },
+  external,
+  plugins: [nodeEnv(mode), ts()],
+  output: [
+    { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: `chunks/[name]${suffix}-[hash].mjs` },
+    { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: `chunks/[name]${suffix}-[hash].cjs`, exports: 'named' },
+  ],
+});
+
+/** The script-tag build for one mode. */
+const scriptTag = (mode, file) => ({
+  input: 'src/iife.ts',
+  plugins: [nodeEnv(mode), nodeResolve({ browser: true }), ts(), terser({ ecma: 2020, format: { comments: false } })],
+  output: { file, format: 'iife', inlineDynamicImports: true },
+});
 
 /**
  * The React binding imports the core as `halo-widget` (the package itself), not as a copy or
@@ -18,15 +38,8 @@ const coreAsPackage = {
 };
 
 export default [
-  {
-    input: { index: 'src/index.ts' },
-    external,
-    plugins: [ts()],
-    output: [
-      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' },
-      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', exports: 'named' },
-    ],
-  },
+  npmEntry('production', ''),
+  npmEntry('development', '.development'),
   {
     input: { react: 'src/react/index.ts' },
     external: (id) => id === 'react',
@@ -50,11 +63,8 @@ export default [
     plugins: [ts()],
     output: { dir: 'dist/server', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', exports: 'named' },
   },
-  {
-    input: 'src/iife.ts',
-    plugins: [nodeResolve({ browser: true }), ts(), terser({ ecma: 2020, format: { comments: false } })],
-    output: { file: 'dist/halo.js', format: 'iife', inlineDynamicImports: true },
-  },
+  scriptTag('production', 'dist/halo.js'),
+  scriptTag('development', 'dist/halo.development.js'),
   {
     input: 'src/snippet.js',
     plugins: [terser({ ecma: 2015, compress: { passes: 2 }, format: { comments: false } })],

@@ -55,7 +55,7 @@ describe('the packed package', () => {
   // The script-tag files are browser scripts that define the `Halo` global; their types are
   // for `import type {} from 'halo-widget/halo.js'` in ESM and bundler projects. Nothing
   // `require()`s a browser script, so attw's esm-only profile.
-  it.each(['./halo.js', './snippet.js'])('has types for `%s` (the Halo global) under node16 ESM and bundlers', (entry) => {
+  it.each(['./halo.js', './halo.development.js', './snippet.js'])('has types for `%s` (the Halo global) under node16 ESM and bundlers', (entry) => {
     const run = attw(entry, 'esm-only');
     expect(run.status, run.stdout + run.stderr).toBe(0);
   });
@@ -66,26 +66,28 @@ describe('the packed package', () => {
     expect(files.filter((file) => /iife/.test(file))).toEqual([]);
   });
 
-  it('lists the files with side effects (the script-tag bundle and the snippet), and only those', () => {
+  it('lists the files with side effects (the script-tag bundles and the snippet), and only those', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { sideEffects: string[] };
-    expect(manifest.sideEffects).toEqual(['./dist/halo.js', './dist/snippet.js']);
+    expect(manifest.sideEffects).toEqual(['./dist/halo.js', './dist/halo.development.js', './dist/snippet.js']);
   });
 });
 
-describe('the browser entry (SPEC §2)', () => {
+describe('the browser entries, production and development', () => {
   const browserFiles = (): string[] => {
-    requireDist(ROOT, ['dist/index.mjs', 'dist/index.cjs', 'dist/halo.js']);
+    const entries = ['index.mjs', 'index.cjs', 'index.development.mjs', 'index.development.cjs', 'halo.js', 'halo.development.js'].map((f) => `dist/${f}`);
+    requireDist(ROOT, entries);
     const chunks = readdirSync(join(ROOT, 'dist/chunks')).map((file) => `dist/chunks/${file}`);
-    return ['dist/index.mjs', 'dist/index.cjs', 'dist/halo.js', ...chunks];
+    return [...entries, ...chunks];
   };
 
-  it('imports only jose’s base64url decoder, never jose’s signing code or the server entry', () => {
+  // The browser decodes a token's claims with its own atob: jose is ESM-only, so a CJS
+  // browser entry that required it would fail to load.
+  it('import nothing outside the package (no jose at all), never signing code or the server entry', () => {
     for (const file of browserFiles()) {
       const code = readFileSync(join(ROOT, file), 'utf8');
       const imported = [...code.matchAll(/(?:from\s*|import\s*|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
-      expect(imported.filter((id) => !id!.startsWith('./')), file).toEqual(
-        imported.filter((id) => id === 'jose/base64url'),
-      );
+      expect(imported.filter((id) => !id!.startsWith('./') && !id!.startsWith('../')), file).toEqual([]);
+      expect(code, file).not.toContain('process.env');
       expect(code, file).not.toMatch(/SignJWT|createHmac|halo-widget\/server|ha_secret_[A-Za-z0-9_-]{8}/);
     }
   });
