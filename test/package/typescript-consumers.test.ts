@@ -97,10 +97,10 @@ describe('TypeScript consumers of the installed package', () => {
           files: Object.keys(setting.files),
         }),
       );
-      const run = spawnSync(process.execPath, [TSC, '-p', dir], { encoding: 'utf8', timeout: 120_000 });
+      const run = spawnSync(process.execPath, [TSC, '-p', dir], { encoding: 'utf8', timeout: 240_000 });
       expect(run.stdout + run.stderr).toBe('');
       expect(run.status).toBe(0);
     },
-    120_000,
+    300_000,
   );
 });
