@@ -44,9 +44,11 @@ export default [
     input: { react: 'src/react/index.ts' },
     external: (id) => id === 'react',
     plugins: [coreAsPackage, ts()],
+    // A client module for React Server Components (Next.js app router): a server component
+    // can render <HaloProvider> directly; its hooks never run on the server.
     output: [
-      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs' },
-      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', exports: 'named' },
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', banner: "'use client';" },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', exports: 'named', banner: "'use client';" },
     ],
   },
   {

@@ -19,7 +19,11 @@ describe('the packed package', () => {
     requireDist(ROOT, ['dist/index.mjs', 'dist/index.cjs', 'dist/index.d.ts', 'dist/server/index.mjs', 'dist/react.mjs']);
     dir = mkdtempSync(join(tmpdir(), 'halo-pack-'));
     const packed = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+      execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
     ) as Array<{ filename: string }>;
     tarball = join(dir, packed[0]!.filename);
   }, 60_000);
@@ -41,9 +45,13 @@ describe('the packed package', () => {
   });
 
   const attw = (entry: string, profile?: string) =>
-    spawnSync(process.execPath, [ATTW, tarball, '--entrypoints', entry, ...(profile ? ['--profile', profile] : []), '--format', 'ascii', '--no-color'], {
-      encoding: 'utf8',
-    });
+    spawnSync(
+      process.execPath,
+      [ATTW, tarball, '--entrypoints', entry, ...(profile ? ['--profile', profile] : []), '--format', 'ascii', '--no-color'],
+      {
+        encoding: 'utf8',
+      },
+    );
 
   // `.`, `./server` and `./react` are dual ESM + CJS: every resolution mode must find its own
   // types (node10 through `main`/`types`, and `typesVersions` for the subpaths).
@@ -55,10 +63,13 @@ describe('the packed package', () => {
   // The script-tag files are browser scripts that define the `Halo` global; their types are
   // for `import type {} from 'halo-widget/halo.js'` in ESM and bundler projects. Nothing
   // `require()`s a browser script, so attw's esm-only profile.
-  it.each(['./halo.js', './halo.development.js', './snippet.js'])('has types for `%s` (the Halo global) under node16 ESM and bundlers', (entry) => {
-    const run = attw(entry, 'esm-only');
-    expect(run.status, run.stdout + run.stderr).toBe(0);
-  });
+  it.each(['./halo.js', './halo.development.js', './snippet.js'])(
+    'has types for `%s` (the Halo global) under node16 ESM and bundlers',
+    (entry) => {
+      const run = attw(entry, 'esm-only');
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+    },
+  );
 
   it('ships the LICENSE and no declaration of the script-tag entry’s module (dist/iife.d.ts)', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
@@ -74,7 +85,9 @@ describe('the packed package', () => {
 
 describe('the browser entries, production and development', () => {
   const browserFiles = (): string[] => {
-    const entries = ['index.mjs', 'index.cjs', 'index.development.mjs', 'index.development.cjs', 'halo.js', 'halo.development.js'].map((f) => `dist/${f}`);
+    const entries = ['index.mjs', 'index.cjs', 'index.development.mjs', 'index.development.cjs', 'halo.js', 'halo.development.js'].map(
+      (f) => `dist/${f}`,
+    );
     requireDist(ROOT, entries);
     const chunks = readdirSync(join(ROOT, 'dist/chunks')).map((file) => `dist/chunks/${file}`);
     return [...entries, ...chunks];
@@ -86,7 +99,10 @@ describe('the browser entries, production and development', () => {
     for (const file of browserFiles()) {
       const code = readFileSync(join(ROOT, file), 'utf8');
       const imported = [...code.matchAll(/(?:from\s*|import\s*|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
-      expect(imported.filter((id) => !id!.startsWith('./') && !id!.startsWith('../')), file).toEqual([]);
+      expect(
+        imported.filter((id) => !id!.startsWith('./') && !id!.startsWith('../')),
+        file,
+      ).toEqual([]);
       expect(code, file).not.toContain('process.env');
       expect(code, file).not.toMatch(/SignJWT|createHmac|halo-widget\/server|ha_secret_[A-Za-z0-9_-]{8}/);
     }
@@ -100,6 +116,8 @@ describe('the browser entries, production and development', () => {
       const code = readFileSync(join(ROOT, file), 'utf8');
       const imported = [...code.matchAll(/(?:from\s*|import\s*|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
       expect(imported, file).toEqual(['react', 'halo-widget']);
+      // A client module for React Server Components (the Next.js app router).
+      expect(code.startsWith("'use client';"), file).toBe(true);
     }
   });
 });

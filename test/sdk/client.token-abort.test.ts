@@ -61,7 +61,11 @@ describe('reasons', () => {
   it('a 403 reason outside the protocol reaches onIdentityExpired as token_invalid, never as the server’s free text', async () => {
     const api = createFakeApi({
       intercept: () =>
-        json(403, { error: { code: 'identity_verification_failed', message: 'no', reason: 'something <script>' } }, { 'Halo-Identity': 'unverified' }),
+        json(
+          403,
+          { error: { code: 'identity_verification_failed', message: 'no', reason: 'something <script>' } },
+          { 'Halo-Identity': 'unverified' },
+        ),
     });
     const { client, onIdentityExpired } = setupClient(api, { userId: 'alice', userToken: tokenFor('alice') });
     await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_invalid' });
