@@ -9,6 +9,7 @@ import { fetchHistory, postChat } from './conversation.js';
 import { callWithIdentity, type CallSettings } from './identity-call.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Outbox, type Delivery } from './outbox.js';
+import { PanelState } from './panel-state.js';
 import { randomId } from './random-id.js';
 import { Session } from './session.js';
 import type { WidgetHandle } from './ui.js';
@@ -48,8 +49,7 @@ export class Client implements HaloClient {
   #lastState: IdentityState | null = null;
   #done = false;
   #widget: WidgetHandle | null = null;
-  #open = false;
-  #unread = 0;
+  readonly #panel = new PanelState(this.#events);
   #holdEvents = false;
   /** While the constructor runs, errors wait a microtask: the app has no client to use yet (re-entrant). */
   #starting = true;
@@ -89,10 +89,6 @@ export class Client implements HaloClient {
       this.#identifyCall().catch((error: unknown) => this.#fail(error));
     }
     if (options.launcher) this.#mountWidget();
-    // Replies that arrive while the panel is closed are unread (a badge on the app's own button).
-    this.#events.on('message', (message) => {
-      if (message.role === 'assistant' && !this.#open) this.#events.emit('unread', ++this.#unread);
-    });
     this.#starting = false;
   }
 
@@ -156,11 +152,11 @@ export class Client implements HaloClient {
   }
 
   isOpen(): boolean {
-    return this.#open;
+    return this.#panel.open;
   }
 
   getUnreadCount(): number {
-    return this.#unread;
+    return this.#panel.unread;
   }
 
   getIdentityState(): IdentityState {
@@ -257,16 +253,8 @@ export class Client implements HaloClient {
 
   #show(open: boolean): void {
     this.#assertAlive();
-    this.#setOpen(open);
+    this.#panel.set(open);
     this.#widget?.[open ? 'open' : 'close']();
-  }
-
-  /** The panel's state, whoever changed it (the app, or the user in the widget); opening reads everything. */
-  #setOpen(open: boolean): void {
-    if (this.#done || open === this.#open) return;
-    this.#open = open;
-    this.#events.emit(open ? 'open' : 'close', undefined);
-    if (open && this.#unread) this.#events.emit('unread', (this.#unread = 0));
   }
 
   /** Any failure as a reported HaloError. */
@@ -354,10 +342,10 @@ export class Client implements HaloClient {
           theme: this.#options.theme,
           send: (text, id) => this.#send(text, id),
           messageId: randomId,
-          toggled: (open) => this.#setOpen(open),
+          toggled: (open) => this.#done || this.#panel.set(open),
         });
         this.#widget = widget;
-        if (this.#open) widget.open();
+        if (this.#panel.open) widget.open();
       },
       (cause: unknown) => this.#report(networkError('launcher', cause)),
     );
