@@ -1,4 +1,4 @@
-// The stub `window.Halo` a page inlines before `<script async src=".../halo.js">` (SPEC §3).
+// The stub `window.Halo` a page inlines before `<script async src=".../halo.js">` (docs/protocol.md, "Script tag").
 // Every method queues [name, args, resolve, reject] on `Halo.q` and returns a Promise of
 // the real call's result; halo.js replays the queue in order and replaces the stub.
 // No top-level variables: this runs as a classic inline script, where they would be globals.
