@@ -1,4 +1,5 @@
 import { DEV } from './dev.js';
+import type { CancelledReason, IdentityExpiredReason } from './types.js';
 
 /**
  * Every code a {@link HaloError} can carry ("Browser API" section of docs/protocol.md).
@@ -24,9 +25,9 @@ export type HaloErrorCode =
 /** What a {@link HaloError} may carry besides its code and message. */
 export interface HaloErrorDetails {
   cause?: unknown;
-  status?: number;
-  reason?: string;
-  retryAfter?: number;
+  status?: number | undefined;
+  reason?: IdentityExpiredReason | CancelledReason | undefined;
+  retryAfter?: number | undefined;
 }
 
 /**
@@ -38,8 +39,11 @@ export class HaloError extends Error {
   readonly code: HaloErrorCode;
   /** HTTP status of the response that caused it, when there was one. */
   readonly status?: number;
-  /** The server's 403 reason (`token_expired`, …), when there was one. */
-  readonly reason?: string;
+  /**
+   * The server's 403 reason (`token_expired`, …) or `token_refresh_failed`, when there was one;
+   * for `cancelled`, whether an attempt may have been stored (`not_sent` | `maybe_stored`).
+   */
+  readonly reason?: IdentityExpiredReason | CancelledReason;
   /** Seconds to wait before trying again (from `Retry-After` on a 429). */
   readonly retryAfter?: number;
 
@@ -80,7 +84,7 @@ export const identityChanged = (): HaloError =>
   halo('identity_changed', DEV && 'User changed before the call completed.');
 
 /** The expired episode: the app must sign the user in again (retry-once-on-403). */
-export const identityExpired = (reason: string, cause?: unknown): HaloError =>
+export const identityExpired = (reason: IdentityExpiredReason, cause?: unknown): HaloError =>
   halo('identity_expired', DEV && `Identity not verified (${reason}); sign the user in again.`, reason, { reason, cause });
 
 /** A bad option or a bad argument to a public method; names the option or argument. */
@@ -125,7 +129,7 @@ export const invalidRequest = (what: string | false, details?: HaloErrorDetails)
  * earlier attempt reached the network and its answer was lost, so it may be stored (re-send
  * with the same `clientMessageId` to find out: the server stores an id once).
  */
-export const cancelled = (reason: 'not_sent' | 'maybe_stored'): HaloError =>
+export const cancelled = (reason: CancelledReason): HaloError =>
   halo('cancelled', DEV && `Message cancelled (${reason}).`, reason, { reason });
 
 /** nothing-lost has a cap: while expired, at most `max` messages wait. */

@@ -4,7 +4,9 @@ export type { HaloFacade } from './sdk/singleton.js';
 export { HaloError, isHaloError } from './errors.js';
 export type { HaloErrorCode } from './errors.js';
 export type {
+  CancelledReason,
   ChatMessage,
+  GetUserTokenContext,
   HaloClient,
   HaloEventMap,
   HaloEventName,
@@ -12,10 +14,12 @@ export type {
   HaloTheme,
   IdentifyOptions,
   IdentityExpiredEvent,
+  IdentityExpiredReason,
   IdentityState,
   IdentityStatus,
   PendingMessage,
   PendingState,
   SendOptions,
+  TokenRejectionReason,
   UserTraits,
 } from './types.js';

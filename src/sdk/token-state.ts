@@ -1,6 +1,6 @@
 import { identityExpired, invalidUserToken, secretExposed, tokenRefreshFailed, tokenUserMismatch, type HaloError } from '../errors.js';
 import { isSecret } from '../limits.js';
-import type { IdentityExpiredEvent } from '../types.js';
+import type { IdentityExpiredEvent, IdentityExpiredReason } from '../types.js';
 import type { ServerClock } from './clock.js';
 import { isExpired, isFresh, isUsable } from './freshness.js';
 import { decodeClaims, type TokenClaims } from './jwt.js';
@@ -169,7 +169,7 @@ export class TokenState {
    * Declares the expired episode and returns its `identity_expired` error; the app hears of
    * the episode once (onIdentityExpired, and onError, which sees the same error object).
    */
-  expire(reason: string, cause?: unknown): HaloError {
+  expire(reason: IdentityExpiredReason, cause?: unknown): HaloError {
     if (this.userId === null) return identityExpired(reason, cause);
     if (this.expiredAt === null) {
       this.expiredAt = this.#clock.localMs();

@@ -20,6 +20,9 @@ export class FakeClient implements HaloClient {
   shutdown = (): void => {};
   getPendingMessages = () => [];
   cancel = (): boolean => false;
+  destroy = (): void => {};
+  isOpen = (): boolean => false;
+  getUnreadCount = (): number => 0;
 
   sendMessage(text: string): Promise<ChatMessage> {
     return this.send(text, `fake_${this.sent.length}`);
