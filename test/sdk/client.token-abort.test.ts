@@ -24,14 +24,19 @@ describe('getUserToken’s AbortSignal', () => {
   it('is aborted when tokenTimeoutMs passes', async () => {
     const { getUserToken, signals } = hangingGetUserToken();
     const { client } = setupClient(createFakeApi(), { userId: 'alice', getUserToken, tokenTimeoutMs: 5000 });
-    const call = expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
+    // With no token, the call goes out after the failed refresh (refresh-failure-keeps-messages);
+    // the server's 403 forces one more getUserToken call, which times out too: the episode opens.
+    const call = expect(client.history()).rejects.toMatchObject({ code: 'identity_expired', reason: 'token_refresh_failed' });
     await vi.advanceTimersByTimeAsync(0);
     expect(signals).toHaveLength(1);
     expect(signals[0]!.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(5001);
-    await call;
     expect(signals[0]!.aborted).toBe(true);
     expect(signals[0]!.reason).toMatchObject({ code: 'token_refresh_failed' });
+    await vi.advanceTimersByTimeAsync(5001);
+    await call;
+    expect(signals).toHaveLength(2);
+    expect(signals[1]!.aborted).toBe(true);
   });
 
   it('is aborted by a switch to another user (user-switch-discards)', async () => {
