@@ -20,6 +20,20 @@ describe('Halo singleton', () => {
     Halo.close();
   });
 
+  it('forwards the queue API: sendMessage with a clientMessageId, getPendingMessages and cancel', async () => {
+    expect(Halo.getPendingMessages()).toEqual([]); // nothing pending, and no throw, before init
+    const api = createFakeApi();
+    const client = Halo.init({ widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, fetch: api.fetch });
+    const first = Halo.sendMessage('one', { clientMessageId: 'c-1' });
+    const second = Halo.sendMessage('two', { clientMessageId: 'c-2' });
+    expect(Halo.getPendingMessages().map((m) => m.clientMessageId)).toEqual(['c-1', 'c-2']);
+    expect(Halo.getPendingMessages()).toBe(client.getPendingMessages());
+    expect(Halo.cancel('c-2')).toBe(true);
+    await expect(second).rejects.toMatchObject({ code: 'cancelled', reason: 'not_sent' });
+    await first;
+    expect(api.of('chat').map((c) => c.body.client_message_id)).toEqual(['c-1']);
+  });
+
   it('onError for a bad userToken given to init can already use Halo: it sees the new client', async () => {
     const seen: Array<string | null> = [];
     Halo.init({
