@@ -4,7 +4,8 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { typescriptPlugin as ts } from './scripts/typescript-plugin.mjs';
 
-const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:');
+// pg and PGlite stay imports of the server build, loaded only when a database store is used.
+const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:') || id === 'pg' || id.startsWith('@electric-sql/pglite');
 
 export default [
   {
