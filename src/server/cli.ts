@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { HaloApiConfig } from './types.js';
+import { checkConfig } from './config.js';
 import { generateProjectKeys } from './generate-project-keys.js';
 import { signUserToken } from './sign-user-token.js';
 import { startHaloServer } from './start-halo-server.js';
@@ -165,6 +166,9 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   }
   const port = values.port === undefined ? 8787 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${values.port}".`);
+  // A bad config fails before a database is opened (the embedded one takes seconds); its
+  // warnings are printed once, by the server below.
+  checkConfig(config, { info: () => undefined, warn: () => undefined, error: () => undefined });
   const databaseUrl = databaseUrlOf(config.database, values.config, io);
   if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other.');
   if (databaseUrl && values.data && !values.memory) throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');

@@ -125,7 +125,8 @@ describe('halo-widget CLI', () => {
       const config = join(dir, 'halo.config.json');
       // The secret stays out of the file: "$HALO_IDENTITY_SECRET" is read from the environment.
       writeFileSync(config, JSON.stringify({ projects: [{ widgetKey: keys.widgetKey, identitySecrets: ['$HALO_IDENTITY_SECRET'], mode: 'enforce' }] }));
-      server = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {
+      // --memory: this test is about tokens; the database stores have their own (serve.crash, serve.instances).
+      server = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0', '--memory'], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? '', HALO_IDENTITY_SECRET: keys.identitySecret },
       });
