@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { measureApi } from './api.mjs';
+import { measureStore } from './store.mjs';
 import { measureIdle } from './idle.mjs';
 import { measureRefresh } from './refresh.mjs';
 import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from './sizes.mjs';
@@ -133,6 +134,23 @@ console.log(
   `halo ÷ bare, requests per server-CPU second: ${fixed(api.capacity.ratio)}× median of rounds ${api.capacity.roundRatios.join(', ')} ` +
     `(goal ≥ 0.5: ${verdict(results.goals.apiVsBare)}); requests/s as driven: ${fixed(api.ratio)}× (rounds ${api.roundRatios.join(', ')}); ` +
     `errors ${api.halo.errors}, non-2xx ${api.halo.non2xx}`,
+);
+
+// Stores
+const store = await measureStore({ root, seconds: QUICK ? 2 : 6, rounds: QUICK ? 1 : 3, chats: QUICK ? 30 : 100 });
+results.store = store;
+results.goals.storePostgresVsMemory = store.postgresVsMemory >= 0.4;
+results.goals.storeEmbeddedVsMemory = store.embeddedVsMemory >= 0.2;
+results.goals.storeOneWritePerChat = store.roundTrips.returning.writesPerChat === 1 && store.roundTrips.first.writesPerChat === 1;
+table(
+  `Stores: POST /api/sdk/chat (enforce) through startHaloServer per store, autocannon, ${store.connections} connections, ${store.rounds} interleaved rounds, ${store.seconds} s each in all; PostgreSQL local with fsync on`,
+  Object.entries(store.engines).map(([engine, run]) => ({ store: engine, ...run })),
+);
+console.log(
+  `PostgreSQL ÷ memory: ${fixed(store.postgresVsMemory)}× (goal ≥ 0.4: ${verdict(results.goals.storePostgresVsMemory)}); ` +
+    `embedded ÷ memory: ${fixed(store.embeddedVsMemory)}× (goal ≥ 0.2: ${verdict(results.goals.storeEmbeddedVsMemory)}); ` +
+    `SQL statements per chat: ${store.roundTrips.returning.perChat} returning user, ${store.roundTrips.first.perChat} first chat; ` +
+    `exchange writes per chat: ${store.roundTrips.returning.writesPerChat} (goal 1: ${verdict(results.goals.storeOneWritePerChat)})`,
 );
 
 // Idle cost
