@@ -1,5 +1,5 @@
-// `npm run bench`: sizes, refresh efficiency, verification, API throughput and idle cost of
-// the built package. Builds first when dist/ is missing or older than src/, prints a table
+// `npm run bench`: sizes, refresh efficiency, verification, API throughput, idle cost and
+// delivery under injected faults of the built package. Builds first when dist/ is missing or older than src/, prints a table
 // per section and writes bench/results.json. Ratios are measured in one run: compare those,
 // not absolute times, across machines.
 import { execFileSync } from 'node:child_process';
@@ -7,9 +7,10 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { measureApi } from './api.mjs';
-import { measureStore } from './store.mjs';
+import { measureDelivery } from './delivery.mjs';
 import { measureIdle } from './idle.mjs';
 import { measureRefresh } from './refresh.mjs';
+import { measureStore } from './store.mjs';
 import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from './sizes.mjs';
 import { measureVerify } from './verify.mjs';
 
@@ -73,8 +74,10 @@ results.goals.coreGzip = sizes.core.gzip <= BUDGETS.coreGzip;
 results.goals.snippetRaw = sizes.snippet.raw <= BUDGETS.snippetRaw;
 const sizeRow = (what, s, budget, met) => ({ what, raw: s.raw, gzip: s.gzip, brotli: s.brotli, budget, goal: met === undefined ? '' : verdict(met) });
 table('Size (bytes; gzip level 9, brotli q11; 1 KB = 1000 B)', [
-  sizeRow('dist/halo.js (whole widget)', sizes.widget, `gzip ≤ ${kb(BUDGETS.widgetGzip)}`, results.goals.widgetGzip),
-  sizeRow('core: import { createHalo } (entry chunk)', sizes.core, `gzip ≤ ${kb(BUDGETS.coreGzip)}`, results.goals.coreGzip),
+  sizeRow('dist/halo.js (whole widget, production)', sizes.widget, `gzip ≤ ${kb(BUDGETS.widgetGzip)}`, results.goals.widgetGzip),
+  sizeRow('dist/halo.development.js', sizes.widgetDev, 'development build', undefined),
+  sizeRow('core: import { createHalo } (entry chunk, production)', sizes.core, `gzip ≤ ${kb(BUDGETS.coreGzip)}`, results.goals.coreGzip),
+  sizeRow('core, development build (`development` condition)', sizes.coreDev, 'development build', undefined),
   ...sizes.coreChunks.map((chunk) => sizeRow(`  lazy chunk ${chunk.name}`, chunk, '', undefined)),
   sizeRow('dist/snippet.js', sizes.snippet, `raw ≤ ${BUDGETS.snippetRaw} B`, results.goals.snippetRaw),
   ...(auth0
@@ -161,6 +164,26 @@ table('Idle: live timers after createHalo + one message (goal 0)', [
   { liveTimers: idle.liveTimers, liveIntervals: idle.liveIntervals, timersCreatedMeanwhile: idle.timersCreated },
 ]);
 for (const owner of idle.owners) console.log(owner);
+
+// Delivery under faults (delivered-exactly-once): real Chromium, enforce mode, 20-second tokens.
+const delivery = await measureDelivery({ root, messages: QUICK ? 50 : 200 });
+results.delivery = delivery.map(({ rejections, pageErrors, ...row }) => ({ ...row, rejections: rejections.slice(0, 10), pageErrors }));
+results.goals.deliveredExactlyOnce = delivery.every((row) => row.lost === 0 && row.duplicated === 0 && row.outOfOrder === 0 && row.rejected === 0);
+table(
+  `Delivery: ${delivery[0]?.sent ?? 0} messages per scenario through a seeded fault proxy, default settings (goal: 0 lost, 0 duplicated, 0 out of order, 0 rejected)`,
+  delivery.map((row) => ({
+    scenario: row.scenario,
+    sent: row.sent,
+    stored: row.stored,
+    lost: row.lost,
+    duplicated: row.duplicated,
+    outOfOrder: row.outOfOrder,
+    rejected: row.rejected,
+    attemptsPerMessage: row.attemptsPerMessage,
+    maxAttempts: row.maxAttempts,
+    drainSeconds: row.drainSeconds,
+  })),
+);
 
 results.seconds = (Date.now() - started) / 1000;
 table(

@@ -6,7 +6,6 @@ export interface Sizes {
 }
 export declare const ROOT: string;
 export declare const BUDGETS: Readonly<{ widgetGzip: number; coreGzip: number; snippetRaw: number }>;
-export declare const CORE_CEILING_GZIP: number;
 export declare function sizesOf(code: string | Buffer): Sizes;
 export declare function requireDist(root?: string, files?: string[]): void;
 export declare function bundleImport(
@@ -16,7 +15,9 @@ export declare function bundleImport(
 ): Promise<{ entry: Sizes & { modules: number }; chunks: Array<Sizes & { name: string }> }>;
 export declare function measureSizes(options?: { root?: string }): Promise<{
   widget: Sizes;
+  widgetDev: Sizes;
   core: Sizes & { modules: number };
+  coreDev: Sizes & { modules: number };
   coreChunks: Array<Sizes & { name: string }>;
   snippet: Sizes;
 }>;
@@ -25,4 +26,4 @@ export declare function measureAuth0(options?: { root?: string }): Promise<{
   esmFile: Sizes & { file: string };
   bundled: Sizes & { modules: number };
 } | null>;
-export declare function coreBreakdown(options?: { root?: string }): Promise<Array<Sizes & { module: string }>>;
+export declare function coreBreakdown(options?: { root?: string; mode?: 'production' | 'development' }): Promise<Array<Sizes & { module: string }>>;

@@ -10,18 +10,16 @@ import terser from '@rollup/plugin-terser';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The budgets of issue 5, in bytes (1 KB = 1000 bytes, as size-limit and bundlephobia count). */
+/**
+ * The size budgets, in bytes (1 KB = 1000 bytes, as size-limit and bundlephobia count).
+ * They hold for the production build, the one apps ship; the development build is
+ * reported beside it, not budgeted (docs/decisions/0001-development-build.md).
+ */
 export const BUDGETS = Object.freeze({
-  widgetGzip: 12_000,
+  widgetGzip: 10_000,
   coreGzip: 5_000,
   snippetRaw: 600,
 });
-
-/**
- * The core misses its 5 KB budget (see BENCHMARKS.md). Until it fits, the test holds it
- * under this ceiling — today's size plus 3 % — so it cannot quietly grow further.
- */
-export const CORE_CEILING_GZIP = 7_470;
 
 /** Raw, gzip (level 9) and brotli (quality 11) byte counts of one file's contents. */
 export function sizesOf(code) {
@@ -36,7 +34,10 @@ export function sizesOf(code) {
 }
 
 /** Throws a message that says what to do when dist/ has not been built. */
-export function requireDist(root = ROOT, files = ['dist/halo.js', 'dist/index.mjs', 'dist/snippet.js']) {
+export function requireDist(
+  root = ROOT,
+  files = ['dist/halo.js', 'dist/halo.development.js', 'dist/index.mjs', 'dist/index.development.mjs', 'dist/snippet.js'],
+) {
   const missing = files.filter((file) => !existsSync(join(root, file)));
   if (missing.length > 0) {
     throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first (npm test and npm run bench do).`);
@@ -85,14 +86,20 @@ export async function bundleImport(moduleId, names, { root = ROOT } = {}) {
   }
 }
 
-/** The three budgeted artefacts: the script-tag widget, the tree-shaken npm core, the snippet. */
+/**
+ * The three budgeted artefacts — the script-tag widget, the tree-shaken npm core, the
+ * snippet — in the production build, and the widget and core of the development build.
+ */
 export async function measureSizes({ root = ROOT } = {}) {
   requireDist(root);
   const read = (file) => readFileSync(join(root, file));
   const core = await bundleImport(join(root, 'dist/index.mjs'), ['createHalo'], { root });
+  const coreDev = await bundleImport(join(root, 'dist/index.development.mjs'), ['createHalo'], { root });
   return {
     widget: sizesOf(read('dist/halo.js')),
+    widgetDev: sizesOf(read('dist/halo.development.js')),
     core: core.entry,
+    coreDev: coreDev.entry,
     coreChunks: core.chunks,
     snippet: sizesOf(read('dist/snippet.js')),
   };
@@ -115,12 +122,14 @@ export async function measureAuth0({ root = ROOT } = {}) {
 }
 
 /**
- * Where the core's bytes go: the core rebuilt from src/ with one output file per module
+ * Where the core's bytes go (production build unless `mode` says otherwise): the core
+ * rebuilt from src/ with one output file per module
  * (terser + gzip each), keeping only modules the entry reaches by static imports. Gzip of
  * a module alone over-counts against the whole bundle, but ranks the contributors.
  */
-export async function coreBreakdown({ root = ROOT } = {}) {
+export async function coreBreakdown({ root = ROOT, mode = 'production' } = {}) {
   const { typescriptPlugin } = await import('../scripts/typescript-plugin.mjs');
+  const { nodeEnv } = await import('../scripts/node-env-plugin.mjs');
   const id = '\0halo-bench-entry';
   const bundle = await rollup({
     input: id,
@@ -128,6 +137,7 @@ export async function coreBreakdown({ root = ROOT } = {}) {
     plugins: [
       virtualEntry(id, `export { createHalo } from ${JSON.stringify(join(root, 'src/index.ts'))};`),
       nodeResolve({ browser: true, rootDir: root }),
+      nodeEnv(mode),
       typescriptPlugin({ root, noEmitOnError: false }),
     ],
   });

@@ -1,5 +1,7 @@
+import { DEV } from './dev.js';
+
 /**
- * Every code a {@link HaloError} can carry (SPEC §3).
+ * Every code a {@link HaloError} can carry ("Browser API" section of docs/protocol.md).
  */
 export type HaloErrorCode =
   | 'secret_exposed'
@@ -18,8 +20,17 @@ export type HaloErrorCode =
   | 'server_error'
   | 'shutdown';
 
+/** What a {@link HaloError} may carry besides its code and message. */
+export interface HaloErrorDetails {
+  cause?: unknown;
+  status?: number;
+  reason?: string;
+  retryAfter?: number;
+}
+
 /**
- * The one error type of the SDK. Switch on `code`, not on `message`.
+ * The one error type of the SDK. Switch on `code`, not on `message`: the production build
+ * keeps messages short, the development build explains.
  */
 export class HaloError extends Error {
   override readonly name = 'HaloError';
@@ -31,11 +42,7 @@ export class HaloError extends Error {
   /** Seconds to wait before trying again (from `Retry-After` on a 429). */
   readonly retryAfter?: number;
 
-  constructor(
-    code: HaloErrorCode,
-    message: string,
-    options: { cause?: unknown; status?: number; reason?: string; retryAfter?: number } = {},
-  ) {
+  constructor(code: HaloErrorCode, message: string, options: HaloErrorDetails = {}) {
     // Error's own `cause` handling: set only when `options` has one.
     super(message, options);
     this.code = code;
@@ -57,3 +64,60 @@ export function isHaloError(value: unknown): value is HaloError {
     typeof (value as { code?: unknown }).code === 'string'
   );
 }
+
+// Every constructor below takes its human text as `DEV && …`, so the production build
+// keeps only the code (and the short detail after it), not the sentence.
+function halo(code: HaloErrorCode, text: string | false, detail = '', details?: HaloErrorDetails): HaloError {
+  return new HaloError(code, (DEV && text) || (detail ? `${code}: ${detail}` : code), details);
+}
+
+/** The client was shut down; a call cut short by it rejects with this and is not reported. */
+export const shutdownError = (): HaloError => halo('shutdown', DEV && 'Client is shut down; create a new one.');
+
+/** Another user was identified before the call completed (user-switch-discards). */
+export const identityChanged = (): HaloError =>
+  halo('identity_changed', DEV && 'User changed before the call completed.');
+
+/** The expired episode: the app must sign the user in again (retry-once-on-403). */
+export const identityExpired = (reason: string, cause?: unknown): HaloError =>
+  halo('identity_expired', DEV && `Identity not verified (${reason}); sign the user in again.`, reason, { reason, cause });
+
+/** A bad option or a bad argument to a public method; names the option or argument. */
+export const invalidOption = (option: string, expected: string | false): HaloError =>
+  halo('invalid_options', DEV && `Invalid option \`${option}\`: expected ${expected}.`, `\`${option}\``);
+
+/** A value holding an identity secret (no-secrets-in-browser); never repeats the value. */
+export const secretExposed = (where: string): HaloError =>
+  halo('secret_exposed', DEV && `${where} holds an identity secret (ha_secret_…): keep it on your backend and pass a signed userToken.`, where);
+
+/** A token that is not a JWT, or one already past `exp` (accept-until-exp). */
+export const invalidUserToken = (from: string, why: string | false): HaloError =>
+  halo('invalid_user_token', DEV && `${from}: ${why}.`, from);
+
+/** A token whose user_id is not the current user's (token-matches-user). */
+export const tokenUserMismatch = (from: string): HaloError =>
+  halo('token_user_mismatch', DEV && `${from}: token for another user_id.`, from);
+
+/** getUserToken failed, timed out or returned an unusable token (refresh-failure-keeps-messages). */
+export const tokenRefreshFailed = (why: string | false, cause?: unknown): HaloError =>
+  halo('token_refresh_failed', DEV && (why || 'getUserToken failed.'), '', { cause });
+
+/** An answer the SDK cannot read, or an unexpected failure inside the SDK. */
+export const serverError = (what: string | false, details?: HaloErrorDetails): HaloError =>
+  halo('server_error', DEV && what, '', details);
+
+/** The request never got an answer (offline, DNS, timeout). */
+export const networkError = (what: string, cause?: unknown): HaloError =>
+  halo('network_error', DEV && `${what}: network error.`, what, { cause });
+
+/** An HTTP error answer of the API, mapped to its code. */
+export const httpError = (code: HaloErrorCode, call: string, status: number, message: string, details: HaloErrorDetails): HaloError =>
+  halo(code, DEV && `${call}: HTTP ${status} ${message}`.trim(), `${call} ${status}`, { status, ...details });
+
+/** A state the method cannot run in (the facade before `Halo.init`, a visitor the server refused). */
+export const invalidRequest = (what: string | false, details?: HaloErrorDetails): HaloError =>
+  halo('invalid_request', DEV && what, '', details);
+
+/** nothing-lost has a cap: while expired, at most `max` messages wait. */
+export const queueFull = (max: number): HaloError =>
+  halo('identity_expired', DEV && `Identity expired; ${max} messages already wait.`, 'queue full');

@@ -1,5 +1,5 @@
 // The script-tag entry (dist/halo.js): sets the real `window.Halo` and replays the calls
-// the snippet queued before this file loaded (SPEC §3 "Script tag").
+// the snippet queued before this file loaded ("Browser API" section of docs/protocol.md, script tag).
 import { setDefaultApiBase } from './sdk/options.js';
 import { Halo } from './sdk/singleton.js';
 

@@ -1,6 +1,6 @@
 import type { HaloError } from './errors.js';
 
-/** A message of a conversation, as the Halo API returns it (SPEC §5). */
+/** A message of a conversation, as the Halo API returns it ("Wire protocol" section of docs/protocol.md). */
 export interface ChatMessage {
   id: string;
   conversation_id: string;
@@ -38,6 +38,12 @@ export interface HaloTheme {
   accent?: string;
   /** Which bottom corner the launcher sits in. @default 'right' */
   position?: 'left' | 'right';
+  /** The panel header's title. @default 'Support' */
+  title?: string;
+  /** The line under the title. @default 'Ask us anything. We are here to help.' */
+  subtitle?: string;
+  /** URL of an image shown left of the title (the page's `img-src` must allow it); none if it fails to load. @default none */
+  avatarUrl?: string;
 }
 
 /** Options of {@link createHalo} and `Halo.init`. */

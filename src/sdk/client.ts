@@ -1,83 +1,51 @@
-import { HaloError, isHaloError } from '../errors.js';
-import type {
-  ChatMessage,
-  HaloClient,
-  HaloEventMap,
-  HaloEventName,
-  HaloOptions,
-  IdentifyOptions,
-  IdentityState,
-  UserTraits,
-} from '../types.js';
+import { DEV } from '../dev.js';
+import { identityChanged, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
+import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HaloOptions, IdentifyOptions, IdentityState, UserTraits } from '../types.js';
 import { ServerClock } from './clock.js';
 import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
-import { deliveryDelay, waitForNetwork } from './delivery.js';
 import { Emitter } from './emitter.js';
-import { containsSecret, isPlainObject, resolveOptions, secretExposed, type ResolvedOptions } from './options.js';
+import { checkIdentify, checkListener, checkText } from './arguments.js';
+import { fetchHistory, postChat } from './conversation.js';
+import { callWithIdentity, type CallSettings } from './identity-call.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Outbox, type Delivery } from './outbox.js';
 import { randomId } from './random-id.js';
-import { identityChanged, TokenManager, type TokenUse } from './token-manager.js';
-import { postCall, type SdkCall } from './transport.js';
+import { Session } from './session.js';
 import type { WidgetHandle } from './ui.js';
 import { VisitorId } from './visitor.js';
 
+/** One message on its way, bound to the session (user) that sent it. */
 interface Outgoing {
   text: string;
   clientMessageId: string;
-  generation: number;
+  session: Session;
   resolve(reply: ChatMessage): void;
   reject(error: HaloError): void;
 }
 
-const MAX_MESSAGE_CHARS = 4000;
-const MAX_QUEUED = 100;
-const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error'];
-
-function shutdownError(): HaloError {
-  return new HaloError('shutdown', 'Client is shut down; create a new one.');
-}
-
-function badArgument(message: string): HaloError {
-  return new HaloError('invalid_request', message);
-}
-
-const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
-
-function isChatMessage(value: unknown): value is ChatMessage {
-  const m = value as ChatMessage | null;
-  return (
-    typeof m === 'object' && m !== null && typeof m.id === 'string' && typeof m.text === 'string' &&
-    (m.role === 'user' || m.role === 'assistant') && typeof m.conversation_id === 'string'
-  );
-}
-
-function unreadable(call: SdkCall): HaloError {
-  return new HaloError('server_error', `Malformed ${call} answer.`);
-}
-
 /**
- * One chat client: identity, token refresh, the outgoing queue and (in a browser) the
- * launcher. The public surface is {@link HaloClient}.
+ * One chat client: the public surface ({@link HaloClient}), its events, and the wiring of
+ * its parts — the user {@link Session} (token state, refresher, conversation), the
+ * identity-carrying call, the {@link Outbox} and (in a browser) the launcher.
  */
 export class Client implements HaloClient {
   readonly #options: ResolvedOptions;
   readonly #clock = new ServerClock();
   readonly #events = new Emitter();
-  readonly #tokens: TokenManager;
   readonly #outbox: Outbox<Outgoing>;
   readonly #visitor: VisitorId;
+  readonly #calls: CallSettings;
+  readonly #coordinator: TokenCoordinator | null;
   readonly #reported = new WeakSet<HaloError>();
   readonly #warnedAnonymous = new Set<string>();
+  #session: Session;
   #traits: UserTraits;
-  #conversationId: string | null = null;
-  #verified: boolean | null = null;
   #lastState = '';
   #done = false;
   #widget: WidgetHandle | null = null;
   #wantOpen = false;
-  #coordinator: TokenCoordinator | null = null;
   #holdEvents = false;
-  /** While the constructor runs, errors wait a microtask: the app has no client to use yet (T12). */
+  /** While the constructor runs, errors wait a microtask: the app has no client to use yet (re-entrant). */
   #starting = true;
 
   constructor(options: ResolvedOptions) {
@@ -88,27 +56,30 @@ export class Client implements HaloClient {
     if (options.onError) this.#events.on('error', options.onError);
     if (options.onIdentityExpired) this.#events.on('identityExpired', options.onIdentityExpired);
     this.#visitor = new VisitorId(options.widgetKey);
-    this.#tokens = new TokenManager(options, this.#clock, {
-      report: (error) => this.#report(error),
-      changed: () => this.#emitState(),
-      expired: (event) => this.#events.emit('identityExpired', event),
-      recovered: () => this.#outbox.pump(),
-    });
-    this.#outbox = new Outbox<Outgoing>(
-      (item) => this.#deliver(item),
-      () => this.#tokens.status === 'expired',
-    );
-    this.#lastState = JSON.stringify(this.getIdentityState());
+    this.#calls = {
+      fetch: options.fetch,
+      apiBase: options.apiBase,
+      widgetKey: options.widgetKey,
+      retry: options.retry,
+      clock: this.#clock,
+      visitorId: () => this.#visitor.get(),
+      answered: (session, result) => session.answered(result) && session === this.#session && this.#emitState(),
+    };
     // Browsers only: Node has a BroadcastChannel too, but server-side clients must stay apart.
-    if (typeof window !== 'undefined') {
-      this.#coordinator = createCoordinator(options.widgetKey, (userId, token) => this.#tokens.receiveShared(userId, token));
-      this.#tokens.coordinate(this.#coordinator);
-    }
+    this.#coordinator =
+      typeof window === 'undefined' ? null : createCoordinator(options.widgetKey, (userId, token) => this.#receiveShared(userId, token));
+    this.#session = this.#newSession(options.userId);
+    this.#outbox = new Outbox<Outgoing>({
+      deliver: (item) => this.#deliver(item),
+      expiredSince: () => this.#session.tokens.expiredAt,
+      retryToken: () => this.#retryToken(),
+      now: () => this.#clock.localMs(),
+    });
+    if (options.userToken) this.#session.tokens.offer(options.userToken);
+    this.#lastState = JSON.stringify(this.getIdentityState());
     if (options.userId) {
-      this.#tokens.setUser(options.userId);
-      if (options.userToken) this.#tokens.offerToken(options.userToken);
       this.#warnIfAnonymous();
-      // SPEC §3: posted in the background; a failure goes to onError, never throws.
+      // Posted in the background; a failure goes to onError, never throws.
       this.#identifyCall().catch((error: unknown) => this.#fail(error));
     }
     if (options.launcher) this.#mountWidget();
@@ -117,22 +88,18 @@ export class Client implements HaloClient {
 
   identify(userId: string, traits: UserTraits = {}, options: IdentifyOptions = {}): Promise<void> {
     return this.#guard(async () => {
-      if (containsSecret([userId, traits, options])) throw secretExposed('identify()');
-      const userToken = isPlainObject(options) ? options.userToken : 0;
-      if (!nonEmpty(userId) || !isPlainObject(traits) || !(userToken === undefined || nonEmpty(userToken))) {
-        throw badArgument('identify(userId, traits?, { userToken? }): userId and userToken must be non-empty strings, traits and options plain objects.');
-      }
+      const userToken = checkIdentify(userId, traits, options);
       // One `identity` event, once the switch is complete: a handler that calls history()
-      // must see the new user, their token and no old conversation (T9, T12).
+      // must see the new user, their token and no old conversation (user-switch-discards, re-entrant).
       this.#holdEvents = true;
       try {
-        if (userId !== this.#tokens.userId) {
+        if (userId !== this.#session.userId) {
           this.#switchUser(userId, identityChanged());
           this.#traits = { ...traits };
         } else {
           this.#traits = { ...this.#traits, ...traits };
         }
-        if (userToken) this.#tokens.offerToken(userToken);
+        if (userToken) this.#session.tokens.offer(userToken);
       } finally {
         this.#holdEvents = false;
       }
@@ -154,29 +121,14 @@ export class Client implements HaloClient {
     return this.#guard(
       () =>
         new Promise<ChatMessage>((resolve, reject) => {
-          if (!nonEmpty(text) || !text.trim() || [...text].length > MAX_MESSAGE_CHARS) {
-            throw badArgument(`text must be a non-blank string of at most ${MAX_MESSAGE_CHARS} characters.`);
-          }
-          const expired = this.#tokens.status === 'expired';
-          if (expired && this.#outbox.size >= MAX_QUEUED) {
-            throw new HaloError('identity_expired', `Identity expired; ${MAX_QUEUED} messages already wait.`);
-          }
-          this.#outbox.push({ text, clientMessageId, generation: this.#tokens.generation, resolve, reject });
-          if (expired) this.#tokens.retryForQueue();
+          checkText(text);
+          this.#outbox.push({ text, clientMessageId, session: this.#session, resolve, reject });
         }),
     );
   }
 
   history(): Promise<ChatMessage[]> {
-    return this.#guard(async () => {
-      const generation = this.#tokens.generation;
-      const data = await this.#call('history', this.#conversationId ? { conversation_id: this.#conversationId } : {});
-      if (generation !== this.#tokens.generation) throw identityChanged();
-      const { messages, conversation_id: conversationId } = data;
-      if (!Array.isArray(messages) || !messages.every(isChatMessage)) throw unreadable('history');
-      if (!this.#conversationId && typeof conversationId === 'string') this.#conversationId = conversationId;
-      return messages;
-    });
+    return this.#guard(() => fetchHistory(this.#calls, this.#session));
   }
 
   open(): void {
@@ -189,41 +141,70 @@ export class Client implements HaloClient {
 
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
     this.#assertAlive();
-    if (!EVENTS.includes(event) || typeof handler !== 'function') {
-      throw badArgument(`on(event, handler): the event is one of ${EVENTS.join(', ')}, the handler a function.`);
-    }
+    checkListener(event, handler);
     return this.#events.on(event, handler);
   }
 
   getIdentityState(): IdentityState {
-    return {
-      userId: this.#tokens.userId,
-      status: this.#tokens.status,
-      verified: this.#verified,
-      tokenExpiresAt: this.#tokens.tokenExpiresAt,
-    };
+    const session = this.#session;
+    return { userId: session.userId, status: session.status, verified: session.verified, tokenExpiresAt: session.tokens.expiresAt };
   }
 
   shutdown(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#holdEvents = true;
+    // No event at all after shutdown, not even the identity change it causes: the app asked for it.
+    this.#events.clear();
     this.#switchUser(null, shutdownError());
-    this.#holdEvents = false;
-    this.#emitState();
     this.#visitor.reset();
     this.#coordinator?.close();
-    this.#tokens.coordinate(null);
     this.#widget?.destroy();
     this.#widget = null;
-    this.#events.clear();
   }
 
   // ── internals ────────────────────────────────────────────────────────────
 
+  /** A session for `userId` whose token events reach this client while it is current. */
+  #newSession(userId: string | null): Session {
+    const { refreshSkewSeconds, tokenTimeoutMs, getUserToken } = this.#options;
+    return new Session(
+      userId,
+      { clock: this.#clock, refreshSkewSeconds, tokenTimeoutMs, getUserToken, coordinator: this.#coordinator },
+      {
+        report: (error) => this.#report(error),
+        changed: () => this.#emitState(),
+        expired: (event) => this.#events.emit('identityExpired', event),
+        recovered: () => this.#outbox.pump(),
+      },
+    );
+  }
+
+  /** A user switch, or `null` on shutdown: the previous session ends and its queue goes (user-switch-discards). */
+  #switchUser(userId: string | null, reason: HaloError): void {
+    this.#session.end(reason);
+    this.#session = this.#newSession(userId);
+    this.#outbox.drain((item) => item.reject(reason));
+    this.#emitState();
+  }
+
+  /** A token another tab fetched; the session checks it names its user (token-matches-user). */
+  #receiveShared(userId: string, token: string): void {
+    const session = this.#session;
+    if (!this.#done && userId === session.userId) session.tokens.receiveShared(token);
+  }
+
+  /** Asked by the outbox while expired: getUserToken once more (nothing-lost). */
+  #retryToken(): void {
+    const session = this.#session;
+    session.refresher?.refresh(true, session.tokens.seq).catch((error: unknown) => {
+      // Already reported by the refresher; the queue waits for identify() or the next try.
+      void error;
+    });
+  }
+
   /** Runs a public async method: after shutdown it rejects, every failure is a reported HaloError. */
   async #guard<T>(run: () => Promise<T>): Promise<T> {
-    if (this.#done) throw shutdownError();
+    this.#assertAlive();
     try {
       return await run();
     } catch (error) {
@@ -241,30 +222,23 @@ export class Client implements HaloClient {
     this.#widget?.[open ? 'open' : 'close']();
   }
 
-  /**
-   * Any failure as a reported HaloError. Once shut down, a call cut short by it rejects
-   * with `shutdown` (T5), which is not reported: the app asked for it.
-   */
+  /** Any failure as a reported HaloError. */
   #fail(error: unknown): HaloError {
-    const haloError = !isHaloError(error)
-      ? new HaloError('server_error', 'Unexpected error in the Halo SDK.', { cause: error })
-      : this.#done && error.code === 'identity_changed'
-        ? shutdownError()
-        : error;
+    const haloError = isHaloError(error) ? error : serverError(DEV && 'Unexpected error in the Halo SDK.', { cause: error });
     this.#report(haloError);
     return haloError;
   }
 
-  /** onError and the `error` event, once per error; never for `shutdown`. */
+  /** onError and the `error` event, once per error; never for `shutdown`, nor after it. */
   #report(error: HaloError): void {
-    if (error.code === 'shutdown' || this.#reported.has(error)) return;
+    if (error.code === 'shutdown' || this.#done || this.#reported.has(error)) return;
     this.#reported.add(error);
     if (this.#starting) queueMicrotask(() => this.#events.emit('error', error));
     else this.#events.emit('error', error);
   }
 
   #emitState(): void {
-    if (this.#holdEvents) return;
+    if (this.#holdEvents || this.#done) return;
     const state = this.getIdentityState();
     const key = JSON.stringify(state);
     if (key === this.#lastState) return;
@@ -272,98 +246,37 @@ export class Client implements HaloClient {
     this.#events.emit('identity', state);
   }
 
-  /** A user switch, or `null` on shutdown: what belonged to the previous user goes (T9). */
-  #switchUser(userId: string | null, queued: HaloError): void {
-    this.#conversationId = null;
-    this.#verified = null;
-    this.#tokens.setUser(userId);
-    this.#outbox.drain((item) => item.reject(queued));
-  }
-
-  /** SPEC T11: once per client and user, tell the developer the user will be "Anonymous". */
+  /** warn-missing-traits: once per client and user, tell the developer the user will be "Anonymous". */
   #warnIfAnonymous(): void {
-    const userId = this.#tokens.userId;
+    const { userId, tokens } = this.#session;
     if (!userId || this.#warnedAnonymous.has(userId)) return;
-    if (this.#traits.name || this.#traits.email || this.#tokens.tokenNamesUser) return;
+    if (this.#traits.name || this.#traits.email || tokens.namesUser) return;
     this.#warnedAnonymous.add(userId);
     console.warn(
-      `[halo] user "${userId}" has no name or email trait and will show as "Anonymous". Pass userTraits: { name, email }.`,
+      DEV
+        ? `[halo] user "${userId}" has no name or email trait and will show as "Anonymous". Pass userTraits: { name, email }.`
+        : `[halo] warn-missing-traits: ${userId}`,
     );
   }
 
-  /** Undefined values are left out by JSON.stringify. */
-  #identityBody(use: TokenUse): Record<string, unknown> {
-    const userId = this.#tokens.userId;
-    return userId === null
-      ? { widget_key: this.#options.widgetKey, visitor_id: this.#visitor.get() }
-      : { widget_key: this.#options.widgetKey, user_id: userId, user_token: use.token ?? undefined };
-  }
-
-  /**
-   * One call with its identity: the token of T1/T2, one retry after a 403 (T4), and the
-   * retries of transient failures (network, 502/503/504, 429 with Retry-After).
-   */
-  async #call(call: SdkCall, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const generation = this.#tokens.generation;
-    let use = await this.#tokens.tokenForCall();
-    let identityRetried = false;
-    for (let attempt = 1; ; attempt++) {
-      if (this.#done) throw shutdownError();
-      if (generation !== this.#tokens.generation) throw identityChanged();
-      let result;
-      try {
-        await waitForNetwork();
-        result = await postCall(this.#options.fetch, this.#options.apiBase, call, { ...this.#identityBody(use), ...extra }, this.#clock);
-      } catch (error) {
-        const wait = isHaloError(error) ? deliveryDelay(error, attempt, this.#options.retry) : null;
-        if (wait === null) throw error;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-        continue;
-      }
-      if (result.ok) {
-        if (generation === this.#tokens.generation) {
-          this.#tokens.confirmed();
-          this.#setVerified(result.data, result.verified);
-        }
-        return result.data;
-      }
-      if (generation === this.#tokens.generation) this.#setVerified({}, result.verified);
-      if (this.#tokens.userId === null) {
-        throw new HaloError('invalid_request', `Visitor refused (${result.reason}).`, { status: 403, reason: result.reason });
-      }
-      use = await this.#tokens.recover(use, result.reason, identityRetried);
-      identityRetried = true;
-    }
-  }
-
-  #setVerified(data: Record<string, unknown>, header: boolean | null): void {
-    const identity = data.identity as { verified?: unknown } | undefined;
-    const verified = typeof identity?.verified === 'boolean' ? identity.verified : header;
-    if (verified === null || verified === this.#verified) return;
-    this.#verified = verified;
-    this.#emitState();
-  }
-
   async #identifyCall(): Promise<void> {
-    const generation = this.#tokens.generation;
-    await this.#call('identify', { user_traits: this.#traits });
-    if (generation !== this.#tokens.generation) throw identityChanged();
+    await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
   }
 
-  /** Delivers the head of the outbox; parks it while the identity is expired (T5). */
+  /** Delivers one message; parks it while the identity is expired (nothing-lost). */
   async #deliver(item: Outgoing): Promise<Delivery> {
+    const { signal, tokens } = item.session;
     for (;;) {
-      const stale = this.#done ? shutdownError() : item.generation !== this.#tokens.generation ? identityChanged() : null;
-      if (stale) {
-        item.reject(stale);
+      if (signal.aborted) {
+        item.reject(signal.reason);
         return 'settled';
       }
       try {
         item.resolve(await this.#chat(item));
       } catch (error) {
         const haloError = this.#fail(error);
-        if (haloError.code === 'identity_expired' && item.generation === this.#tokens.generation && !this.#done) {
-          if (this.#tokens.status === 'expired') return 'parked';
+        if (haloError.code === 'identity_expired' && !signal.aborted) {
+          if (tokens.expiredAt !== null) return 'parked';
           // Recovered while this attempt failed: deliver again right away.
           continue;
         }
@@ -373,23 +286,12 @@ export class Client implements HaloClient {
     }
   }
 
-  async #chat(item: Outgoing): Promise<ChatMessage> {
-    const body: Record<string, unknown> = { message: item.text, client_message_id: item.clientMessageId, user_traits: this.#traits };
-    if (this.#conversationId) body.conversation_id = this.#conversationId;
-    const data = await this.#call('chat', body);
-    const { message: reply, conversation_id: conversationId } = data;
-    if (!isChatMessage(reply) || typeof conversationId !== 'string') throw unreadable('chat');
-    if (item.generation === this.#tokens.generation && !this.#done) {
-      this.#conversationId = conversationId;
-      this.#events.emit('message', {
-        id: item.clientMessageId,
-        conversation_id: conversationId,
-        role: 'user',
-        text: item.text,
-        created_at: new Date().toISOString(),
-      });
-      this.#events.emit('message', reply);
-    }
+  async #chat({ text, clientMessageId, session }: Outgoing): Promise<ChatMessage> {
+    const reply = await postChat(this.#calls, session, text, clientMessageId, this.#traits);
+    const created_at = new Date().toISOString();
+    const mine: ChatMessage = { id: clientMessageId, conversation_id: session.conversationId!, role: 'user', text, created_at };
+    this.#events.emit('message', mine);
+    this.#events.emit('message', reply);
     return reply;
   }
 
@@ -401,12 +303,12 @@ export class Client implements HaloClient {
         this.#widget = widget;
         if (this.#wantOpen) widget.open();
       },
-      (cause: unknown) => this.#report(new HaloError('network_error', 'The chat launcher could not be loaded.', { cause })),
+      (cause: unknown) => this.#report(networkError('launcher', cause)),
     );
   }
 }
 
-/** Creates an independent chat client (SPEC §3). Throws `secret_exposed` / `invalid_options`. */
+/** Creates an independent chat client. Throws `secret_exposed` / `invalid_options`. */
 export function createHalo(options: HaloOptions): HaloClient {
   return new Client(resolveOptions(options));
 }

@@ -1,3 +1,5 @@
+import { channelName, refreshLockName } from './names.js';
+
 /**
  * Tabs of one origin, widget key and user share refreshed tokens over a BroadcastChannel
  * (memory only, never storage) and take turns with Web Locks, so T tabs near expiry
@@ -37,8 +39,7 @@ export function createCoordinator(
   onToken: (userId: string, token: string) => void,
 ): TokenCoordinator | null {
   if (typeof BroadcastChannel !== 'function') return null;
-  const name = `halo:${widgetKey}`;
-  const channel = new BroadcastChannel(name);
+  const channel = new BroadcastChannel(channelName(widgetKey));
   channel.onmessage = (event: MessageEvent<SharedToken>) => {
     const data = event.data;
     if (data?.type === 'halo:token' && typeof data.userId === 'string' && typeof data.token === 'string') {
@@ -49,7 +50,7 @@ export function createCoordinator(
     async withLock<T>(userId: string, waitMs: number, fn: (waited: boolean) => Promise<T>): Promise<T> {
       const locks = lockManager();
       if (!locks) return fn(false);
-      const lockName = `${name}:${userId}:refresh`;
+      const lockName = refreshLockName(widgetKey, userId);
       let acquired = false;
       const timer = { id: undefined as ReturnType<typeof setTimeout> | undefined };
       try {

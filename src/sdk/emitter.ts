@@ -20,7 +20,7 @@ export class Emitter {
   emit<E extends HaloEventName>(event: E, payload: HaloEventMap[E]): void {
     const set = this.#handlers.get(event);
     if (!set) return;
-    // A copy: handlers may subscribe or unsubscribe while we iterate (SPEC T12).
+    // A copy: handlers may subscribe or unsubscribe while we iterate (re-entrant).
     for (const handler of [...set]) {
       try {
         (handler as Handler<E>)(payload);

@@ -1,5 +1,3 @@
-import { decode as decodeBase64url } from 'jose/base64url';
-
 /** The claims the SDK reads from a user token. The signature is the server's business. */
 export interface TokenClaims {
   user_id?: unknown;
@@ -11,17 +9,19 @@ export interface TokenClaims {
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 
-/**
- * Decodes a JWT's payload without verifying it; `null` when it is not a compact JWS.
- * Only jose's base64url decoder is used (`jose/base64url`, so no signing code is loaded):
- * its full `decodeJwt` would triple this code's size.
- */
+/** base64url → UTF-8 text with the browser's own `atob` (no base64 module in the bundle). */
+function decodeSegment(segment: string): string {
+  const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+/** Decodes a JWT's payload without verifying it; `null` when it is not a compact JWS. */
 export function decodeClaims(token: string): TokenClaims | null {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts[1]) return null;
+  if (parts.length !== 3 || !parts[1] || /[^\w-]/.test(parts[1])) return null;
   let claims: Record<string, unknown>;
   try {
-    claims = JSON.parse(new TextDecoder().decode(decodeBase64url(parts[1])));
+    claims = JSON.parse(decodeSegment(parts[1]));
   } catch (error) {
     // Not base64url or not JSON: the caller reports `invalid_user_token`.
     void error;

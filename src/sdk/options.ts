@@ -1,4 +1,6 @@
-import { HaloError } from '../errors.js';
+import { invalidOption, secretExposed, type HaloError } from '../errors.js';
+import { DEV } from '../dev.js';
+import { isSecret } from '../limits.js';
 import type { RetryPolicy } from './delivery.js';
 import type { HaloOptions, HaloTheme, IdentityExpiredEvent, UserTraits } from '../types.js';
 
@@ -20,7 +22,6 @@ export interface ResolvedOptions {
   fetch: typeof fetch;
 }
 
-export const SECRET_PREFIX = 'ha_secret_';
 const WIDGET_KEY = /^ab_(live|test)_[A-Za-z0-9_-]+$/;
 
 let defaultApiBase: string | null = null;
@@ -35,23 +36,13 @@ export function setDefaultApiBase(origin: string | null): void {
 
 /** True when `value`, or any string inside it at any depth, is an identity secret. */
 export function containsSecret(value: unknown, seen = new WeakSet<object>()): boolean {
-  if (typeof value === 'string') return value.startsWith(SECRET_PREFIX);
+  if (typeof value === 'string') return isSecret(value);
   // `seen`: a cyclic object must not hang the check.
   if (typeof value !== 'object' || value === null || seen.has(value)) return false;
   seen.add(value);
   return Object.values(value).some((v) => containsSecret(v, seen));
 }
 
-export function secretExposed(where: string): HaloError {
-  return new HaloError(
-    'secret_exposed',
-    `${where} holds an identity secret (ha_secret_…): keep it on your backend and pass a signed userToken.`,
-  );
-}
-
-function invalid(option: string, expected: string): HaloError {
-  return new HaloError('invalid_options', `Invalid option \`${option}\`: expected ${expected}.`);
-}
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -88,7 +79,7 @@ function checkKinds(o: Record<string, unknown>, kinds: Record<string, string>, p
       kind === 'object'
         ? isPlainObject(value)
         : typeof value === kind && value !== '' && (kind !== 'number' || ((value as number) >= 0 && Number.isFinite(value)));
-    if (!ok) throw invalid(prefix + key, kind === 'number' ? 'a number ≥ 0' : kind === 'string' ? 'a non-empty string' : `a${kind === 'object' ? 'n' : ''} ${kind}`);
+    if (!ok) throw invalidOption(prefix + key, DEV && (kind === 'number' ? 'a number ≥ 0' : kind === 'string' ? 'a non-empty string' : `a${kind === 'object' ? 'n' : ''} ${kind}`));
   }
 }
 
@@ -101,7 +92,7 @@ function resolveApiBase(value: string | undefined): string {
     // Reported just below, naming the option.
     void error;
   }
-  if (!url || !/^https?:$/.test(url.protocol)) throw invalid('apiBase', 'the http(s) URL of the Halo API');
+  if (!url || !/^https?:$/.test(url.protocol)) throw invalidOption('apiBase', DEV && 'the http(s) URL of the Halo API');
   return url.href.replace(/\/+$/, '');
 }
 
@@ -111,19 +102,19 @@ function resolveApiBase(value: string | undefined): string {
  */
 export function resolveOptions(options: HaloOptions): ResolvedOptions {
   if (containsSecret(options)) throw secretExposed('The options');
-  if (!isPlainObject(options)) throw invalid('options', 'an object with at least `widgetKey`');
+  if (!isPlainObject(options)) throw invalidOption('options', DEV && 'an object with at least `widgetKey`');
   const o = options as unknown as Record<string, unknown>;
   checkKinds(o, KINDS);
-  if (!WIDGET_KEY.test(String(o.widgetKey ?? ''))) throw invalid('widgetKey', "a publishable key: 'ab_live_…' or 'ab_test_…'");
-  if (o.userToken && !o.userId) throw invalid('userToken', 'to come with a `userId`');
-  if (o.tokenTimeoutMs === 0) throw invalid('tokenTimeoutMs', 'a number > 0');
+  if (!WIDGET_KEY.test(String(o.widgetKey ?? ''))) throw invalidOption('widgetKey', DEV && "a publishable key: 'ab_live_…' or 'ab_test_…'");
+  if (o.userToken && !o.userId) throw invalidOption('userToken', DEV && 'to come with a `userId`');
+  if (o.tokenTimeoutMs === 0) throw invalidOption('tokenTimeoutMs', DEV && 'a number > 0');
   const theme = (o.theme ?? {}) as HaloTheme;
-  checkKinds(theme as Record<string, unknown>, { accent: 'string', position: 'string' }, 'theme.');
-  if (theme.position && theme.position !== 'left' && theme.position !== 'right') throw invalid('theme.position', "'left' or 'right'");
+  checkKinds(theme as Record<string, unknown>, { accent: 'string', position: 'string', title: 'string', subtitle: 'string', avatarUrl: 'string' }, 'theme.');
+  if (theme.position && theme.position !== 'left' && theme.position !== 'right') throw invalidOption('theme.position', DEV && "'left' or 'right'");
   const retry = (o.retry ?? {}) as Partial<RetryPolicy>;
   checkKinds(retry as Record<string, unknown>, { attempts: 'number', baseDelayMs: 'number', maxDelayMs: 'number' }, 'retry.');
   const attempts = retry.attempts ?? 4;
-  if (!Number.isInteger(attempts) || attempts < 1) throw invalid('retry.attempts', 'a whole number ≥ 1');
+  if (!Number.isInteger(attempts) || attempts < 1) throw invalidOption('retry.attempts', DEV && 'a whole number ≥ 1');
   const customFetch = o.fetch as typeof fetch | undefined;
 
   return {
@@ -138,7 +129,7 @@ export function resolveOptions(options: HaloOptions): ResolvedOptions {
     refreshSkewSeconds: (o.refreshSkewSeconds as number | undefined) ?? 300,
     tokenTimeoutMs: (o.tokenTimeoutMs as number | undefined) ?? 10_000,
     launcher: (o.launcher as boolean | undefined) ?? isBrowser(),
-    theme: { accent: theme.accent, position: theme.position },
+    theme: { ...theme },
     retry: { attempts, baseDelayMs: retry.baseDelayMs ?? 300, maxDelayMs: retry.maxDelayMs ?? 5000 },
     // Looked up per call, so a test or polyfill that replaces globalThis.fetch later still applies.
     fetch: customFetch ?? ((input, init) => globalThis.fetch(input, init)),

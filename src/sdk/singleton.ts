@@ -1,11 +1,12 @@
-import { HaloError } from '../errors.js';
+import { DEV } from '../dev.js';
+import { invalidRequest } from '../errors.js';
 import type { HaloClient, HaloOptions } from '../types.js';
 import { createHalo } from './client.js';
 
 let current: HaloClient | null = null;
 
 function client(): HaloClient {
-  if (!current) throw new HaloError('invalid_request', 'Call Halo.init({ widgetKey, … }) first.');
+  if (!current) throw invalidRequest(DEV && 'Call Halo.init({ widgetKey, … }) first.');
   return current;
 }
 
@@ -17,7 +18,7 @@ function later<T>(run: (c: HaloClient) => Promise<T>): Promise<T> {
   }
 }
 
-/** The page's singleton client, and its launcher (SPEC §3): `init` plus every client method. */
+/** The page's singleton client, and its launcher ("Browser API" section of docs/protocol.md): `init` plus every client method. */
 export interface HaloFacade extends HaloClient {
   /** Creates the page's client; a second `init` shuts the first down. */
   init(options: HaloOptions): HaloClient;

@@ -1,7 +1,8 @@
-import { HaloError, type HaloErrorCode } from '../errors.js';
+import { httpError, networkError, serverError, type HaloErrorCode } from '../errors.js';
+import { DEV } from '../dev.js';
 import type { ServerClock } from './clock.js';
 
-/** A call of the wire protocol (SPEC §5). */
+/** A call of the wire protocol ("Wire protocol" section of docs/protocol.md). */
 export type SdkCall = 'identify' | 'chat' | 'history';
 
 /** The outcome of one HTTP exchange with the Halo API. */
@@ -52,8 +53,9 @@ export async function postCall(
   call: SdkCall,
   body: Record<string, unknown>,
   clock: ServerClock,
+  controller: AbortController,
 ): Promise<CallResult> {
-  const controller = new AbortController();
+  // Aborted on timeout here, or by the session that owns `controller` when it ends.
   const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   let response: Response;
   let text: string;
@@ -68,7 +70,7 @@ export async function postCall(
     clock.observe(response.headers.get('Date'));
     text = await response.text();
   } catch (cause) {
-    throw new HaloError('network_error', `${call}: network error`, { cause });
+    throw networkError(call, cause);
   } finally {
     clearTimeout(timer);
   }
@@ -76,7 +78,7 @@ export async function postCall(
   const payload = (text && parseJson(text)) as { error?: { code?: unknown; message?: unknown; reason?: unknown } } | null;
   const verified = verifiedFrom(response.headers.get('Halo-Identity'));
   if (response.ok) {
-    if (typeof payload !== 'object' || !payload) throw new HaloError('server_error', `Unreadable ${call} answer.`, { status });
+    if (typeof payload !== 'object' || !payload) throw serverError(DEV && `Unreadable ${call} answer.`, { status });
     return { ok: true, data: payload, verified };
   }
   const error = payload?.error;
@@ -84,9 +86,8 @@ export async function postCall(
   if (status === 403 && error?.code === 'identity_verification_failed') {
     return { ok: false, reason: reason ?? 'token_invalid', verified: verified ?? false };
   }
-  const message = typeof error?.message === 'string' ? error.message.slice(0, 300) : '';
-  throw new HaloError(status === 403 ? 'origin_not_allowed' : (STATUS_CODES[status] ?? 'server_error'), `${call}: HTTP ${status} ${message}`.trim(), {
-    status,
+  const message = DEV && typeof error?.message === 'string' ? error.message.slice(0, 300) : '';
+  throw httpError(status === 403 ? 'origin_not_allowed' : (STATUS_CODES[status] ?? 'server_error'), call, status, message, {
     reason,
     retryAfter: status === 429 ? retryAfterSeconds(response.headers.get('Retry-After')) : undefined,
   });

@@ -1,3 +1,4 @@
+import { visitorKey } from './names.js';
 import { randomId } from './random-id.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -11,13 +12,14 @@ function withStorage<T>(fn: (store: Storage) => T): T | undefined {
     const store = globalThis.localStorage;
     return store ? fn(store) : undefined;
   } catch (error) {
+    // Storage refused: the id lives in memory, which is what the caller falls back to.
     void error;
     return undefined;
   }
 }
 
 /**
- * The anonymous visitor's id (SPEC §3): random, made here, kept in `localStorage` under
+ * The anonymous visitor's id ("Browser API" section of docs/protocol.md): random, made here, kept in `localStorage` under
  * `halo:<widgetKey>:visitor` (in memory where storage is unavailable), replaced on shutdown.
  * Read lazily, so creating a client on the server touches no storage.
  */
@@ -26,7 +28,7 @@ export class VisitorId {
   #value: string | null = null;
 
   constructor(widgetKey: string) {
-    this.#key = `halo:${widgetKey}:visitor`;
+    this.#key = visitorKey(widgetKey);
   }
 
   get(): string {

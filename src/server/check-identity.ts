@@ -64,6 +64,8 @@ export function checkIdentity(config: HaloApiConfig, logger: HaloLogger, req: In
   }
   // Monitor: say why (never the token) and go on unverified. JSON quoting keeps a hostile
   // user_id from forging log lines.
-  safeLog(logger, 'warn', () => [`[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${reason}`]);
+  safeLog(logger, 'warn', () => [
+    `[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${reason}`,
+  ]);
   return unverified(project, mode, owner, userId, reason);
 }

@@ -149,7 +149,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   if (!values.config) throw new UsageError('--config is required.');
   let config: HaloApiConfig & { database?: unknown };
   try {
-    config = JSON.parse(readFileSync(values.config, 'utf8'));
+    config = JSON.parse(readFileSync(values.config, 'utf8')) as HaloApiConfig;
   } catch (cause) {
     throw new Error(`cannot read ${values.config}: ${(cause as Error).message}`, { cause });
   }

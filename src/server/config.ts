@@ -22,8 +22,10 @@ export function checkConfig(config: HaloApiConfig, logger: HaloLogger): void {
     const where = `projects[${index}]`;
     if (!project || typeof project !== 'object') throw new TypeError(`Halo API config: ${where} must be an object.`);
     const { widgetKey, identitySecrets, mode, allowedOrigins } = project;
-    if (typeof widgetKey !== 'string' || widgetKey === '') throw new TypeError(`Halo API config: ${where}.widgetKey must be a non-empty string.`);
-    if (widgetKey.startsWith('ha_secret_')) throw new TypeError(`Halo API config: ${where}.widgetKey is an identity secret, not a widget key.`);
+    if (typeof widgetKey !== 'string' || widgetKey === '')
+      throw new TypeError(`Halo API config: ${where}.widgetKey must be a non-empty string.`);
+    if (widgetKey.startsWith('ha_secret_'))
+      throw new TypeError(`Halo API config: ${where}.widgetKey is an identity secret, not a widget key.`);
     if (seen.has(widgetKey)) throw new TypeError(`Halo API config: widget key ${widgetKey} is listed twice.`);
     seen.add(widgetKey);
     if (identitySecrets !== undefined) {
@@ -46,7 +48,8 @@ export function checkConfig(config: HaloApiConfig, logger: HaloLogger): void {
       ]);
     }
   });
-  if (config.respond !== undefined && typeof config.respond !== 'function') throw new TypeError('Halo API config: `respond` must be a function.');
+  if (config.respond !== undefined && typeof config.respond !== 'function')
+    throw new TypeError('Halo API config: `respond` must be a function.');
 }
 
 /** Whether `origin` may call a project from a browser (exact match; a trailing slash in the config is forgiven). */

@@ -53,7 +53,9 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       const key = `${who.project.widgetKey} ${who.userId !== null ? `u:${who.userId}` : `ip:${req.socket.remoteAddress}`}`;
       const decision = limiter.take(key);
       if (!decision.ok) {
-        throw new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, { 'Retry-After': String(decision.retryAfterSeconds) });
+        throw new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, {
+          'Retry-After': String(decision.retryAfterSeconds),
+        });
       }
     }
     let answer: unknown;

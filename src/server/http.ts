@@ -24,7 +24,11 @@ export const EXPOSED = 'Date, Halo-Identity, Retry-After';
 export type HeaderList = string[];
 
 const CLIENT_ERROR_GRACE_MS = 2000;
-const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+const JSON_HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
 const JSON_HEADER_LIST: HeaderList = Object.entries(JSON_HEADERS).flat();
 
 /** A request URL's path: everything before the query string. */
@@ -88,7 +92,9 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     Date: new Date().toUTCString(),
     Connection: 'close',
   };
-  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${payload}`);
   // end() lets the answer be read before the close; a peer that keeps its half of the
   // connection open is cut off after a grace period.

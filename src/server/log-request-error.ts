@@ -13,7 +13,13 @@ function redact(text: string, secrets: string[]): string {
  * Logs a request's unexpected error; with any project's identity secret or the request's
  * `token` in it, only its redacted text, never the object.
  */
-export function logRequestError(logger: HaloLogger, projects: ProjectConfig[], message: string, error: unknown, token: string | undefined): void {
+export function logRequestError(
+  logger: HaloLogger,
+  projects: ProjectConfig[],
+  message: string,
+  error: unknown,
+  token: string | undefined,
+): void {
   safeLog(logger, 'error', () => {
     const secrets = projects.flatMap((p) => (Array.isArray(p.identitySecrets) ? p.identitySecrets : []));
     if (token) secrets.push(token);

@@ -20,11 +20,7 @@ export interface SignUserTokenOptions {
  * The HMAC key is the secret's UTF-8 bytes, prefix included (secret-bytes-as-written), so any JWT library
  * signing with the same string interoperates.
  */
-export async function signUserToken(
-  claims: UserTokenClaims,
-  secret: string,
-  options: SignUserTokenOptions = {},
-): Promise<string> {
+export async function signUserToken(claims: UserTokenClaims, secret: string, options: SignUserTokenOptions = {}): Promise<string> {
   if (typeof secret !== 'string' || !secret.startsWith('ha_secret_')) {
     throw new TypeError("signUserToken: the secret must be the project's identity secret (ha_secret_…).");
   }

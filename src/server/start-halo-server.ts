@@ -29,7 +29,7 @@ function packageRoot(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'halo-widget') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'halo-widget') return dir;
     dir = dirname(dir);
   }
   return null;
@@ -48,7 +48,8 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
     } catch (error) {
       // Not built, or a rebuild is deleting dist/ right now: a 404 that says what to do.
       // Anything else (permissions, a disk error) is the operator's to see.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') safeLog(logger, 'error', () => [`[halo] could not read dist/${file}:`, error]);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        safeLog(logger, 'error', () => [`[halo] could not read dist/${file}:`, error]);
     }
   }
   if (!bytes) {

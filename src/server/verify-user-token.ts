@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 
@@ -5,9 +6,7 @@ import type { JWTPayload } from 'jose';
 export type VerifyFailure = 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
 
 /** The outcome of {@link verifyUserToken}: the claims and trusted traits, or why not. */
-export type VerifyResult =
-  | { ok: true; claims: JWTPayload; trusted: Record<string, unknown> }
-  | { ok: false; reason: VerifyFailure };
+export type VerifyResult = { ok: true; claims: JWTPayload; trusted: Record<string, unknown> } | { ok: false; reason: VerifyFailure };
 
 /** Options of {@link verifyUserToken}. */
 export interface VerifyUserTokenOptions {
@@ -41,10 +40,20 @@ function remember<V>(map: Map<string, V>, key: string, compute: (key: string) =>
 
 const keyOf = (secret: string): Buffer => remember(keys, secret, (s) => Buffer.from(s, 'utf8'));
 
+/**
+ * A segment's JSON object, or null. Decoded as strictly as RFC 7515 asks and as jose does:
+ * a length that leaves a partial byte, or bytes that are not UTF-8, make no object (a
+ * lenient decoder would drop the one and replace the other, and accept what jose refuses).
+ * One leading byte order mark is skipped, as a `TextDecoder` does.
+ */
 function decodeJson(part: string): Record<string, unknown> | null {
+  if (part.length % 4 === 1) return null;
+  const bytes = Buffer.from(part, 'base64url');
+  if (!isUtf8(bytes)) return null;
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
     // Not JSON: the token is invalid, and that is the whole answer.
     if (error instanceof SyntaxError) return null;
@@ -80,7 +89,11 @@ export async function verifyUserToken(
 }
 
 /** The synchronous core of {@link verifyUserToken}, for the API's hot path. Internal. */
-export function verifyUserTokenSync(token: unknown, secrets: string | readonly string[], options: VerifyUserTokenOptions = {}): VerifyResult {
+export function verifyUserTokenSync(
+  token: unknown,
+  secrets: string | readonly string[],
+  options: VerifyUserTokenOptions = {},
+): VerifyResult {
   if (token === undefined || token === null || token === '') return FAIL('token_missing');
   // Length in UTF-16 units bounds the bytes of an ASCII token; anything else fails SHAPE.
   if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES || !SHAPE.test(token)) return FAIL('token_invalid');
@@ -110,7 +123,8 @@ export function verifyUserTokenSync(token: unknown, secrets: string | readonly s
   if (!claims) return FAIL('token_invalid');
 
   const tolerance = options.clockToleranceSeconds ?? 30;
-  const now = Date.now() / 1000;
+  // Whole seconds, as jose and jsonwebtoken count: a claim with a fraction gets the same verdict.
+  const now = Math.floor(Date.now() / 1000);
   const { exp, nbf, iat } = claims;
   if (!isNumericDate(exp) || !isNumericDate(nbf) || !isNumericDate(iat)) return FAIL('token_invalid');
   if (exp !== undefined && exp <= now - tolerance) return FAIL('token_expired');
@@ -124,10 +138,11 @@ export function verifyUserTokenSync(token: unknown, secrets: string | readonly s
   for (const name in claims) {
     if (REGISTERED.has(name)) continue;
     // A `__proto__` claim stays a plain property instead of replacing the prototype.
-    if (name === '__proto__') Object.defineProperty(trusted, name, { value: claims[name], enumerable: true, writable: true, configurable: true });
+    if (name === '__proto__')
+      Object.defineProperty(trusted, name, { value: claims[name], enumerable: true, writable: true, configurable: true });
     else trusted[name] = claims[name];
   }
-  return { ok: true, claims: claims as JWTPayload, trusted };
+  return { ok: true, claims, trusted };
 }
 
 function isNumericDate(value: unknown): value is number | undefined {

@@ -23,6 +23,7 @@ svg{width:24px;height:24px;fill:currentColor;display:block}
 .hd h2{font-size:17px;font-weight:600}
 .hd p{opacity:.9;font-size:13px}
 .hd button{color:#fff;border-radius:8px;padding:2px}
+.av{width:40px;height:40px;border-radius:50%;object-fit:cover}
 .st{background:var(--wa);color:var(--wf);padding:8px 20px;font-size:13px}
 .st:empty{display:none}
 .lg{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:10px}
@@ -33,6 +34,8 @@ svg{width:24px;height:24px;fill:currentColor;display:block}
 .u .t{background:var(--a);color:#fff}
 .s .t,.q .t{opacity:.7}
 .f .t{outline:1px solid var(--er)}
+time{font-size:11px;color:var(--mu);margin:0 6px;opacity:0}
+.m:hover time{opacity:1}
 .me{font-size:12px;color:var(--mu);margin-top:3px}
 .f .me{color:var(--er)}
 .me button{text-decoration:underline;font-weight:600;margin-left:6px;color:var(--er)}

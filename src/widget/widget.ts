@@ -74,15 +74,27 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
   };
   attach();
 
-  const scroll = (): void => {
-    if (log) log.scrollTop = log.scrollHeight;
+  // Whether the log shows its end: only then do new messages, labels and the banner keep it
+  // there, so a user who scrolled up to read stays where they are.
+  let pinned = true;
+  const scroll = (force = false): void => {
+    if (log && (pinned || force)) log.scrollTop = log.scrollHeight;
   };
 
-  const bubble = (role: ChatMessage['role'], text: string): [HTMLElement, HTMLElement] => {
+  /** The message's time, shown on hover; in the text, so a screen reader reads it too. */
+  const stamp = (iso: string): Node | string => {
+    const at = new Date(iso);
+    return isNaN(+at)
+      ? ''
+      : h('time', { datetime: at.toISOString(), title: at.toLocaleString() }, [at.toLocaleTimeString([], { timeStyle: 'short' })]);
+  };
+
+  const bubble = (role: ChatMessage['role'], text: string, at: string): [HTMLElement, HTMLElement] => {
     const meta = h('div', { class: 'me' });
     const el = h('div', { class: role === 'user' ? 'm u' : 'm' }, [
       h('span', { class: 'sr' }, [role === 'user' ? 'You: ' : 'Support: ']),
       h('div', { class: 't' }, [text]),
+      stamp(at),
       meta,
     ]);
     return [el, meta];
@@ -98,6 +110,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
           ? []
           : [queued ? 'Queued: sends once you are reconnected' : 'Sending…']),
     );
+    scroll();
   };
 
   const delivered = (out: Outgoing, id?: string): void => {
@@ -110,7 +123,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
   const show = (message: ChatMessage, before?: Node | null): void => {
     if (!log || seen.has(message.id)) return;
     seen.add(message.id);
-    log.insertBefore(bubble(message.role, message.text)[0], before ?? null);
+    log.insertBefore(bubble(message.role, message.text, message.created_at)[0], before ?? null);
   };
 
   const dispatch = (out: Outgoing): void => {
@@ -136,11 +149,12 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     const text = input!.value.trim();
     if (!text) return;
     input!.value = '';
-    const [el, meta] = bubble('user', text);
+    const [el, meta] = bubble('user', text, new Date().toISOString());
     const out: Outgoing = { el, meta, text, id: messageId(), state: 'sending' };
     outgoing.push(out);
     log!.append(el);
-    scroll();
+    // The user's own message is always brought into view, wherever they had scrolled.
+    scroll(true);
     dispatch(out);
   };
 
@@ -153,7 +167,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
         // Older than anything shown live: goes above it, in order.
         const first = log.firstChild;
         for (const message of messages) show(message, first);
-        scroll();
+        scroll(true);
       },
       // Already reported to onError by the SDK; the next open tries again.
       () => (historyLoaded = false),
@@ -165,6 +179,8 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     const s = identity.status;
     status.textContent =
       s === 'refreshing' ? 'Reconnecting…' : s === 'expired' ? 'Reconnecting… Your messages will be sent once you are signed in again.' : '';
+    // The banner takes height from the log: keep its end, and the queued message, in view.
+    scroll();
   };
 
   const build = (): void => {
@@ -181,11 +197,22 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
         }
       },
     });
-    log = h('div', { role: 'log', 'aria-label': 'Messages', 'aria-live': 'polite', class: 'lg' });
+    log = h('div', {
+      role: 'log',
+      'aria-label': 'Messages',
+      'aria-live': 'polite',
+      class: 'lg',
+      onscroll: () => (pinned = log!.scrollHeight - log!.scrollTop - log!.clientHeight < 40),
+    });
     status = h('div', { role: 'status', class: 'st' });
     const closeButton = h('button', { type: 'button', 'aria-label': 'Close support chat', onclick: () => close(true) }, [icon(DOWN)]);
     panel = h('div', { role: 'dialog', 'aria-label': 'Support chat', class: 'p', id: 'halo-panel' }, [
-      h('div', { class: 'hd' }, [h('div', {}, [h('h2', {}, ['Support']), h('p', {}, ['Ask us anything. We are here to help.'])]), closeButton]),
+      h('div', { class: 'hd' }, [
+        // Decorative: the title next to it names the team.
+        theme.avatarUrl ? h('img', { class: 'av', src: theme.avatarUrl, alt: '', onerror: (e) => (e.target as Element).remove() }) : '',
+        h('div', {}, [h('h2', {}, [theme.title ?? 'Support']), h('p', {}, [theme.subtitle ?? 'Ask us anything. We are here to help.'])]),
+        closeButton,
+      ]),
       status,
       log,
       h('form', { onsubmit: (e) => (e.preventDefault(), send()) }, [

@@ -51,6 +51,8 @@ export interface EmbedSuite {
   browser: Browser;
   widgetKey: string;
   secret: string;
+  /** The API's project, a live object: a change to `identitySecrets` applies to the next request. */
+  project: { widgetKey: string; identitySecrets?: string[]; mode?: 'off' | 'monitor' | 'enforce' };
   /** dist/snippet.js, for the first of the three tags. */
   snippet: string;
   /** The current test's browser context, if it opened one; closed after each test. */
@@ -83,6 +85,7 @@ export function useEmbedSuite({ enforce = false } = {}): EmbedSuite {
     const project = enforce
       ? { widgetKey: suite.widgetKey, identitySecrets: [suite.secret], mode: 'enforce' as const }
       : { widgetKey: suite.widgetKey };
+    suite.project = project;
     suite.api = await suite.server.startHaloServer({
       projects: [project],
       port: 0,

@@ -1,6 +1,10 @@
 // Fault injection between the SDK and an API: dropped connections (before or after the
 // server handled the request), 503 bursts, answers slower than the client's timeout, and
 // requests the network delivered twice. Seeded, so a failure can be replayed.
+// The PRNG is the loopback fault proxy's (browser tests, bench): one generator for both.
+import { prng } from '../../bench/fault-proxy.mjs';
+
+export { prng };
 
 export interface FaultCounts {
   requests: number;
@@ -9,18 +13,6 @@ export interface FaultCounts {
   unavailable: number;
   slow: number;
   duplicated: number;
-}
-
-/** Mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface FaultPlan {

@@ -1,4 +1,4 @@
-// identify, shutdown, events, T11 (Anonymous warning) and T12 (re-entrancy).
+// identify, shutdown, events, warn-missing-traits and re-entrant.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHalo, type HaloClient } from '../../src/index.js';
 import { API_BASE, createFakeApi, deferred, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';
@@ -52,12 +52,19 @@ describe('identify', () => {
     expect(chats[1]!.body.conversation_id).toBeUndefined();
   });
 
-  it('rejects a bad userId with invalid_request', async () => {
-    await expect(make().identify('' as string)).rejects.toMatchObject({ code: 'invalid_request' });
-    await expect(make().identify(42 as unknown as string)).rejects.toMatchObject({ code: 'invalid_request' });
+  it('rejects bad identify arguments (identify(42) too) with invalid_options, as bad options do, and sends nothing', async () => {
+    const api = createFakeApi();
+    const client = make(api);
+    await expect(client.identify('' as string)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.identify(42 as unknown as string)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.identify('alice', 'traits' as never)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.identify('alice', {}, { userToken: 7 } as never)).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.identify('alice', {}, 'options' as never)).rejects.toMatchObject({ code: 'invalid_options' });
+    expect(api.calls).toHaveLength(0);
+    expect(client.getIdentityState().userId).toBeNull();
   });
 
-  it('warns once per client and user when there is no name or email (T11)', async () => {
+  it('warns once per client and user when there is no name or email (warn-missing-traits)', async () => {
     const client = make(createFakeApi(), { userId: 'alice', userToken: tokenFor('alice') });
     await client.identify('alice', { plan: 'pro' });
     expect(warn).toHaveBeenCalledTimes(1);
@@ -137,6 +144,29 @@ describe('shutdown', () => {
     expect(() => client.on('message', () => undefined)).toThrow(expect.objectContaining({ code: 'shutdown' }));
   });
 
+  it('fires no event at all from shutdown on, whatever was still running', async () => {
+    const gate = deferred<string>();
+    const reply = deferred<void>();
+    const api = createFakeApi({ intercept: async (call) => (call === 'chat' ? (await reply.promise, undefined) : undefined) });
+    const onError = vi.fn();
+    const onIdentityExpired = vi.fn();
+    const client = make(api, { userId: 'alice', userToken: tokenFor('alice'), userTraits: { name: 'A' }, getUserToken: () => gate.promise, onError, onIdentityExpired });
+    const heard = vi.fn();
+    for (const event of ['message', 'identity', 'identityExpired', 'error'] as const) client.on(event, heard);
+    const sent = client.sendMessage('on the wire at shutdown');
+    sent.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 0));
+    heard.mockClear(); // what came before shutdown (identify's verdict) is not the question
+    client.shutdown();
+    reply.resolve();
+    gate.resolve(tokenFor('alice'));
+    await expect(sent).rejects.toMatchObject({ code: 'shutdown' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(heard).not.toHaveBeenCalled();
+    expect(onError).not.toHaveBeenCalled();
+    expect(onIdentityExpired).not.toHaveBeenCalled();
+  });
+
   it('calls in flight at shutdown reject with shutdown, not identity_changed', async () => {
     const gate = deferred<string>();
     const api = createFakeApi();
@@ -165,7 +195,7 @@ describe('shutdown', () => {
   });
 });
 
-describe('re-entrancy (T12)', () => {
+describe('re-entrant', () => {
   it('an error met while createHalo runs reaches onError after it returns, so the handler can use the client', async () => {
     const api = createFakeApi();
     let client: HaloClient | undefined;
@@ -273,7 +303,7 @@ describe('on', () => {
   });
 });
 
-describe('user switch (T9, T12)', () => {
+describe('user switch (user-switch-discards, re-entrant)', () => {
   it('the identity event of a switch fires once the switch is complete, so history() from it is the new user’s', async () => {
     const api = createFakeApi();
     const client = make(api, { userId: 'alice', userToken: tokenFor('alice'), userTraits: { name: 'A' } });

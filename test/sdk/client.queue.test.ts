@@ -1,4 +1,4 @@
-// SPEC §3 message order, T5 (nothing lost) and T9 (user switch).
+// Message order ("Browser API" section of docs/protocol.md), nothing-lost and user-switch-discards.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { claimsOf, createFakeApi, deferred, setupClient, tokenFor } from '../helpers/fake-api.js';
 
@@ -73,12 +73,12 @@ describe('message delivery', () => {
     const first = client.sendMessage('one');
     await vi.advanceTimersByTimeAsync(0);
     expect(client.getIdentityState().status).toBe('expired');
-    const second = client.sendMessage('two'); // tried getUserToken again right away
+    expect(getUserToken).toHaveBeenCalledTimes(1); // the refresh that declared the episode
+    const second = client.sendMessage('two'); // within 30 s of that try: no new one
     await vi.advanceTimersByTimeAsync(0);
-    expect(getUserToken).toHaveBeenCalledTimes(2);
-    const third = client.sendMessage('three'); // within 30 s: no new try
+    const third = client.sendMessage('three');
     await vi.advanceTimersByTimeAsync(0);
-    expect(getUserToken).toHaveBeenCalledTimes(2);
+    expect(getUserToken).toHaveBeenCalledTimes(1);
     valid.add('c');
     getUserToken.mockResolvedValue(token('alice', 'c'));
     await vi.advanceTimersByTimeAsync(30_000);
@@ -87,6 +87,31 @@ describe('message delivery', () => {
     expect(replies.map((r) => r.text)).toEqual(['echo: one', 'echo: two', 'echo: three', 'echo: four']);
     const delivered = api.of('chat').filter((c) => claimsOf(c.body.user_token).jti === 'c');
     expect(delivered.map((c) => c.body.message)).toEqual(['one', 'two', 'three', 'four']);
+  });
+
+  it('while expired, messages queued within 30 s call getUserToken at most once between them', async () => {
+    const valid = new Set(['a']);
+    const api = jtiApi(valid);
+    const getUserToken = vi.fn<() => Promise<string>>().mockRejectedValue(new Error('logged out'));
+    const { client } = setup(api, { userToken: token('alice', 'a'), getUserToken });
+    await vi.advanceTimersByTimeAsync(0);
+    valid.clear();
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired' });
+    expect(getUserToken).toHaveBeenCalledTimes(1); // the forced refresh that declared the episode
+    const queued = [];
+    for (let i = 0; i < 5; i++) {
+      queued.push(client.sendMessage(`m${i}`).catch(() => undefined));
+      await vi.advanceTimersByTimeAsync(5_000);
+    }
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(6_000); // 31 s since the last try
+    queued.push(client.sendMessage('later').catch(() => undefined));
+    queued.push(client.sendMessage('and again').catch(() => undefined));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+    expect(api.of('chat')).toHaveLength(0);
+    client.shutdown();
+    await Promise.all(queued);
   });
 
   it('the retried delivery of a queued message reuses its client_message_id', async () => {

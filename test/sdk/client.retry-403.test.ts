@@ -1,4 +1,4 @@
-// SPEC T4: a 403 is retried once with a newer token; the episode expires once.
+// retry-once-on-403: a 403 is retried once with a newer token; the episode expires once.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { claimsOf, createFakeApi, deferred, setupClient, tokenFor } from '../helpers/fake-api.js';
 
@@ -108,6 +108,44 @@ describe('403 identity_verification_failed', () => {
     await expect(client.history()).resolves.toEqual([]);
     expect(getUserToken).toHaveBeenCalledTimes(2);
     expect(claimsOf(api.of('history').at(-1)!.body.user_token).jti).toBe('forced');
+  });
+
+  it('a 403 that arrives while a pre-emptive refresh runs starts its own getUserToken call instead of joining it (auth0-spa-js #1691)', async () => {
+    const preemptive = deferred<string>();
+    const getUserToken = vi
+      .fn<() => Promise<string>>()
+      .mockImplementationOnce(() => preemptive.promise)
+      .mockResolvedValue(tokenFor('alice', 3600, { jti: 'forced' }));
+    // The server has revoked token `a` but still answers identify; only `forced` is good for history.
+    const held = deferred<void>();
+    let firstHistory = true;
+    const api = createFakeApi({
+      judge: (body, call) => (call === 'identify' || claimsOf(body.user_token).jti === 'forced' ? 'ok' : { reason: 'token_invalid' }),
+      intercept: async (call) => {
+        if (call === 'history' && firstHistory) {
+          firstHistory = false;
+          await held.promise;
+        }
+        return undefined;
+      },
+    });
+    const { client, onIdentityExpired } = setup(api, { userId: 'alice', userToken: tokenFor('alice', 3600, { jti: 'a' }), getUserToken });
+    await vi.advanceTimersByTimeAsync(0);
+    const first = client.history(); // goes out with `a` and waits for its answer
+    await vi.advanceTimersByTimeAsync(0);
+    vi.setSystemTime(Date.now() + 3400_000); // `a` is now inside the refresh skew
+    const second = client.history(); // starts the pre-emptive refresh, still running
+    await vi.advanceTimersByTimeAsync(0);
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    held.resolve(); // the first call's 403 arrives while that refresh runs
+    await vi.advanceTimersByTimeAsync(0);
+    // The forced refresh did not wait for the pre-emptive one: it asked getUserToken itself.
+    expect(getUserToken).toHaveBeenCalledTimes(2);
+    preemptive.resolve(tokenFor('alice', 3600, { jti: 'stale' })); // what the backend had before the revocation
+    await expect(first).resolves.toEqual([]);
+    await expect(second).resolves.toEqual([]);
+    expect(onIdentityExpired).not.toHaveBeenCalled();
+    expect(api.of('history').map((c) => claimsOf(c.body.user_token).jti)).toEqual(['a', 'forced', 'forced']);
   });
 
   it('without getUserToken a 403 expires the identity with the server reason', async () => {

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-// SPEC T8 (secrets, memory-only tokens) and T10 (mismatched tokens are never sent).
+// no-secrets-in-browser (secrets, memory-only tokens) and token-matches-user (mismatched tokens are never sent).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHalo } from '../../src/index.js';
 import { API_BASE, claimsOf, createFakeApi, tokenFor, WIDGET_KEY } from '../helpers/fake-api.js';

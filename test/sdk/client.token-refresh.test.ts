@@ -1,4 +1,4 @@
-// SPEC T1–T3, T6, T7: when the SDK calls getUserToken, and which token a call carries.
+// refresh-within-skew, single-flight-refresh, accept-until-exp, refresh-failure-keeps-messages, server-clock: when the SDK calls getUserToken, and which token a call carries.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { agingToken, claimsOf, createFakeApi, deferred, setupClient, tokenFor } from '../helpers/fake-api.js';
 

@@ -115,6 +115,39 @@ describe('cross-tab refresh', () => {
     expect(closed.getIdentityState()).toMatchObject({ userId: null, tokenExpiresAt: null });
   });
 
+  it('a broadcast token for another user is never used, even when the broadcast names this user', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const api = createFakeApi();
+    const getUserToken = backend();
+    const alice = tab(api, getUserToken, 'alice', tokenFor('alice', 600));
+    await vi.waitFor(() => expect(api.of('identify')).toHaveLength(1));
+    vi.setSystemTime(Date.now() + 400_000); // alice's token is inside the skew: a shared one would be welcome
+    const channel = new BroadcastChannel(`halo:${WIDGET_KEY}`);
+    channel.postMessage({ type: 'halo:token', userId: 'alice', token: tokenFor('mallory', 3600) });
+    channel.postMessage({ type: 'halo:token', userId: 'mallory', token: tokenFor('mallory', 3600) });
+    await new Promise((r) => setTimeout(r, 20));
+    channel.close();
+    await alice.history();
+    // Not one request carried mallory's token as alice (token-matches-user).
+    expect(api.calls.map((c) => claimsOf(c.body.user_token).user_id)).toEqual(['alice', 'alice']);
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+  });
+
+  it('after shutdown a tab ignores broadcasts and fires no event', async () => {
+    const api = createFakeApi();
+    const client = tab(api, backend(), 'alice', tokenFor('alice', 600));
+    await vi.waitFor(() => expect(api.of('identify')).toHaveLength(1));
+    const heard = vi.fn();
+    for (const event of ['message', 'identity', 'identityExpired', 'error'] as const) client.on(event, heard);
+    client.shutdown();
+    const channel = new BroadcastChannel(`halo:${WIDGET_KEY}`);
+    channel.postMessage({ type: 'halo:token', userId: 'alice', token: tokenFor('alice', 3600) });
+    await new Promise((r) => setTimeout(r, 20));
+    channel.close();
+    expect(heard).not.toHaveBeenCalled();
+    expect(client.getIdentityState()).toEqual({ userId: null, status: 'anonymous', verified: null, tokenExpiresAt: null });
+  });
+
   it('a tab that misses the broadcast refreshes on its own and still works', async () => {
     installLocks();
     vi.spyOn(BroadcastChannel.prototype, 'postMessage').mockImplementation(() => undefined);

@@ -48,11 +48,18 @@ describe('resolveOptions', () => {
     ['launcher', { ...base, launcher: 'yes' }],
     ['fetch', { ...base, fetch: {} }],
     ['theme.position', { ...base, theme: { position: 'top' } }],
+    ['theme.title', { ...base, theme: { title: 7 } }],
+    ['theme.avatarUrl', { ...base, theme: { avatarUrl: '' } }],
     ['retry.attempts', { ...base, retry: { attempts: 1.5 } }],
   ])('a bad `%s` throws invalid_options naming it', (option, options) => {
     const error = thrown(() => resolveOptions(options as never));
     expect(error.code).toBe('invalid_options');
     expect(error.message).toContain(`\`${option}\``);
+  });
+
+  it('keeps the header options of the theme', () => {
+    const theme = { title: 'Acme help', subtitle: 'Hi', avatarUrl: '/img/team.png' };
+    expect(resolveOptions({ ...base, theme }).theme).toEqual(theme);
   });
 
   it.each(['ab_live_x', 'ab_test_min', 'ab_test_0123456789abcdef'])('accepts the widget key %s', (widgetKey) => {

@@ -133,7 +133,7 @@ describe('halo-widget CLI', () => {
       url = await new Promise<string>((resolve, reject) => {
         let out = '';
         server.stdout!.on('data', (chunk: Buffer) => {
-          out += chunk;
+          out += chunk.toString();
           const match = /listening on (http:\/\/\S+)/.exec(out);
           if (match) resolve(match[1]!);
         });

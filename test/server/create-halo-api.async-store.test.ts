@@ -1,4 +1,4 @@
-// SPEC §5, §7: a store and a respond() that answer with promises (a database, a model) work
+// Wire protocol, reference server: a store and a respond() that answer with promises (a database, a model) work
 // exactly like the in-memory store and the default reply, which answer with plain values.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, type ConversationStore, type RespondContext } from '../../src/server/index.js';

@@ -1,4 +1,4 @@
-// SPEC V8 and §5 errors: malformed input gets a clear 4xx, never a 5xx, and the server keeps serving.
+// request-limits and the wire protocol's errors: malformed input gets a clear 4xx, never a 5xx, and the server keeps serving.
 import { describe, expect, it } from 'vitest';
 import { prng } from '../helpers/faults.js';
 import { useHaloServer } from '../helpers/server.js';

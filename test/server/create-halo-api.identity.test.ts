@@ -1,4 +1,5 @@
-// SPEC V1–V6 over HTTP: the attack matrix in enforce, monitor and off, trusted claims, rotation.
+// hs256-only, secret-bytes-as-written, clock-tolerance, user-id-must-match, verification-modes and
+// trusted-claims-per-request over HTTP: the attack matrix in enforce, monitor and off, trusted claims, rotation.
 import jwt from 'jsonwebtoken';
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -39,7 +40,7 @@ const attacks: [string, () => string | undefined, string][] = [
   ['a token over 8 KiB', () => jwt.sign({ user_id: 'alice', pad: 'x'.repeat(9000) }, SECRET), 'token_invalid'],
 ];
 
-// V5: a user_token of the wrong JSON type is a bad token like any other, judged by the mode.
+// verification-modes: a user_token of the wrong JSON type is a bad token like any other, judged by the mode.
 const MARKER = 'not-a-string-token-marker';
 const nonStringTokens: [string, unknown][] = [['a number', 4242424242], ['an object', { token: MARKER }], ['true', true], ['an array', [MARKER]]];
 

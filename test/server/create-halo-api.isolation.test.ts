@@ -1,4 +1,4 @@
-// SPEC V7: no combination of another user's token, an anonymous visitor or a guessed
+// history-isolation: no combination of another user's token, an anonymous visitor or a guessed
 // conversation_id reads or writes another identity's conversation.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateProjectKeys, signUserToken } from '../../src/server/index.js';

@@ -1,4 +1,4 @@
-// SPEC §5: CORS, exposed headers, Halo-Identity on errors, idempotent chat, the 500 path, a throwing logger, rate limits.
+// Wire protocol: CORS, exposed headers, Halo-Identity on errors, idempotent chat, the 500 path, a throwing logger, rate limits.
 import { inspect } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { generateProjectKeys, signUserToken, type Respond } from '../../src/server/index.js';

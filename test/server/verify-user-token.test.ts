@@ -1,4 +1,5 @@
-// verifyUserToken: SPEC V1–V4 and V6 — interop with jsonwebtoken, the attack matrix, clock tolerance, rotation.
+// verifyUserToken: hs256-only, secret-bytes-as-written, clock-tolerance, user-id-must-match and
+// trusted-claims-per-request — interop with jsonwebtoken, the attack matrix, clock tolerance, rotation.
 import jwt from 'jsonwebtoken';
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

@@ -1,0 +1,37 @@
+import { DEV } from '../dev.js';
+import { invalidOption, invalidRequest, secretExposed } from '../errors.js';
+import { MAX_MESSAGE_CHARS } from '../limits.js';
+import type { HaloEventName } from '../types.js';
+import { containsSecret, isPlainObject } from './options.js';
+
+// The checks of the public methods' arguments (docs/decisions/0003-argument-and-option-errors.md):
+// identify's arguments are options of the identity, so they get `invalid_options` naming the
+// argument, as createHalo's do; a bad message gets `invalid_request`, the API's code for it.
+
+const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error'];
+
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/** identify(userId, traits?, { userToken? }): the userToken, once every argument is valid. */
+export function checkIdentify(userId: unknown, traits: unknown, options: unknown): string | undefined {
+  if (containsSecret([userId, traits, options])) throw secretExposed('identify()');
+  if (!nonEmpty(userId)) throw invalidOption('userId', DEV && 'a non-empty string');
+  if (!isPlainObject(traits)) throw invalidOption('traits', DEV && 'a plain object');
+  const userToken = isPlainObject(options) ? options.userToken : 0;
+  if (!(userToken === undefined || nonEmpty(userToken))) throw invalidOption('userToken', DEV && 'a non-empty string in a plain object');
+  return userToken;
+}
+
+/** sendMessage(text): non-blank, at most MAX_MESSAGE_CHARS code points (request-limits). */
+export function checkText(text: unknown): void {
+  if (!nonEmpty(text) || !text.trim() || [...text].length > MAX_MESSAGE_CHARS) {
+    throw invalidRequest(DEV && `text must be a non-blank string of at most ${MAX_MESSAGE_CHARS} characters.`);
+  }
+}
+
+/** on(event, handler): a known event and a function. */
+export function checkListener(event: unknown, handler: unknown): void {
+  if (!EVENTS.includes(event as HaloEventName) || typeof handler !== 'function') {
+    throw invalidRequest(DEV && `on(event, handler): the event is one of ${EVENTS.join(', ')}, the handler a function.`);
+  }
+}

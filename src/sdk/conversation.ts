@@ -1,0 +1,42 @@
+import { DEV } from '../dev.js';
+import { serverError } from '../errors.js';
+import type { ChatMessage, UserTraits } from '../types.js';
+import { callWithIdentity, type CallSettings } from './identity-call.js';
+import type { Session } from './session.js';
+
+// The two conversation calls of the wire protocol: what their bodies hold and how their
+// answers are checked. The session keeps the conversation id the server chose.
+
+function isChatMessage(value: unknown): value is ChatMessage {
+  const m = value as ChatMessage | null;
+  return (
+    typeof m === 'object' && m !== null && typeof m.id === 'string' && typeof m.text === 'string' &&
+    (m.role === 'user' || m.role === 'assistant') && typeof m.conversation_id === 'string'
+  );
+}
+
+/** Posts one message under its client_message_id; resolves with the assistant's reply. */
+export async function postChat(
+  settings: CallSettings,
+  session: Session,
+  text: string,
+  clientMessageId: string,
+  traits: UserTraits,
+): Promise<ChatMessage> {
+  const body: Record<string, unknown> = { message: text, client_message_id: clientMessageId, user_traits: traits };
+  if (session.conversationId) body.conversation_id = session.conversationId;
+  const { message: reply, conversation_id: conversationId } = await callWithIdentity(settings, session, 'chat', body);
+  if (!isChatMessage(reply) || typeof conversationId !== 'string') throw serverError(DEV && 'Malformed chat answer.');
+  session.conversationId = conversationId;
+  return reply;
+}
+
+/** The session's conversation (the visitor's or the user's). */
+export async function fetchHistory(settings: CallSettings, session: Session): Promise<ChatMessage[]> {
+  const known = session.conversationId;
+  const data = await callWithIdentity(settings, session, 'history', known ? { conversation_id: known } : {});
+  const { messages, conversation_id: conversationId } = data;
+  if (!Array.isArray(messages) || !messages.every(isChatMessage)) throw serverError(DEV && 'Malformed history answer.');
+  if (!session.conversationId && typeof conversationId === 'string') session.conversationId = conversationId;
+  return messages;
+}

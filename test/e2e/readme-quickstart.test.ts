@@ -1,0 +1,340 @@
+// The README's quickstart, run as written: its Express and Next.js token endpoints, its
+// script-tag embed under its Content-Security-Policy, and its npm/SPA block, against the
+// reference Halo API in `enforce` mode, in Chromium. Each block is taken from README.md by its
+// `<!-- quickstart:… -->` marker; only the placeholders the README tells a user to replace are
+// replaced, so a README edit that breaks the quickstart breaks this test.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RESULTS, ROOT, launchBrowser, serverModule, watch, type Problems } from './browser.js';
+
+const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+/** The fenced block that follows `<!-- quickstart:<name> -->` in the README, verbatim. */
+function quickstart(name: string): string {
+  const match = new RegExp(`<!-- quickstart:${name} -->\\n\`\`\`[a-z]*\\n([\\s\\S]*?)\\n\`\`\`\\n`).exec(README);
+  if (!match) throw new Error(`README.md has no fenced block after <!-- quickstart:${name} -->`);
+  return match[1];
+}
+
+/** Replaces each placeholder the README names, failing if the block no longer contains it. */
+function fill(block: string, values: Record<string, string>): string {
+  let out = block;
+  for (const [placeholder, value] of Object.entries(values)) {
+    if (!out.includes(placeholder)) throw new Error(`the quickstart block no longer contains ${placeholder}`);
+    out = out.split(placeholder).join(value);
+  }
+  return out;
+}
+
+interface User {
+  id: string;
+  name: string;
+  email: string;
+  plan: string;
+}
+const ALICE: User = { id: 'alice', name: 'Alice', email: 'alice@example.com', plan: 'pro' };
+
+/** What the test module built around the README's Express block exposes. */
+interface BackendModule {
+  app: import('express').Express;
+}
+
+/** The README's Next.js route handler. */
+interface NextRoute {
+  GET(request: Request): Promise<Response>;
+}
+
+/** "Your auth" in both token endpoints: the user whose session is open, or null. */
+function signIn(user: User | null): void {
+  (globalThis as { __quickstartSession?: User | null }).__quickstartSession = user;
+}
+
+const SESSION_USER = 'async function sessionUser(request) { return globalThis.__quickstartSession ?? null; }';
+
+/**
+ * Writes the README's Express block into a module, between a prelude that plays "your auth"
+ * (`sessionUser`, a session the test switches) and an epilogue that exports the app. The file
+ * lives under the package root so that `halo-widget/server` resolves to this package's dist/.
+ */
+async function loadBackend(): Promise<BackendModule> {
+  const prelude = `${SESSION_USER}
+`;
+  const epilogue = `
+export { app };
+`;
+  const dir = path.join(RESULTS, 'readme-quickstart');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `backend-${process.pid}.mjs`);
+  writeFileSync(file, prelude + quickstart('server') + epilogue);
+  return import(pathToFileURL(file).href);
+}
+
+/**
+ * The README's Next.js route handler with its types stripped (as Next.js does), next to a
+ * stand-in for its `@/lib/session` import.
+ */
+async function loadNextRoute(): Promise<NextRoute> {
+  const dir = path.join(RESULTS, 'readme-quickstart', 'next');
+  const lib = path.join(dir, 'node_modules/@/lib');
+  mkdirSync(lib, { recursive: true });
+  writeFileSync(path.join(lib, 'package.json'), JSON.stringify({ name: '@/lib', type: 'module', exports: { './session': './session.js' } }));
+  writeFileSync(path.join(lib, 'session.js'), `export ${SESSION_USER}
+`);
+  const { outputText } = ts.transpileModule(quickstart('nextjs'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const file = path.join(dir, `route-${process.pid}.mjs`);
+  writeFileSync(file, outputText);
+  return import(pathToFileURL(file).href);
+}
+
+/** Answers a Node request with the route handler's web `Response`. */
+async function serveRoute(route: NextRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const headers = Object.entries(req.headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)] as [string, string]]));
+  const response = await route.GET(new Request(`${appUrl}${req.url}`, { headers }));
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+let server: Awaited<ReturnType<typeof serverModule>>;
+let api: { url: string; close(): Promise<void> };
+let project: { widgetKey: string; identitySecrets: string[]; mode: 'enforce' };
+let backend: BackendModule;
+let nextRoute: NextRoute;
+/** Which README token endpoint answers `/api/halo-token`. */
+let endpoint: 'express' | 'nextjs' = 'express';
+let appServer: Server;
+let appUrl: string;
+let browser: Browser;
+let page: Page;
+let problems: Problems;
+/** The token endpoint's answers (statuses), in order. */
+const tokenAnswers: number[] = [];
+const pages = new Map<string, { html: string; csp?: string }>();
+const NONCE = 'bm9uY2UtcXVpY2tzdGFydA';
+
+/** A new identity secret for the Halo API and the token endpoint alike (a rotation). */
+function rotateSecret(): void {
+  const { identitySecret } = server.generateProjectKeys();
+  project.identitySecrets = [identitySecret];
+  process.env.HALO_IDENTITY_SECRET = identitySecret;
+}
+
+beforeAll(async () => {
+  server = await serverModule();
+  const keys = server.generateProjectKeys();
+  project = { widgetKey: keys.widgetKey, identitySecrets: [keys.identitySecret], mode: 'enforce' };
+  process.env.HALO_IDENTITY_SECRET = keys.identitySecret;
+  api = await server.startHaloServer({
+    projects: [project],
+    port: 0,
+    host: '127.0.0.1',
+    logger: { info() {}, warn() {}, error: console.error },
+  });
+  backend = await loadBackend();
+  nextRoute = await loadNextRoute();
+  const { default: express } = await import('express');
+  // The rest of "your app": its pages (served by the same Express app as the token
+  // endpoint, on another origin than the Halo API), the login page, and the package's files
+  // for the page without a bundler.
+  backend.app.use('/pkg/dist', express.static(path.join(ROOT, 'dist')));
+  backend.app.use('/pkg/jose', express.static(path.join(ROOT, 'node_modules/jose/dist/webapi')));
+  backend.app.get('/login', (_req, res) => void res.type('html').send('<!doctype html><title>Log in</title><h1>Log in</h1>'));
+  backend.app.get('/favicon.ico', (_req, res) => void res.sendStatus(204));
+  backend.app.get('/:page', (req, res) => {
+    const found = pages.get(req.params.page);
+    if (!found) return void res.sendStatus(404);
+    if (found.csp) res.set('Content-Security-Policy', found.csp);
+    res.set('Cache-Control', 'no-store').type('html').send(found.html);
+  });
+  appServer = createServer((req, res) => {
+    if (!req.url?.startsWith('/api/halo-token')) return void backend.app(req, res);
+    res.on('finish', () => tokenAnswers.push(res.statusCode));
+    if (endpoint === 'express') return void backend.app(req, res);
+    serveRoute(nextRoute, req, res).catch((error: unknown) => {
+      console.error(error);
+      res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+  appUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`;
+  browser = await launchBrowser();
+
+  const currentUser = `<script nonce="${NONCE}">const currentUser = ${JSON.stringify({ id: ALICE.id, name: ALICE.name, email: ALICE.email })};</script>`;
+  const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
+  const scriptTag = fill(quickstart('script-tag'), {
+    '/* contents of dist/snippet.js */': snippet,
+    'https://halo.example.com': api.url,
+    'ab_live_…': project.widgetKey,
+    'nonce="…"': `nonce="${NONCE}"`,
+  });
+  const csp = fill(quickstart('csp'), { 'https://halo.example.com': api.url, "'nonce-…'": `'nonce-${NONCE}'` }).replace(/\s*\n\s*/g, ' ');
+  pages.set('script-tag', {
+    csp,
+    html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>App</title>${currentUser}\n${scriptTag}</head><body><h1>App</h1></body></html>`,
+  });
+  // Without a bundler the page maps the bare specifiers itself (what a bundler does).
+  const importMap = JSON.stringify({ imports: { 'halo-widget': '/pkg/dist/index.mjs', 'jose/base64url': '/pkg/jose/util/base64url.js' } });
+  const spa = fill(quickstart('spa'), { 'https://halo.example.com': api.url, 'ab_live_…': project.widgetKey });
+  pages.set('spa', {
+    html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPA</title><script type="importmap">${importMap}</script>${currentUser}<script type="module">\n${spa}\n</script></head><body><h1>SPA</h1></body></html>`,
+  });
+});
+
+afterAll(async () => {
+  rmSync(path.join(RESULTS, 'readme-quickstart'), { recursive: true, force: true });
+  await browser?.close();
+  await new Promise<void>((resolve) => {
+    if (!appServer) return resolve();
+    appServer.closeAllConnections();
+    appServer.close(() => resolve());
+  });
+  await api?.close();
+});
+
+beforeEach(async () => {
+  endpoint = 'express';
+  signIn(ALICE);
+  tokenAnswers.length = 0;
+  rotateSecret();
+  page = await (await browser.newContext()).newPage();
+  problems = await watch(page);
+});
+
+afterEach(async () => {
+  await page?.context().close();
+});
+
+const log = () => page.getByRole('log', { name: 'Messages' });
+
+async function send(text: string): Promise<void> {
+  const dialog = page.getByRole('dialog', { name: 'Support chat' });
+  if (!(await dialog.isVisible())) await page.getByRole('button', { name: 'Open support chat' }).click();
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+}
+
+async function chatsAsVerifiedAlice(): Promise<void> {
+  await send('Where is my invoice?');
+  await expect.poll(() => log().textContent()).toContain('Hi Alice (pro plan), verified. We got: "Where is my invoice?"');
+  expect(tokenAnswers).toEqual([200]);
+}
+
+/** The session ends at the app (its token endpoint now answers 401) and the API stops accepting the token. */
+async function expiresAndGoesToLogin(): Promise<void> {
+  signIn(null);
+  rotateSecret();
+  await send('Are you still there?');
+  await page.waitForURL(`${appUrl}/login`);
+  expect(tokenAnswers.slice(-1)).toEqual([401]);
+}
+
+describe('the README quickstart: Express token endpoint + script tag + strict CSP', () => {
+  beforeEach(async () => {
+    await page.goto(`${appUrl}/script-tag`);
+  });
+
+  it('chats as a verified user, with no CSP violation or console error', async () => {
+    await chatsAsVerifiedAlice();
+    expect(await problems.csp()).toEqual([]);
+    expect(problems.console).toEqual([]);
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('refreshes the token through the token endpoint when the API refuses it, and the message still goes out', async () => {
+    await chatsAsVerifiedAlice();
+    rotateSecret();
+    await send('After the rotation');
+    await expect.poll(() => log().textContent()).toContain('verified. We got: "After the rotation"');
+    expect(tokenAnswers).toEqual([200, 200]);
+    expect(await problems.csp()).toEqual([]);
+  });
+
+  it('refreshes the token through the token endpoint before a call once the token is near its expiry', async () => {
+    await chatsAsVerifiedAlice();
+    // 56 minutes later the one-hour token is inside the 5-minute refresh window.
+    await page.clock.install();
+    await page.clock.fastForward(56 * 60_000);
+    await send('An hour later');
+    await expect.poll(() => log().textContent()).toContain('verified. We got: "An hour later"');
+    expect(tokenAnswers).toEqual([200, 200]);
+  });
+
+  it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
+    await chatsAsVerifiedAlice();
+    await expiresAndGoesToLogin();
+  });
+
+  // Known SDK defect (issue 17, fix 3), kept as a tripwire: today a token past `exp` whose
+  // refresh is answered 401 leaves the user "identified" and the message "Not sent", and
+  // onIdentityExpired never fires (refresh-failure-keeps-messages says it must). When the SDK
+  // fix lands this reports "expected to fail": turn `it.fails` into `it`.
+  it.fails('calls onIdentityExpired once the session has ended and the token is past its expiry', async () => {
+    await chatsAsVerifiedAlice();
+    signIn(null);
+    await page.clock.install();
+    await page.clock.fastForward(61 * 60_000);
+    await send('After the session ended');
+    await page.waitForURL(`${appUrl}/login`, { timeout: 5_000 });
+    expect(tokenAnswers.slice(-1)).toEqual([401]);
+  });
+
+  it('has a forged token refused by the API in enforce mode', async () => {
+    await chatsAsVerifiedAlice();
+    const forged = await server.signUserToken({ user_id: 'alice', name: 'Alice' }, server.generateProjectKeys().identitySecret);
+    const answer = await page.evaluate(
+      async ({ url, widgetKey, token }) => {
+        const r = await fetch(`${url}/api/sdk/history`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ widget_key: widgetKey, user_id: 'alice', user_token: token }),
+        });
+        return { status: r.status, identity: r.headers.get('Halo-Identity'), body: await r.json() };
+      },
+      { url: api.url, widgetKey: project.widgetKey, token: forged },
+    );
+    expect(answer.status).toBe(403);
+    expect(answer.identity).toBe('unverified; reason=token_invalid');
+    expect(answer.body.error).toMatchObject({ code: 'identity_verification_failed', reason: 'token_invalid' });
+    expect(JSON.stringify(answer.body)).not.toContain('Where is my invoice?');
+  });
+});
+
+describe('the README quickstart: npm / SPA block with the same token endpoint', () => {
+  beforeEach(async () => {
+    await page.goto(`${appUrl}/spa`);
+  });
+
+  it('chats as a verified user', async () => {
+    await chatsAsVerifiedAlice();
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
+    await chatsAsVerifiedAlice();
+    await expiresAndGoesToLogin();
+  });
+});
+
+describe('the README quickstart: Next.js route handler + script tag', () => {
+  beforeEach(async () => {
+    endpoint = 'nextjs';
+    await page.goto(`${appUrl}/script-tag`);
+  });
+
+  it('chats as a verified user', async () => {
+    await chatsAsVerifiedAlice();
+    expect(await problems.csp()).toEqual([]);
+  });
+
+  it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
+    await chatsAsVerifiedAlice();
+    await expiresAndGoesToLogin();
+  });
+});
