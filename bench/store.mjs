@@ -35,7 +35,12 @@ async function countRoundTrips(server, url, bodies, chats) {
   };
   const store = await server.createPostgresStore({ client });
   const quiet = { info() {}, warn() {}, error: (...args) => console.error(...args) };
-  const halo = await server.startHaloServer({ projects: [{ widgetKey: WIDGET_KEY, identitySecrets: [SECRET], mode: 'enforce' }], logger: quiet, port: 0, store });
+  const halo = await server.startHaloServer({
+    projects: [{ widgetKey: WIDGET_KEY, identitySecrets: [SECRET], mode: 'enforce' }],
+    logger: quiet,
+    port: 0,
+    store,
+  });
   const send = (body, n) =>
     fetch(`${halo.url}/api/sdk/chat`, {
       method: 'POST',
@@ -79,7 +84,11 @@ export async function measureStore({ root = ROOT, seconds = 6, connections = 10,
   const servers = {};
   try {
     const roundTrips = await countRoundTrips(server, await cluster.createDatabase('roundtrips'), bodies, chats);
-    const specs = { memory: { engine: 'memory' }, embedded: { engine: 'embedded', dataDir }, postgres: { engine: 'postgres', url: cluster.url } };
+    const specs = {
+      memory: { engine: 'memory' },
+      embedded: { engine: 'embedded', dataDir },
+      postgres: { engine: 'postgres', url: cluster.url },
+    };
     for (const engine of ENGINES) servers[engine] = await startServer('halo', root, pin, [JSON.stringify(specs[engine])]);
     const runs = { memory: [], embedded: [], postgres: [] };
     const perRound = Math.max(1, Math.round(seconds / rounds));

@@ -12,7 +12,11 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const quiet = { info() {}, warn() {}, error: console.error };
 
 async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return response.json();
 }
 
@@ -20,7 +24,8 @@ async function post(url: string, path: string, body: unknown, headers: Record<st
 async function asUser(url: string, widgetKey: string, user: string) {
   const { session } = await post(url, '/demo/login', { user });
   const { token } = await post(url, '/demo/token', {}, { 'x-demo-session': session });
-  return (call: string, body: Record<string, unknown> = {}) => post(url, `/api/sdk/${call}`, { widget_key: widgetKey, user_id: user, user_token: token, ...body });
+  return (call: string, body: Record<string, unknown> = {}) =>
+    post(url, `/api/sdk/${call}`, { widget_key: widgetKey, user_id: user, user_token: token, ...body });
 }
 
 const widgetKeyOf = async (url: string) => /ab_live_[A-Za-z0-9_-]+/.exec(await (await fetch(url)).text())![0];

@@ -68,7 +68,11 @@ export async function startServe(config: string, args: string[], env: Record<str
 
 /** POSTs one call and answers status, headers and the parsed body. */
 export async function call(url: string, name: string, body: unknown): Promise<{ status: number; headers: Headers; body: any }> {
-  const response = await fetch(`${url}/api/sdk/${name}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${url}/api/sdk/${name}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
 }

@@ -25,16 +25,21 @@ interface Sent {
 async function loadUntilKilled(server: ServeProcess): Promise<{ acknowledged: Sent[]; unanswered: Sent[] }> {
   const acknowledged: Sent[] = [];
   const unanswered: Sent[] = [];
-  let killing: Promise<void> | null = null;
+  const killed: { once: Promise<void> | null } = { once: null };
   await Promise.all(
     Array.from({ length: VISITORS }, async (_, v) => {
       for (let n = 0; ; n++) {
         const sent = { visitor: `crash-${v}`, text: `v${v} message ${n}`, clientMessageId: `cm-${v}-${n}` };
         try {
-          const answer = await call(server.url, 'chat', { widget_key: KEY, visitor_id: sent.visitor, message: sent.text, client_message_id: sent.clientMessageId });
+          const answer = await call(server.url, 'chat', {
+            widget_key: KEY,
+            visitor_id: sent.visitor,
+            message: sent.text,
+            client_message_id: sent.clientMessageId,
+          });
           if (answer.status !== 200) throw new Error(`status ${answer.status}`);
           acknowledged.push(sent);
-          if (acknowledged.length >= ACKNOWLEDGED_BEFORE_KILL) killing ??= server.kill9();
+          if (acknowledged.length >= ACKNOWLEDGED_BEFORE_KILL) killed.once ??= server.kill9();
         } catch (error) {
           void error; // the connection died with the server: this message was never acknowledged
           unanswered.push(sent);
@@ -43,14 +48,19 @@ async function loadUntilKilled(server: ServeProcess): Promise<{ acknowledged: Se
       }
     }),
   );
-  await killing;
+  await killed.once;
   return { acknowledged, unanswered };
 }
 
 async function checkNothingLost(restarted: ServeProcess, acknowledged: Sent[], unanswered: Sent[]) {
   // The client retries what was not answered, with the same client_message_id.
   for (const sent of unanswered) {
-    const retry = await call(restarted.url, 'chat', { widget_key: KEY, visitor_id: sent.visitor, message: sent.text, client_message_id: sent.clientMessageId });
+    const retry = await call(restarted.url, 'chat', {
+      widget_key: KEY,
+      visitor_id: sent.visitor,
+      message: sent.text,
+      client_message_id: sent.clientMessageId,
+    });
     expect(retry.status).toBe(200);
   }
   let stored = 0;
@@ -74,7 +84,9 @@ describe('kill -9 under chat load, then a restart on the same database', () => {
     const restarted = await startServe(config.file, [], env);
     try {
       const stored = await checkNothingLost(restarted, acknowledged, unanswered);
-      console.log(`[crash/postgres] acknowledged ${acknowledged.length}, in flight at the kill ${unanswered.length}, stored after retry ${stored}`);
+      console.log(
+        `[crash/postgres] acknowledged ${acknowledged.length}, in flight at the kill ${unanswered.length}, stored after retry ${stored}`,
+      );
     } finally {
       await restarted.stop();
     }
@@ -88,7 +100,9 @@ describe('kill -9 under chat load, then a restart on the same database', () => {
     const restarted = await startServe(config.file, args);
     try {
       const stored = await checkNothingLost(restarted, acknowledged, unanswered);
-      console.log(`[crash/embedded] acknowledged ${acknowledged.length}, in flight at the kill ${unanswered.length}, stored after retry ${stored}`);
+      console.log(
+        `[crash/embedded] acknowledged ${acknowledged.length}, in flight at the kill ${unanswered.length}, stored after retry ${stored}`,
+      );
     } finally {
       await restarted.stop();
     }

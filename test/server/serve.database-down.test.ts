@@ -34,7 +34,12 @@ describe('serve with PostgreSQL going away', () => {
     const server = await startServe(config.file, [], { DATABASE_URL: url });
     try {
       expect(server.output()).toContain('PostgreSQL at 127.0.0.1');
-      const before = await call(server.url, 'chat', { widget_key: KEY, visitor_id: 'v', message: 'before', client_message_id: 'cm-before' });
+      const before = await call(server.url, 'chat', {
+        widget_key: KEY,
+        visitor_id: 'v',
+        message: 'before',
+        client_message_id: 'cm-before',
+      });
       expect(before.status).toBe(200);
       await pg.cluster.stop();
       try {
@@ -55,7 +60,10 @@ describe('serve with PostgreSQL going away', () => {
       );
       expect(after.status).toBe(200);
       const history = await call(server.url, 'history', { widget_key: KEY, visitor_id: 'v' });
-      expect(history.body.messages.filter((m: { role: string }) => m.role === 'user').map((m: { text: string }) => m.text)).toEqual(['before', 'after']);
+      expect(history.body.messages.filter((m: { role: string }) => m.role === 'user').map((m: { text: string }) => m.text)).toEqual([
+        'before',
+        'after',
+      ]);
       expectNoSecret(server, url);
     } finally {
       await server.stop();

@@ -31,7 +31,10 @@ describe('two serve processes on one PostgreSQL', () => {
     expect(second.body.conversation_id).toBe(first.body.conversation_id);
     for (const server of [a, b]) {
       const history = await call(server.url, 'history', visitor('v-both'));
-      expect(history.body.messages.map((m: { text: string }) => m.text).filter((t: string) => t.startsWith('via'))).toEqual(['via a', 'via b']);
+      expect(history.body.messages.map((m: { text: string }) => m.text).filter((t: string) => t.startsWith('via'))).toEqual([
+        'via a',
+        'via b',
+      ]);
     }
   });
 

@@ -37,7 +37,9 @@ function lock(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(readFileSync(file, 'utf8'));
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
-        throw new Error(`${dir} is in use by process ${holder}: an embedded database serves one process (use PostgreSQL for several).`);
+        throw new Error(`${dir} is in use by process ${holder}: an embedded database serves one process (use PostgreSQL for several).`, {
+          cause: error,
+        });
       }
       rmSync(file, { force: true });
     }

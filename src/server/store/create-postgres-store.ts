@@ -28,7 +28,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const given = [options.connectionString, options.pool, options.pglite, options.client].filter((v) => v !== undefined).length;
   if (given !== 1) throw new TypeError('createPostgresStore: give exactly one of connectionString, pool, pglite or client.');
   const client =
-    options.client ?? (options.pglite ? createPgliteClient(options.pglite) : await createPgClient({ connectionString: options.connectionString, pool: options.pool, max: options.max }));
+    options.client ??
+    (options.pglite
+      ? createPgliteClient(options.pglite)
+      : await createPgClient({ connectionString: options.connectionString, pool: options.pool, max: options.max }));
   try {
     await migrate(client);
   } catch (error) {

@@ -14,8 +14,10 @@ const MIGRATION_LOCK = 0x68616c6f;
 export async function migrate(client: SqlClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   ordered.forEach((migration, i) => {
-    if (!Number.isInteger(migration.version) || migration.version < 1) throw new TypeError(`migration ${migration.name}: version must be a positive integer.`);
-    if (i > 0 && ordered[i - 1]!.version === migration.version) throw new TypeError(`migration version ${migration.version} is listed twice.`);
+    if (!Number.isInteger(migration.version) || migration.version < 1)
+      throw new TypeError(`migration ${migration.name}: version must be a positive integer.`);
+    if (i > 0 && ordered[i - 1]!.version === migration.version)
+      throw new TypeError(`migration version ${migration.version} is listed twice.`);
   });
   return client.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);

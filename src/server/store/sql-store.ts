@@ -77,7 +77,14 @@ function storableJson(value: unknown): unknown {
 
 const iso = (value: Date | string): string => (value instanceof Date ? value.toISOString() : new Date(value).toISOString());
 
-function message(id: string, conversationId: string, role: 'user' | 'assistant', text: string, created: string, verified: boolean): StoredMessage {
+function message(
+  id: string,
+  conversationId: string,
+  role: 'user' | 'assistant',
+  text: string,
+  created: string,
+  verified: boolean,
+): StoredMessage {
   const stored: Flagged = { id: idFromStorable(id), conversation_id: conversationId, role, text, created_at: created };
   // The field appears only when false, so a verified message looks exactly as before.
   if (!verified) stored.unverified = true;
@@ -145,13 +152,22 @@ on conflict (project, owner) do update set traits = excluded.traits, updated_at 
  */
 export function createSqlStore(client: SqlClient, newConversationId: () => string): SqlConversationStore {
   const k = storableId;
-  const conversationOf = (row: StoredConversation): StoredConversation => ({ id: idFromStorable(row.id), project: idFromStorable(row.project), owner: idFromStorable(row.owner) });
+  const conversationOf = (row: StoredConversation): StoredConversation => ({
+    id: idFromStorable(row.id),
+    project: idFromStorable(row.project),
+    owner: idFromStorable(row.owner),
+  });
   return {
     client,
     close: () => client.close(),
     openChat: async (project, owner, conversationId, clientMessageId) => {
       const text = conversationId === null ? OPEN_LATEST : OPEN_NAMED;
-      const { rows } = await client.query<OpenRow>(text, [k(project), k(owner), k(conversationId ?? newConversationId()), clientMessageId === null ? null : k(clientMessageId)]);
+      const { rows } = await client.query<OpenRow>(text, [
+        k(project),
+        k(owner),
+        k(conversationId ?? newConversationId()),
+        clientMessageId === null ? null : k(clientMessageId),
+      ]);
       const row = rows[0];
       if (!row) return null;
       const conversation: StoredConversation = { id: idFromStorable(row.id), project, owner };
@@ -159,7 +175,10 @@ export function createSqlStore(client: SqlClient, newConversationId: () => strin
       return { conversation, earlier, traits: row.traits ?? {} };
     },
     getConversation: async (project, id) => {
-      const { rows } = await client.query<StoredConversation>('select id, project, owner from conversations where id = $1 and project = $2', [k(id), k(project)]);
+      const { rows } = await client.query<StoredConversation>(
+        'select id, project, owner from conversations where id = $1 and project = $2',
+        [k(id), k(project)],
+      );
       return rows[0] ? conversationOf(rows[0]) : null;
     },
     latestConversation: async (project, owner) => {
@@ -208,7 +227,10 @@ export function createSqlStore(client: SqlClient, newConversationId: () => strin
       return replyOf(rows[0]!, id);
     },
     getTraits: async (project, owner) => {
-      const { rows } = await client.query<{ traits: Record<string, unknown> | null }>('select traits from identities where project = $1 and owner = $2', [k(project), k(owner)]);
+      const { rows } = await client.query<{ traits: Record<string, unknown> | null }>(
+        'select traits from identities where project = $1 and owner = $2',
+        [k(project), k(owner)],
+      );
       return rows[0]?.traits ?? {};
     },
     setTraits: async (project, owner, traits) => {

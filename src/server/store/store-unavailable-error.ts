@@ -16,9 +16,20 @@ export function isStoreUnavailable(error: unknown): error is StoreUnavailableErr
 }
 
 // Socket and DNS failures: the server is not there (yet, or any more).
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ENOSPC']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ENOSPC',
+]);
 // node-postgres's own words for a lost or never-made connection.
-const LOST = /connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|client was closed|cannot use a pool after calling end/i;
+const LOST =
+  /connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|client was closed|cannot use a pool after calling end/i;
 
 /**
  * Whether a driver error means "the database is unavailable" rather than "this statement is

@@ -10,7 +10,12 @@ let counter = 0;
 /** A project key of its own per test: the engines are shared by the tests of a file. */
 const project = () => `ab_test_contract_${++counter}`;
 
-const msg = (conversation: string, role: 'user' | 'assistant', text: string, extra: Partial<StoredMessage> & { unverified?: true } = {}): StoredMessage => ({
+const msg = (
+  conversation: string,
+  role: 'user' | 'assistant',
+  text: string,
+  extra: Partial<StoredMessage> & { unverified?: true } = {},
+): StoredMessage => ({
   id: `msg_${text}_${counter}`,
   conversation_id: conversation,
   role,
@@ -70,7 +75,9 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
   it('stores a repeated client_message_id once when the repeats arrive at once', async () => {
     const { id } = await engine.store.createConversation(project(), 'visitor:v');
     const replies = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => engine.store.appendExchange(id, msg(id, 'user', `q${i}`), msg(id, 'assistant', `a${i}`), 'cm-same')),
+      Array.from({ length: 8 }, async (_, i) =>
+        engine.store.appendExchange(id, msg(id, 'user', `q${i}`), msg(id, 'assistant', `a${i}`), 'cm-same'),
+      ),
     );
     expect(new Set(replies.map((r) => r.id)).size).toBe(1);
     expect(await engine.store.listMessages(id)).toHaveLength(2);
@@ -123,7 +130,12 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
       const p = project();
       await engine.store.setTraits(p, 'user:t', { name: 'T' });
       const { conversation } = (await engine.store.openChat!(p, 'user:t', null, null))!;
-      const reply = await engine.store.appendExchange(conversation.id, msg(conversation.id, 'user', 'q'), msg(conversation.id, 'assistant', 'a'), 'cm-x');
+      const reply = await engine.store.appendExchange(
+        conversation.id,
+        msg(conversation.id, 'user', 'q'),
+        msg(conversation.id, 'assistant', 'a'),
+        'cm-x',
+      );
       const latest = await engine.store.openChat!(p, 'user:t', null, 'cm-x');
       expect(latest).toEqual({ conversation, earlier: reply, traits: { name: 'T' } });
       const named = await engine.store.openChat!(p, 'user:t', conversation.id, 'cm-x');
@@ -141,7 +153,7 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
 
     it('gives two first messages of one identity arriving at once the same conversation', async () => {
       const p = project();
-      const opened = await Promise.all(Array.from({ length: 6 }, () => engine.store.openChat!(p, 'visitor:racer', null, null)));
+      const opened = await Promise.all(Array.from({ length: 6 }, async () => engine.store.openChat!(p, 'visitor:racer', null, null)));
       expect(new Set(opened.map((o) => o!.conversation.id)).size).toBe(1);
     });
   });

@@ -17,7 +17,12 @@ describe('createEmbeddedStore', () => {
     const first = await createEmbeddedStore({ dataDir: join(dir, 'keep') });
     const { conversation } = (await first.openChat('ab_p', 'user:ann', null, null))!;
     const id = conversation.id;
-    await first.appendExchange(id, { id: 'msg_q', conversation_id: id, role: 'user', text: 'q', created_at: at }, { id: 'msg_a', conversation_id: id, role: 'assistant', text: 'a', created_at: at }, 'cm');
+    await first.appendExchange(
+      id,
+      { id: 'msg_q', conversation_id: id, role: 'user', text: 'q', created_at: at },
+      { id: 'msg_a', conversation_id: id, role: 'assistant', text: 'a', created_at: at },
+      'cm',
+    );
     await first.setTraits('ab_p', 'user:ann', { name: 'Ann' });
     await first.close();
 

@@ -53,7 +53,10 @@ describe('migrate', () => {
   it('applies a migration appended later to a database that has the earlier ones', async () => {
     const client = await connect(await freshDatabase());
     await migrate(client);
-    const later = [...MIGRATIONS, { version: 1000, name: 'settings', sql: 'create table settings (name text primary key, value jsonb not null);' }];
+    const later = [
+      ...MIGRATIONS,
+      { version: 1000, name: 'settings', sql: 'create table settings (name text primary key, value jsonb not null);' },
+    ];
     expect(await migrate(client, later)).toEqual([1000]);
     await client.query('insert into settings (name, value) values ($1, $2::text::jsonb)', ['mode', '"enforce"']);
     expect(await migrate(client, later)).toEqual([]);
