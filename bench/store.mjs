@@ -9,7 +9,8 @@ import { combine, load, pinning, SECRET, startServer, WIDGET_KEY } from './api.m
 import { startPostgres } from './postgres-cluster.mjs';
 import { ROOT } from './sizes.mjs';
 
-const USERS = 1000;
+// Returning users (each has chatted once before the measure): the steady state of a support chat.
+const USERS = 200;
 const ENGINES = ['memory', 'embedded', 'postgres'];
 
 async function bodiesFor(server) {
@@ -67,6 +68,24 @@ async function countRoundTrips(server, url, bodies, chats) {
   }
 }
 
+/** One chat per user, `connections` at a time, so the measure sees returning users. */
+async function warmUsers(url, bodies, connections) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const response = await fetch(`${url}/api/sdk/chat`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ...body, client_message_id: `warm-${next}` }),
+        });
+        await response.text();
+      }
+    }),
+  );
+}
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /**
@@ -92,7 +111,10 @@ export async function measureStore({ root = ROOT, seconds = 6, connections = 10,
     for (const engine of ENGINES) servers[engine] = await startServer('halo', root, pin, [JSON.stringify(specs[engine])]);
     const runs = { memory: [], embedded: [], postgres: [] };
     const perRound = Math.max(1, Math.round(seconds / rounds));
-    for (const engine of ENGINES) await load(servers[engine].url, bodies, { seconds: 1, connections, pin });
+    for (const engine of ENGINES) {
+      await warmUsers(servers[engine].url, bodies, connections);
+      await load(servers[engine].url, bodies, { seconds: 1, connections, pin });
+    }
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ENGINES : [...ENGINES].reverse();
       for (const engine of order) runs[engine].push(await load(servers[engine].url, bodies, { seconds: perRound, connections, pin }));
