@@ -26,13 +26,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       create index conversations_owner on conversations (project, owner);
 
-      -- One row per identity of a project: its traits (jsonb, as the API hands them over) and
-      -- the conversation a chat without conversation_id continues.
+      -- One row per identity of a project: its traits and the conversation a chat without
+      -- conversation_id continues. The traits are json, not jsonb: json keeps the object as the
+      -- API hands it over, key order included (the order is the order the traits were last
+      -- sent in, which decides which are dropped first past the cap); jsonb sorts the keys.
       create table identities (
         project text not null,
         owner text not null,
         latest_conversation_id text references conversations (id),
-        traits jsonb,
+        traits json,
         updated_at timestamptz not null default now(),
         primary key (project, owner)
       );

@@ -33,7 +33,7 @@ interface OpenRow extends Partial<ReplyRow> {
 type Wellformed = string & { isWellFormed(): boolean; toWellFormed(): string };
 
 /**
- * PostgreSQL text and jsonb hold neither U+0000 nor a lone surrogate (JSON allows both): they
+ * PostgreSQL text and json hold neither U+0000 nor a lone surrogate (JSON allows both): they
  * become U+FFFD, as a UTF-8 encoder does for the second, instead of failing the request.
  */
 export function storable(text: string): string {
@@ -142,7 +142,7 @@ insert into identities (project, owner, latest_conversation_id) select $2, $3, i
 on conflict (project, owner) do update set latest_conversation_id = excluded.latest_conversation_id, updated_at = now()`;
 
 const SET_TRAITS = `
-insert into identities (project, owner, traits) values ($1, $2, $3::text::jsonb)
+insert into identities (project, owner, traits) values ($1, $2, $3::text::json)
 on conflict (project, owner) do update set traits = excluded.traits, updated_at = now()`;
 
 /**

@@ -105,6 +105,14 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     expect(await engine.store.getTraits(p, 'user:ann')).toEqual({ name: 'Anne' });
   });
 
+  it('keeps the traits’ key order, which the API uses as the order they were last sent in', async () => {
+    const p = project();
+    await engine.store.setTraits(p, 'user:order', { zeta: 1, a: 2, plan: 3, mm: 4 });
+    expect(Object.keys(await engine.store.getTraits(p, 'user:order'))).toEqual(['zeta', 'a', 'plan', 'mm']);
+    const opened = await engine.store.openChat!(p, 'user:order', null, null);
+    expect(Object.keys(opened!.traits)).toEqual(['zeta', 'a', 'plan', 'mm']);
+  });
+
   it('returns copies, so a caller cannot change what is stored', async () => {
     const p = project();
     const { id } = await engine.store.createConversation(p, 'visitor:v');

@@ -43,14 +43,19 @@ describe('SQL round trips per call', () => {
   });
 
   it('a returning user’s chat with the same traits as before: two statements', async () => {
-    await statements('chat', { user_id: 'u-back', message: 'one', user_traits: { name: 'Ann' } });
-    const sent = await statements('chat', { user_id: 'u-back', message: 'two', client_message_id: 'cm-2', user_traits: { name: 'Ann' } });
+    const traits = { zeta: true, name: 'Ann', email: 'ann@example.com' }; // not in jsonb's sorted order
+    await statements('chat', { user_id: 'u-back', message: 'one', user_traits: traits });
+    const sent = await statements('chat', { user_id: 'u-back', message: 'two', client_message_id: 'cm-2', user_traits: traits });
     expect(sent).toHaveLength(2);
     expect(writes(sent)).toHaveLength(1);
   });
 
   it('a chat whose traits changed: one more statement, for the traits', async () => {
-    const sent = await statements('chat', { user_id: 'u-back', message: 'three', user_traits: { name: 'Ann', plan: 'pro' } });
+    const sent = await statements('chat', {
+      user_id: 'u-back',
+      message: 'three',
+      user_traits: { zeta: true, name: 'Ann', email: 'ann@example.com', plan: 'pro' },
+    });
     expect(sent).toHaveLength(3);
   });
 
