@@ -66,7 +66,7 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
 
   it('lists messages exactly as they were handed over, oldest first', async () => {
     const { id } = await engine.store.createConversation(project(), 'visitor:v');
-    const question = msg(id, 'user', 'héllo 👋 "quoted" \\ back');
+    const question = msg(id, 'user', `héllo 👋 "quoted" \\ back, it's '); drop table exchanges; --`);
     const reply = msg(id, 'assistant', 'ok');
     await engine.store.appendExchange(id, question, reply, 'cm');
     expect(await engine.store.listMessages(id)).toEqual([question, reply]);
@@ -96,7 +96,7 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
 
   it('keeps traits per project and owner, as the JSON object it was given', async () => {
     const p = project();
-    const traits = { name: 'Ann', plan: { tier: 'pro', seats: 3 }, tags: ['a', 'b'], vip: true, note: null };
+    const traits = { name: "Ann O'Neil", plan: { tier: 'pro', seats: 3 }, tags: ['a', "b'); --"], vip: true, note: null, '\\': '\\n' };
     await engine.store.setTraits(p, 'user:ann', traits);
     expect(await engine.store.getTraits(p, 'user:ann')).toEqual(traits);
     expect(await engine.store.getTraits(p, 'visitor:ann')).toEqual({});
