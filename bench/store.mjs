@@ -93,10 +93,10 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
  * ratios to memory (median of the rounds). Goals: PostgreSQL ≥ 0.4×, embedded ≥ 0.2×, one
  * statement for the exchange's write.
  */
-export async function measureStore({ root = ROOT, seconds = 6, connections = 10, rounds = 3, chats = 100 } = {}) {
+export async function measureStore({ root = ROOT, seconds = 6, connections = 10, rounds = 3, chats = 100, fsync = true } = {}) {
   const server = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
   const bodies = await bodiesFor(server);
-  const cluster = await startPostgres({ fsync: true });
+  const cluster = await startPostgres({ fsync });
   const dataDir = join(ROOT, 'bench/tmp/store-embedded');
   rmSync(dataDir, { recursive: true, force: true });
   const pin = pinning();
@@ -139,7 +139,9 @@ export async function measureStore({ root = ROOT, seconds = 6, connections = 10,
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = process.argv.includes('--quick');
-  const result = await measureStore(quick ? { seconds: 2, rounds: 1, chats: 30 } : {});
+  // --no-fsync: PostgreSQL without flushing commits to disk, to see how much of its time the disk takes.
+  const fsync = !process.argv.includes('--no-fsync');
+  const result = await measureStore(quick ? { seconds: 2, rounds: 1, chats: 30, fsync } : { fsync });
   console.table(Object.entries(result.engines).map(([engine, r]) => ({ engine, ...r })));
   console.log(
     `PostgreSQL ÷ memory ${result.postgresVsMemory.toFixed(2)}× (goal ≥ 0.4), embedded ÷ memory ${result.embeddedVsMemory.toFixed(2)}× (goal ≥ 0.2); ` +
