@@ -107,11 +107,11 @@ export function newId(prefix: string): string {
 
 /** Bounds of {@link createMemoryStore}: past one, the least recently used entries are dropped. */
 export interface MemoryStoreOptions {
-  /** Conversations kept (with their messages). @default 10_000 */
+  /** Conversations kept (with their messages). @default 2_000 */
   maxConversations?: number;
-  /** Identities whose traits and latest conversation are kept. @default 10_000 */
+  /** Identities whose traits and latest conversation are kept. @default 2_000 */
   maxIdentities?: number;
-  /** Messages kept over all conversations; one conversation alone over it loses its oldest exchanges. @default 100_000 */
+  /** Messages kept over all conversations; one conversation alone over it loses its oldest exchanges. @default 20_000 */
   maxMessages?: number;
 }
 
@@ -147,9 +147,9 @@ const positive = (value: number | undefined, fallback: number, name: string): nu
  * forgotten identity's next chat starts a new conversation). Nothing survives a restart.
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): ConversationStore {
-  const maxConversations = positive(options.maxConversations, 10_000, 'maxConversations');
-  const maxIdentities = positive(options.maxIdentities, 10_000, 'maxIdentities');
-  const maxMessages = positive(options.maxMessages, 100_000, 'maxMessages');
+  const maxConversations = positive(options.maxConversations, 2_000, 'maxConversations');
+  const maxIdentities = positive(options.maxIdentities, 2_000, 'maxIdentities');
+  const maxMessages = positive(options.maxMessages, 20_000, 'maxMessages');
   const threads = new Map<string, Thread>();
   // Keyed by the project's length, the project, then the owner: no two pairs share a key.
   const identities = new Map<string, Remembered>();
