@@ -72,6 +72,7 @@ results.size = { ...sizes, auth0 };
 results.goals.widgetGzip = sizes.widget.gzip <= BUDGETS.widgetGzip;
 results.goals.coreGzip = sizes.core.gzip <= BUDGETS.coreGzip;
 results.goals.snippetRaw = sizes.snippet.raw <= BUDGETS.snippetRaw;
+results.goals.reactAddedGzip = sizes.react.addedGzip <= BUDGETS.reactAddedGzip;
 const sizeRow = (what, s, budget, met) => ({ what, raw: s.raw, gzip: s.gzip, brotli: s.brotli, budget, goal: met === undefined ? '' : verdict(met) });
 table('Size (bytes; gzip level 9, brotli q11; 1 KB = 1000 B)', [
   sizeRow('dist/halo.js (whole widget, production)', sizes.widget, `gzip ≤ ${kb(BUDGETS.widgetGzip)}`, results.goals.widgetGzip),
@@ -80,6 +81,12 @@ table('Size (bytes; gzip level 9, brotli q11; 1 KB = 1000 B)', [
   sizeRow('core, development build (`development` condition)', sizes.coreDev, 'development build', undefined),
   ...sizes.coreChunks.map((chunk) => sizeRow(`  lazy chunk ${chunk.name}`, chunk, '', undefined)),
   sizeRow('dist/snippet.js', sizes.snippet, `raw ≤ ${BUDGETS.snippetRaw} B`, results.goals.snippetRaw),
+  sizeRow(
+    `halo-widget/react + core (adds ${sizes.react.addedGzip} B gzip)`,
+    sizes.react.total,
+    `adds gzip ≤ ${kb(BUDGETS.reactAddedGzip)}`,
+    results.goals.reactAddedGzip,
+  ),
   ...(auth0
     ? [
         sizeRow(`@auth0/auth0-spa-js ${auth0.version} ${auth0.esmFile.file}`, auth0.esmFile, 'context', undefined),

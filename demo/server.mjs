@@ -66,7 +66,7 @@ async function readJson(req) {
   return raw ? JSON.parse(raw) : {};
 }
 
-/** The strict CSP of SPEC §8, with the API on the page's own origin. */
+/** The strict CSP of docs/protocol.md, with the API on the page's own origin. */
 export function strictCsp(nonce) {
   return (
     `default-src 'none'; script-src 'nonce-${nonce}' 'self'; connect-src 'self'; style-src 'self'; ` +
