@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_CHARS as MAX_MESSAGE } from '../limits.js';
 import type { IncomingMessage } from 'node:http';
 import { ApiError, pathOf, readBody } from './http.js';
 
@@ -7,9 +8,9 @@ export type Body = Record<string, unknown>;
 /** The calls of the API, under `/api/sdk/`. */
 export const CALLS = new Set(['identify', 'chat', 'history']);
 
-// request-limits: body, message, ids and client_message_id.
+// request-limits: body, message, ids and client_message_id. The message limit is shared with
+// the browser code (src/limits.ts holds only constants, nothing that needs a browser).
 const MAX_BODY = 64 * 1024;
-const MAX_MESSAGE = 4000;
 /** Client traits an identity keeps at most. */
 export const MAX_TRAITS = 50;
 const MAX_ID = 256;
