@@ -1,3 +1,4 @@
+import { isSecret } from '../limits.js';
 import type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './types.js';
 import { safeLog } from './safe-log.js';
 
@@ -24,14 +25,14 @@ export function checkConfig(config: HaloApiConfig, logger: HaloLogger): void {
     const { widgetKey, identitySecrets, mode, allowedOrigins } = project;
     if (typeof widgetKey !== 'string' || widgetKey === '')
       throw new TypeError(`Halo API config: ${where}.widgetKey must be a non-empty string.`);
-    if (widgetKey.startsWith('ha_secret_'))
+    if (isSecret(widgetKey))
       throw new TypeError(`Halo API config: ${where}.widgetKey is an identity secret, not a widget key.`);
     if (seen.has(widgetKey)) throw new TypeError(`Halo API config: widget key ${widgetKey} is listed twice.`);
     seen.add(widgetKey);
     if (identitySecrets !== undefined) {
       if (!Array.isArray(identitySecrets)) throw new TypeError(`Halo API config: ${where}.identitySecrets must be an array of strings.`);
       identitySecrets.forEach((secret, i) => {
-        if (typeof secret !== 'string' || !secret.startsWith('ha_secret_')) {
+        if (!isSecret(secret)) {
           throw new TypeError(`Halo API config: ${where}.identitySecrets[${i}] must be an identity secret (ha_secret_…).`);
         }
       });
