@@ -43,7 +43,6 @@ export function containsSecret(value: unknown, seen = new WeakSet<object>()): bo
   return Object.values(value).some((v) => containsSecret(v, seen));
 }
 
-
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -79,7 +78,11 @@ function checkKinds(o: Record<string, unknown>, kinds: Record<string, string>, p
       kind === 'object'
         ? isPlainObject(value)
         : typeof value === kind && value !== '' && (kind !== 'number' || ((value as number) >= 0 && Number.isFinite(value)));
-    if (!ok) throw invalidOption(prefix + key, DEV && (kind === 'number' ? 'a number ≥ 0' : kind === 'string' ? 'a non-empty string' : `a${kind === 'object' ? 'n' : ''} ${kind}`));
+    if (!ok)
+      throw invalidOption(
+        prefix + key,
+        DEV && (kind === 'number' ? 'a number ≥ 0' : kind === 'string' ? 'a non-empty string' : `a${kind === 'object' ? 'n' : ''} ${kind}`),
+      );
   }
 }
 
@@ -109,8 +112,13 @@ export function resolveOptions(options: HaloOptions): ResolvedOptions {
   if (o.userToken && !o.userId) throw invalidOption('userToken', DEV && 'to come with a `userId`');
   if (o.tokenTimeoutMs === 0) throw invalidOption('tokenTimeoutMs', DEV && 'a number > 0');
   const theme = (o.theme ?? {}) as HaloTheme;
-  checkKinds(theme as Record<string, unknown>, { accent: 'string', position: 'string', title: 'string', subtitle: 'string', avatarUrl: 'string' }, 'theme.');
-  if (theme.position && theme.position !== 'left' && theme.position !== 'right') throw invalidOption('theme.position', DEV && "'left' or 'right'");
+  checkKinds(
+    theme as Record<string, unknown>,
+    { accent: 'string', position: 'string', title: 'string', subtitle: 'string', avatarUrl: 'string' },
+    'theme.',
+  );
+  if (theme.position && theme.position !== 'left' && theme.position !== 'right')
+    throw invalidOption('theme.position', DEV && "'left' or 'right'");
   const retry = (o.retry ?? {}) as Partial<RetryPolicy>;
   checkKinds(retry as Record<string, unknown>, { attempts: 'number', baseDelayMs: 'number', maxDelayMs: 'number' }, 'retry.');
   const attempts = retry.attempts ?? 4;

@@ -12,7 +12,9 @@ afterEach(() => {
 
 /** A server that accepts only tokens whose jti is in `valid`. */
 function jtiApi(valid: Set<string>) {
-  return createFakeApi({ judge: (body) => (body.user_token && valid.has(claimsOf(body.user_token).jti) ? 'ok' : { reason: 'token_invalid' }) });
+  return createFakeApi({
+    judge: (body) => (body.user_token && valid.has(claimsOf(body.user_token).jti) ? 'ok' : { reason: 'token_invalid' }),
+  });
 }
 
 const setup = (api: ReturnType<typeof createFakeApi>, extra: Record<string, unknown> = {}) =>
