@@ -2,7 +2,7 @@
 // Every method queues [name, args, resolve, reject] on `Halo.q` and returns a Promise of
 // the real call's result; halo.js replays the queue in order and replaces the stub.
 // No top-level variables: this runs as a classic inline script, where they would be globals.
-window.Halo ||
+if (!window.Halo)
   'init identify sendMessage history open close isOpen getUnreadCount on getIdentityState shutdown destroy'.split(' ').forEach(
     function (m) {
       var s = (window.Halo = this);

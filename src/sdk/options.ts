@@ -45,7 +45,7 @@ export function containsSecret(value: unknown, seen = new WeakSet<object>()): bo
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
@@ -108,7 +108,8 @@ export function resolveOptions(options: HaloOptions): ResolvedOptions {
   if (!isPlainObject(options)) throw invalidOption('options', DEV && 'an object with at least `widgetKey`');
   const o = options as unknown as Record<string, unknown>;
   checkKinds(o, KINDS);
-  if (!WIDGET_KEY.test(String(o.widgetKey ?? ''))) throw invalidOption('widgetKey', DEV && "a publishable key: 'ab_live_…' or 'ab_test_…'");
+  if (!WIDGET_KEY.test(typeof o.widgetKey === 'string' ? o.widgetKey : ''))
+    throw invalidOption('widgetKey', DEV && "a publishable key: 'ab_live_…' or 'ab_test_…'");
   if (o.userToken && !o.userId) throw invalidOption('userToken', DEV && 'to come with a `userId`');
   if (o.tokenTimeoutMs === 0) throw invalidOption('tokenTimeoutMs', DEV && 'a number > 0');
   const theme = (o.theme ?? {}) as HaloTheme;

@@ -2,8 +2,9 @@
 // or reject with the same codes; only the development build explains at length.
 import { describe, expect, it } from 'vitest';
 import { requireDist, ROOT } from '../../bench/sizes.mjs';
+import type * as EntryModule from '../../src/index.js';
 
-type Entry = typeof import('../../src/index.js');
+type Entry = typeof EntryModule;
 
 async function load(file: string): Promise<Entry> {
   requireDist(ROOT, [file]);

@@ -209,9 +209,9 @@ describe('shutdown', () => {
 describe('re-entrant', () => {
   it('an error met while createHalo runs reaches onError after it returns, so the handler can use the client', async () => {
     const api = createFakeApi();
-    let client: HaloClient | undefined;
     const seen: Array<{ code: string; userId: string | null | undefined }> = [];
-    client = make(api, {
+    // onError reads `client`: it runs only after createHalo has returned and the const is set.
+    const client: HaloClient = make(api, {
       userId: 'alice',
       userTraits: { name: 'A' },
       userToken: tokenFor('bob'),
@@ -228,12 +228,12 @@ describe('re-entrant', () => {
   it('SDK methods work from inside event handlers and callbacks', async () => {
     const bad = tokenFor('alice', 3600, { jti: 'revoked' });
     const api = createFakeApi({ judge: (body) => (body.user_token && body.user_token !== bad ? 'ok' : { reason: 'token_invalid' }) });
-    let client!: HaloClient;
     const replies: string[] = [];
     const onIdentityExpired = vi.fn(() => {
       void client.identify('alice', {}, { userToken: tokenFor('alice') });
     });
-    client = make(api, {
+    // The callbacks read `client`; the SDK calls them only after createHalo has returned.
+    const client: HaloClient = make(api, {
       userId: 'alice',
       userToken: bad,
       userTraits: { name: 'A' },
