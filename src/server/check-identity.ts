@@ -26,6 +26,12 @@ function unverified(project: ProjectConfig, mode: VerificationMode, owner: strin
   return { project, mode, owner, userId: userId ?? null, verified: false, trusted: {}, header: `unverified; reason=${reason}` };
 }
 
+/** The version a client names in a `Halo-SDK` header (e.g. `halo-widget/0.1.0`), or `unknown`: the SDK sends none today. */
+function sdkVersionOf(req: IncomingMessage): string {
+  const header = req.headers['halo-sdk'];
+  return typeof header === 'string' && /^[\w.+/-]{1,60}$/.test(header) ? header : 'unknown';
+}
+
 /**
  * The identity check: finds the project by `widget_key`, checks the `Origin`, and judges the
  * `user_token` under the project's mode (verification-modes, user-id-must-match). Throws the
@@ -51,11 +57,20 @@ export function checkIdentity(config: HaloApiConfig, logger: HaloLogger, req: In
   if (typeof token === 'string') state.token = token;
   if (userId === undefined && visitorId === undefined) throw bad('Either `user_id` or `visitor_id` is required.');
   const mode = modeOf(project);
+  // The rollout report's counter: every judged request, refused ones included.
+  const report = config.onIdentityResult;
   // A body with both is the user's: the user_id is the stronger claim, and the one verified.
-  if (userId === undefined) return unverified(project, mode, `visitor:${visitorId}`, userId, 'anonymous');
+  if (userId === undefined) {
+    report?.(widgetKey, 'anonymous', null, sdkVersionOf(req));
+    return unverified(project, mode, `visitor:${visitorId}`, userId, 'anonymous');
+  }
   const owner = `user:${userId}`;
-  if (mode === 'off') return unverified(project, mode, owner, userId, 'verification_off');
+  if (mode === 'off') {
+    report?.(widgetKey, 'verification_off', userId, sdkVersionOf(req));
+    return unverified(project, mode, owner, userId, 'verification_off');
+  }
   const result = verifyUserTokenSync(token ?? '', project.identitySecrets ?? [], { userId });
+  report?.(widgetKey, result.ok ? 'verified' : result.reason, userId, sdkVersionOf(req));
   if (result.ok) return { project, mode, owner, userId, verified: true, trusted: result.trusted, header: 'verified' };
   const reason: VerifyFailure = result.reason;
   if (mode === 'enforce') {

@@ -25,3 +25,7 @@ export { defaultRespond } from './respond.js';
 export type { Respond, RespondContext } from './respond.js';
 export { createRateLimiter } from './rate-limiter.js';
 export type { RateDecision, RateLimitConfig, RateLimiter } from './rate-limiter.js';
+export { createMemoryAdminStore } from './admin/memory-admin-store.js';
+export type { AdminStore, AuditEntry, IdentityBatch, IdentityResult, IdentityRows, ProjectSettings, SecretRecord } from './admin/admin-store.js';
+export type { AdminServerOptions } from './admin/admin-server.js';
+export type { IdentityReport, ReportWindow, ResultLine, WindowReport } from './admin/identity-report.js';

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareAdminServer, type AdminServerOptions } from './admin/admin-server.js';
 import { createHaloApi } from './create-halo-api.js';
 import type { HaloApiConfig, HaloLogger } from './types.js';
 import { answerClientError, EXPOSED, pathOf } from './http.js';
@@ -14,6 +15,12 @@ export interface StartHaloServerOptions extends HaloApiConfig {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /**
+   * The security settings page (`/admin`), its JSON API (`/api/admin/…`) and the rollout
+   * report. With it, projects are read from `admin.store` (seeded once from `projects`) and
+   * changes apply without a restart. @default none: projects come from `projects` only
+   */
+  admin?: AdminServerOptions;
 }
 
 /** A running reference API. */
@@ -73,11 +80,14 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
  * from `dist/` so a page can load the widget from the API's origin.
  */
 export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
-  const api = createHaloApi(options);
   const logger = options.logger ?? console;
+  const admin = options.admin ? await prepareAdminServer(options.admin, options.projects, logger) : null;
+  const api = createHaloApi(admin ? { ...options, projects: admin.projects, onIdentityResult: admin.counter.record } : options);
   const root = packageRoot();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
+    // The admin surface first: its paths never reach the SDK API (whose preflight answers any path).
+    if (admin?.handle(req, res)) return;
     // API calls go straight through: only the two scripts and the favicon are served here.
     if (url.startsWith('/api/')) return api(req, res);
     const path = pathOf(url);
@@ -98,7 +108,10 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
   server.on('clientError', answerClientError);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      void admin?.close();
+      reject(error);
+    });
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
       const { port } = server.address() as AddressInfo;
@@ -106,7 +119,7 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
         url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
         close: () =>
           new Promise<void>((done, fail) => {
-            server.close((error) => (error ? fail(error) : done()));
+            server.close((error) => (error ? fail(error) : (admin?.close() ?? Promise.resolve()).then(done, fail)));
             server.closeAllConnections();
           }),
       });

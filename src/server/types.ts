@@ -1,6 +1,7 @@
 import type { RateLimitConfig } from './rate-limiter.js';
 import type { Respond } from './respond.js';
 import type { ConversationStore } from './store.js';
+import type { VerifyFailure } from './verify-user-token.js';
 
 /** How a project treats user tokens (verification-modes). */
 export type VerificationMode = 'off' | 'monitor' | 'enforce';
@@ -35,4 +36,18 @@ export interface HaloApiConfig {
   logger?: HaloLogger;
   /** Token buckets per widget key + user (or IP for visitors), answering 429. @default false: no limit */
   rateLimit?: RateLimitConfig | false;
+  /**
+   * Called once per judged request with its `Halo-Identity` result, for the rollout report
+   * (the admin surface's counter: a few map operations, no I/O). Must not throw. @default none
+   */
+  onIdentityResult?: IdentityResultListener;
 }
+
+/** A request's identity result as the rollout report counts it. */
+export type IdentityOutcome = 'verified' | VerifyFailure | 'anonymous' | 'verification_off';
+
+/**
+ * Receives each judged request's identity result: the project, the result, the user id (null
+ * for a visitor) and the client's SDK version (`unknown` when it sent none, as the SDK does today).
+ */
+export type IdentityResultListener = (widgetKey: string, result: IdentityOutcome, userId: string | null, sdkVersion: string) => void;

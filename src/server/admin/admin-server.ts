@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HaloLogger, ProjectConfig } from '../types.js';
+import { pathOf } from '../http.js';
+import { safeLog } from '../safe-log.js';
+import { createAdminApi } from './admin-api.js';
+import { isAdminPagePath, serveAdminPage } from './admin-page.js';
+import type { AdminStore } from './admin-store.js';
+import { createIdentityCounter, type IdentityCounter } from './identity-counter.js';
+import { createMemoryAdminStore } from './memory-admin-store.js';
+import { createSettingsSource, seedProjects, SETTINGS_REFRESH_MS } from './settings-source.js';
+
+/** The security-settings surface of the reference server (`startHaloServer({ admin })`). */
+export interface AdminServerOptions {
+  /**
+   * The operator token the page and the CLI send as `Authorization: Bearer …`; the CLI's
+   * `serve` passes `HALO_ADMIN_TOKEN`. Without it `/admin` and `/api/admin/…` answer 404,
+   * while the stored settings still apply. At least 16 characters.
+   */
+  token?: string;
+  /** Where settings, the audit log and the report's counts live. @default createMemoryAdminStore() */
+  store?: AdminStore;
+  /** Origins besides the server's own whose page may change settings (a proxy's public origin). @default [] */
+  trustedOrigins?: string[];
+  /** How often stored settings are reloaded: the delay before another instance's change applies here. @default 2000 */
+  refreshMs?: number;
+  /** How often the report's counts are written. @default 10_000 */
+  flushMs?: number;
+}
+
+/** What `startHaloServer` needs of the admin surface. Internal. */
+export interface AdminServer {
+  /** The live project list, for the API. */
+  projects: ProjectConfig[];
+  counter: IdentityCounter;
+  /** Answers `/admin…` and `/api/admin/…`; returns false for any other path. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Prepares the admin surface: copies the config's projects into the store (once), loads the
+ * live project list from it, and starts the report counter.
+ */
+export async function prepareAdminServer(options: AdminServerOptions, projects: ProjectConfig[], logger: HaloLogger): Promise<AdminServer> {
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) {
+    throw new TypeError('Halo admin: the operator token (HALO_ADMIN_TOKEN) must be at least 16 characters.');
+  }
+  const store = options.store ?? createMemoryAdminStore();
+  await seedProjects(store, projects);
+  const onError = (what: string) => (error: unknown) => safeLog(logger, 'error', () => [`[halo] ${what}:`, error instanceof Error ? error.message : typeof error]);
+  const source = await createSettingsSource(store, { refreshMs: options.refreshMs ?? SETTINGS_REFRESH_MS, onError: onError('could not reload the security settings') });
+  const counter = createIdentityCounter(store, { flushMs: options.flushMs, onError: onError('could not write the identity report counts') });
+  const api = createAdminApi({ token: options.token, store, counter, trustedOrigins: options.trustedOrigins, onChange: source.refresh, logger });
+  const enabled = Boolean(options.token);
+  return {
+    projects: source.projects,
+    counter,
+    handle(req, res) {
+      const path = pathOf(req.url ?? '/');
+      if (path.startsWith('/api/admin/') || path === '/api/admin') {
+        api(req, res);
+        return true;
+      }
+      if (isAdminPagePath(path) && (req.method === 'GET' || req.method === 'HEAD')) {
+        serveAdminPage(res, path, req.method === 'HEAD', enabled);
+        return true;
+      }
+      return false;
+    },
+    close: async () => {
+      source.close();
+      await counter.close();
+    },
+  };
+}
