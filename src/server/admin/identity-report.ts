@@ -49,11 +49,11 @@ export interface IdentityReport {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What an operator does about users refused for `reason`. */
-const FIX: Record<string, (users: string) => string> = {
-  token_missing: (u) => `${u} send no token: pass getUserToken (or userToken) wherever the page calls identify with a user id`,
-  token_expired: (u) => `${u} send expired tokens: wire getUserToken so the SDK fetches a fresh token before the old one expires`,
-  token_invalid: (u) => `${u} send invalid tokens: sign them with an active identity secret (HS256) and keep a secret until no backend uses it`,
-  user_mismatch: (u) => `${u} send a token for another user: sign the token with the same user_id the page passes to identify`,
+const FIX: Record<string, (who: string, send: string) => string> = {
+  token_missing: (u, send) => `${u} ${send} no token: pass getUserToken (or userToken) wherever the page calls identify with a user id`,
+  token_expired: (u, send) => `${u} ${send} expired tokens: wire getUserToken so the SDK fetches a fresh token before the old one expires`,
+  token_invalid: (u, send) => `${u} ${send} invalid tokens: sign them with an active identity secret (HS256) and keep a secret until no backend uses it`,
+  user_mismatch: (u, send) => `${u} ${send} a token for another user: sign the token with the same user_id the page passes to identify`,
 };
 
 function verdictOf(mode: VerificationMode, results: Record<IdentityResult, ResultLine>, identified: number): WindowReport['verdict'] {
@@ -62,8 +62,9 @@ function verdictOf(mode: VerificationMode, results: Record<IdentityResult, Resul
   )[0];
   if (blocking) {
     const line = results[blocking];
-    const who = line.users ? `${line.usersCapped ? 'At least ' : ''}${plural(line.users, 'user')}` : plural(line.requests, 'request');
-    return { safe: false, blocking, text: `Not safe to enforce: ${FIX[blocking]!(who)}.` };
+    const count = line.users || line.requests;
+    const who = line.users ? `${line.usersCapped ? 'at least ' : ''}${plural(line.users, 'user')}` : plural(line.requests, 'request');
+    return { safe: false, blocking, text: `Not safe to enforce: ${FIX[blocking]!(who, count === 1 ? 'sends' : 'send')}.` };
   }
   if (results.verification_off.requests > 0 && results.verified.requests === 0) {
     return { safe: false, blocking: 'verification_off', text: 'Not measured: verification is off. Set the mode to monitor to see what enforce would refuse.' };
