@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareAdminServer, type AdminServerOptions } from './admin/admin-server.js';
+import { createAdminSurface, type AdminServerOptions } from './admin/admin-server.js';
 import { createHaloApi } from './create-halo-api.js';
 import type { HaloApiConfig, HaloLogger } from './types.js';
 import { answerClientError, EXPOSED, pathOf } from './http.js';
@@ -81,8 +81,8 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
  */
 export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
   const logger = options.logger ?? console;
-  const admin = options.admin ? await prepareAdminServer(options.admin, options.projects, logger) : null;
-  const api = createHaloApi(admin ? { ...options, projects: admin.projects, onIdentityResult: admin.counter.record } : options);
+  const admin = options.admin ? await createAdminSurface(options.admin, options.projects, logger) : null;
+  const api = createHaloApi(admin ? { ...options, projects: admin.projects, onIdentityResult: admin.onIdentityResult } : options);
   const root = packageRoot();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HaloLogger, ProjectConfig } from '../types.js';
+import type { HaloLogger, IdentityResultListener, ProjectConfig } from '../types.js';
 import { pathOf } from '../http.js';
 import { safeLog } from '../safe-log.js';
 import { createAdminApi } from './admin-api.js';
+import { createAdminOperations, type AdminOperations } from './admin-operations.js';
 import { isAdminPagePath, serveAdminPage } from './admin-page.js';
 import type { AdminStore } from './admin-store.js';
 import { createIdentityCounter, type IdentityCounter } from './identity-counter.js';
@@ -27,11 +28,20 @@ export interface AdminServerOptions {
   flushMs?: number;
 }
 
-/** What `startHaloServer` needs of the admin surface. Internal. */
-export interface AdminServer {
-  /** The live project list, for the API. */
+/**
+ * The admin surface, for a server of your own (`startHaloServer({ admin })` wires it for you):
+ * give `projects` and `onIdentityResult` to `createHaloApi`, and let `handle` answer first.
+ */
+export interface AdminSurface {
+  /** The live project list, read from the store: pass it as `createHaloApi({ projects })`. */
   projects: ProjectConfig[];
+  /** The report's counter: pass it as `createHaloApi({ onIdentityResult })`. */
+  onIdentityResult: IdentityResultListener;
   counter: IdentityCounter;
+  /** The operations behind the API (for a server's own controls, e.g. the demo's buttons); call `refresh()` after one. */
+  operations: AdminOperations;
+  /** Reloads the live project list now. */
+  refresh(): Promise<void>;
   /** Answers `/admin…` and `/api/admin/…`; returns false for any other path. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   close(): Promise<void>;
@@ -41,7 +51,7 @@ export interface AdminServer {
  * Prepares the admin surface: copies the config's projects into the store (once), loads the
  * live project list from it, and starts the report counter.
  */
-export async function prepareAdminServer(options: AdminServerOptions, projects: ProjectConfig[], logger: HaloLogger): Promise<AdminServer> {
+export async function createAdminSurface(options: AdminServerOptions, projects: ProjectConfig[], logger: HaloLogger = console): Promise<AdminSurface> {
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) {
     throw new TypeError('Halo admin: the operator token (HALO_ADMIN_TOKEN) must be at least 16 characters.');
   }
@@ -54,7 +64,10 @@ export async function prepareAdminServer(options: AdminServerOptions, projects: 
   const enabled = Boolean(options.token);
   return {
     projects: source.projects,
+    onIdentityResult: counter.record,
     counter,
+    operations: createAdminOperations(store),
+    refresh: source.refresh,
     handle(req, res) {
       const path = pathOf(req.url ?? '/');
       if (path.startsWith('/api/admin/') || path === '/api/admin') {
