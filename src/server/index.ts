@@ -31,3 +31,6 @@ export { createAdminSurface } from './admin/admin-server.js';
 export type { AdminServerOptions, AdminSurface } from './admin/admin-server.js';
 export type { AdminOperations, ProjectView, SecretView, SettingsPatch } from './admin/admin-operations.js';
 export type { IdentityReport, ReportWindow, ResultLine, WindowReport } from './admin/identity-report.js';
+export { createSqlAdminStore } from './admin/sql-admin-store.js';
+export type { AdminSqlClient, AdminSqlQueryable } from './admin/sql-admin-store.js';
+export { ADMIN_MIGRATIONS } from './admin/admin-migrations.js';
