@@ -81,7 +81,7 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
  */
 export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
   const logger = options.logger ?? console;
-  const admin = options.admin ? await createAdminSurface(options.admin, options.projects, logger) : null;
+  const admin = options.admin ? await createAdminSurface(options.admin, options.projects, logger, options.store) : null;
   const api = createHaloApi(admin ? { ...options, projects: admin.projects, onIdentityResult: admin.onIdentityResult } : options);
   const root = packageRoot();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {

@@ -8,6 +8,7 @@ import { isAdminPagePath, serveAdminPage } from './admin-page.js';
 import type { AdminStore } from './admin-store.js';
 import { createIdentityCounter, type IdentityCounter } from './identity-counter.js';
 import { createMemoryAdminStore } from './memory-admin-store.js';
+import { createSqlAdminStore, type AdminSqlClient } from './sql-admin-store.js';
 import { createSettingsSource, seedProjects, SETTINGS_REFRESH_MS } from './settings-source.js';
 
 /** The security-settings surface of the reference server (`startHaloServer({ admin })`). */
@@ -18,7 +19,10 @@ export interface AdminServerOptions {
    * while the stored settings still apply. At least 16 characters.
    */
   token?: string;
-  /** Where settings, the audit log and the report's counts live. @default createMemoryAdminStore() */
+  /**
+   * Where settings, the audit log and the report's counts live.
+   * @default the conversation store's database (`createSqlAdminStore(store.client)`) when it is a SQL store, else `createMemoryAdminStore()`
+   */
   store?: AdminStore;
   /** Origins besides the server's own whose page may change settings (a proxy's public origin). @default [] */
   trustedOrigins?: string[];
@@ -47,15 +51,28 @@ export interface AdminSurface {
   close(): Promise<void>;
 }
 
+/** The conversation store's SQL client when it has one (the PostgreSQL and embedded stores do), so settings share its database. */
+function defaultStore(conversationStore: unknown): AdminStore {
+  const client = (conversationStore as { client?: Partial<AdminSqlClient> } | null | undefined)?.client;
+  return client && typeof client.query === 'function' && typeof client.transaction === 'function'
+    ? createSqlAdminStore(client as AdminSqlClient)
+    : createMemoryAdminStore();
+}
+
 /**
  * Prepares the admin surface: copies the config's projects into the store (once), loads the
  * live project list from it, and starts the report counter.
  */
-export async function createAdminSurface(options: AdminServerOptions, projects: ProjectConfig[], logger: HaloLogger = console): Promise<AdminSurface> {
+export async function createAdminSurface(
+  options: AdminServerOptions,
+  projects: ProjectConfig[],
+  logger: HaloLogger = console,
+  conversationStore?: unknown,
+): Promise<AdminSurface> {
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) {
     throw new TypeError('Halo admin: the operator token (HALO_ADMIN_TOKEN) must be at least 16 characters.');
   }
-  const store = options.store ?? createMemoryAdminStore();
+  const store = options.store ?? defaultStore(conversationStore);
   await seedProjects(store, projects);
   const onError = (what: string) => (error: unknown) => safeLog(logger, 'error', () => [`[halo] ${what}:`, error instanceof Error ? error.message : typeof error]);
   const source = await createSettingsSource(store, { refreshMs: options.refreshMs ?? SETTINGS_REFRESH_MS, onError: onError('could not reload the security settings') });
