@@ -137,10 +137,12 @@ export function createSqlAdminStore(client: AdminSqlClient): AdminStore {
           }
           for (const [result, ids] of Object.entries(batch.users)) {
             if (!ids?.length) continue;
-            // Only as many new ids as the bucket has room for: storage stays bounded.
+            // Only as many ids not yet stored as the bucket has room for: storage stays bounded.
             await tx.query(
               `insert into identity_users (widget_key, hour, result, user_id)
-               select $1::text, $2::timestamptz, $3::text, u.id from unnest($4::text[]) with ordinality as u(id, i)
+               select $1::text, $2::timestamptz, $3::text, u.id
+               from (select t.id, row_number() over () as i from unnest($4::text[]) as t(id)
+                     where not exists (select 1 from identity_users x where x.widget_key = $1 and x.hour = $2 and x.result = $3 and x.user_id = t.id)) as u
                where u.i <= $5::int - (select count(*) from identity_users where widget_key = $1 and hour = $2 and result = $3)
                on conflict do nothing`,
               [batch.widgetKey, hour, result, ids, USERS_PER_BUCKET],
