@@ -159,6 +159,31 @@ describe('the admin API with an operator token', () => {
     expect(answer.body.audit[1].detail).toEqual({ mode: { from: null, to: 'enforce' } });
   });
 
+  it('serves the page, its script and style under a strict CSP, with no inline script or style', async () => {
+    const page = await call(server.url, 'GET', '/admin', { token: null });
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(page.text).not.toMatch(/<style|\sstyle=/);
+    expect((await call(server.url, 'GET', '/admin/admin.js', { token: null })).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await call(server.url, 'GET', '/admin/admin.css', { token: null })).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect((await call(server.url, 'GET', '/admin/other.js', { token: null })).status).toBe(404);
+  });
+
+  it('counts the SDK version a client names in Halo-SDK, and "unknown" without one', async () => {
+    const body = JSON.stringify({ widget_key: widgetKey, visitor_id: 'v-sdk', message: 'hello' });
+    await fetch(`${server.url}/api/sdk/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Halo-SDK': 'halo-widget/9.9.9' }, body });
+    await fetch(`${server.url}/api/sdk/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Halo-SDK': 'bad value <script>' }, body });
+    const report = await api('GET', `/api/admin/projects/${widgetKey}/identity-report`);
+    expect(report.body.windows['1h'].sdkVersions['halo-widget/9.9.9']).toBe(1);
+    expect(report.body.windows['1h'].sdkVersions.unknown).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(report.body.windows['1h'].sdkVersions)).toHaveLength(2);
+  });
+
   it('never shows a secret again after its creation, in any answer or log line', async () => {
     const generated = seen.find((text) => text.includes('"secret":"ha_secret_'))!;
     const fresh = JSON.parse(generated).secret as string;
