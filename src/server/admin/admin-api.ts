@@ -160,6 +160,11 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
         sendError(res, error, HEADERS);
         return;
       }
+      // The database is unreachable (the SQL stores' StoreUnavailableError, known by name): try again soon.
+      if ((error as { name?: unknown } | null)?.name === 'StoreUnavailableError') {
+        sendError(res, new ApiError(503, 'service_unavailable', 'The settings database is unavailable; try again shortly.', undefined, { 'Retry-After': '5' }), HEADERS);
+        return;
+      }
       sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), HEADERS);
       // Store errors (a database's) may quote a query's parameters: only the message is logged.
       safeLog(logger, 'error', () => ['[halo] admin API error:', error instanceof Error ? `${error.name}: ${error.message.replace(/ha_secret_[A-Za-z0-9_-]+/g, '[redacted]')}` : typeof error]);

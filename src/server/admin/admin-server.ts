@@ -74,7 +74,15 @@ export async function createAdminSurface(
   }
   const store = options.store ?? defaultStore(conversationStore);
   await seedProjects(store, projects);
-  const onError = (what: string) => (error: unknown) => safeLog(logger, 'error', () => [`[halo] ${what}:`, error instanceof Error ? error.message : typeof error]);
+  // A database that is down fails every reload (every 2 s) and flush: one line a minute per kind is enough.
+  const onError = (what: string) => {
+    let last = -Infinity;
+    return (error: unknown) => {
+      if (Date.now() - last < 60_000) return;
+      last = Date.now();
+      safeLog(logger, 'error', () => [`[halo] ${what} (the last settings stay in force):`, error instanceof Error ? error.message : typeof error]);
+    };
+  };
   const source = await createSettingsSource(store, { refreshMs: options.refreshMs ?? SETTINGS_REFRESH_MS, onError: onError('could not reload the security settings') });
   const counter = createIdentityCounter(store, { flushMs: options.flushMs, onError: onError('could not write the identity report counts') });
   const api = createAdminApi({ token: options.token, store, counter, trustedOrigins: options.trustedOrigins, onChange: source.refresh, logger });
