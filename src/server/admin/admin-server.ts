@@ -80,11 +80,11 @@ export async function createAdminSurface(
     return (error: unknown) => {
       if (Date.now() - last < 60_000) return;
       last = Date.now();
-      safeLog(logger, 'error', () => [`[halo] ${what} (the last settings stay in force):`, error instanceof Error ? error.message : typeof error]);
+      safeLog(logger, 'error', () => [`[halo] ${what}:`, error instanceof Error ? error.message : typeof error]);
     };
   };
-  const source = await createSettingsSource(store, { refreshMs: options.refreshMs ?? SETTINGS_REFRESH_MS, onError: onError('could not reload the security settings') });
-  const counter = createIdentityCounter(store, { flushMs: options.flushMs, onError: onError('could not write the identity report counts') });
+  const source = await createSettingsSource(store, { refreshMs: options.refreshMs ?? SETTINGS_REFRESH_MS, onError: onError('could not reload the security settings (the last ones stay in force)') });
+  const counter = createIdentityCounter(store, { flushMs: options.flushMs, onError: onError('could not write the identity report counts (kept for the next try)') });
   const api = createAdminApi({ token: options.token, store, counter, trustedOrigins: options.trustedOrigins, onChange: source.refresh, logger });
   const enabled = Boolean(options.token);
   return {
