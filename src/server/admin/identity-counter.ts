@@ -8,7 +8,7 @@ import {
 } from './admin-store.js';
 
 const HOUR = 3600_000;
-/** Batches a failed flush keeps for the next one; past it the oldest are dropped (and reported). */
+/** Batches a failed flush keeps for the next one; past it the oldest are dropped (each failure is reported). */
 const MAX_PENDING = 500;
 
 /** Options of {@link createIdentityCounter}. */
