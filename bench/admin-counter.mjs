@@ -31,11 +31,17 @@ function opsPerSecond(fn) {
 }
 
 // The counter is reached through the admin surface, as the server uses it.
-const surface = await server.createAdminSurface({ flushMs: 3_600_000 }, [{ widgetKey: 'ab_live_bench' }], { info() {}, warn() {}, error: console.error });
+const surface = await server.createAdminSurface({ flushMs: 3_600_000 }, [{ widgetKey: 'ab_live_bench' }], {
+  info() {},
+  warn() {},
+  error: console.error,
+});
 const record = surface.onIdentityResult;
 const users = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
 const RESULTS = ['verified', 'verified', 'verified', 'token_expired', 'token_missing', 'anonymous'];
-const recordOps = opsPerSecond((i) => record('ab_live_bench', RESULTS[i % 6], RESULTS[i % 6] === 'anonymous' ? null : users[i % 1000], 'unknown'));
+const recordOps = opsPerSecond((i) =>
+  record('ab_live_bench', RESULTS[i % 6], RESULTS[i % 6] === 'anonymous' ? null : users[i % 1000], 'unknown'),
+);
 
 const { identitySecret } = server.generateProjectKeys();
 const token = await server.signUserToken({ user_id: 'user-1', name: 'Bench' }, identitySecret, { expiresIn: 3600 });

@@ -116,7 +116,11 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     if (ADMIN_COMMANDS.includes(command)) return await runAdminCommand(command, rest, io);
     return await serve(rest, io);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof AdminUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof UsageError ||
+      error instanceof AdminUsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       io.err(`${(error as Error).message}\n\n${HELP[command]}`);
     } else {
       io.err(`halo-widget ${command}: ${(error as Error).message}\n`);

@@ -119,7 +119,10 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
         url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
         close: () =>
           new Promise<void>((done, fail) => {
-            server.close((error) => (error ? fail(error) : (admin?.close() ?? Promise.resolve()).then(done, fail)));
+            server.close((error) => {
+              if (error) fail(error);
+              else void (admin?.close() ?? Promise.resolve()).then(done, fail);
+            });
             server.closeAllConnections();
           }),
       });

@@ -13,7 +13,12 @@ let page: Page;
 let problems: Problems;
 
 beforeAll(async () => {
-  demo = await startDemo({ port: 0, pollSeconds: 3600, logger: { info() {}, warn() {}, error: console.error }, adminToken: 'demo_operator_token_for_tests' });
+  demo = await startDemo({
+    port: 0,
+    pollSeconds: 3600,
+    logger: { info() {}, warn() {}, error: console.error },
+    adminToken: 'demo_operator_token_for_tests',
+  });
   browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
   problems = await watch(page);

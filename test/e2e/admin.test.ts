@@ -20,7 +20,11 @@ let mixKey: string;
 let mixSecret: string;
 
 const chat = (key: string, body: Record<string, unknown>) =>
-  fetch(`${api.url}/api/sdk/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ widget_key: key, message: 'hi', ...body }) });
+  fetch(`${api.url}/api/sdk/chat`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ widget_key: key, message: 'hi', ...body }),
+  });
 
 beforeAll(async () => {
   server = await serverModule();
@@ -97,7 +101,13 @@ describe('the /admin page in Chromium', () => {
     // A user of the customer app chats through the widget with a token signed with it.
     const token = await server.signUserToken({ user_id: 'alice', name: 'Alice' }, first, { expiresIn: '10m' });
     const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
-    host.routes.set('/', { body: embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init: `Halo.init(${JSON.stringify({ widgetKey, userId: 'alice', userToken: token })})` }) });
+    host.routes.set('/', {
+      body: embedPage({
+        snippet,
+        haloSrc: `${api.url}/halo.js`,
+        init: `Halo.init(${JSON.stringify({ widgetKey, userId: 'alice', userToken: token })})`,
+      }),
+    });
     const app = await browser.newPage();
     await app.goto(host.url);
     await app.getByRole('button', { name: 'Open support chat' }).click();

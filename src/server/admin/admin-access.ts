@@ -16,7 +16,9 @@ export function createBearerCheck(token: string): (req: IncomingMessage) => void
     const given = /^Bearer +(\S+) *$/i.exec(header)?.[1] ?? '';
     const ok = timingSafeEqual(digest(given), expected);
     if (!ok || given === '') {
-      throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <HALO_ADMIN_TOKEN>.', undefined, { 'WWW-Authenticate': 'Bearer realm="halo-admin"' });
+      throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <HALO_ADMIN_TOKEN>.', undefined, {
+        'WWW-Authenticate': 'Bearer realm="halo-admin"',
+      });
     }
   };
 }
@@ -41,7 +43,8 @@ export function checkSameOriginJson(req: IncomingMessage, trustedOrigins: readon
   if (type !== 'application/json') throw new ApiError(415, 'unsupported_media_type', 'Send Content-Type: application/json.');
   const origin = req.headers.origin;
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new ApiError(403, 'cross_site_refused', 'Admin changes are accepted from this server’s own page only.');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    throw new ApiError(403, 'cross_site_refused', 'Admin changes are accepted from this server’s own page only.');
   if (origin === undefined) return;
   const lower = origin.toLowerCase();
   if (lower !== ownOrigin(req) && !trustedOrigins.some((o) => o.toLowerCase() === lower)) {

@@ -31,11 +31,18 @@ export interface AdminApiOptions {
   now?: () => number;
 }
 
-type Route = { method: string; pattern: RegExp; run: (req: IncomingMessage, params: string[], body: Record<string, unknown>) => Promise<[number, unknown]> };
+type Route = {
+  method: string;
+  pattern: RegExp;
+  run: (req: IncomingMessage, params: string[], body: Record<string, unknown>) => Promise<[number, unknown]>;
+};
 
 /** `Halo-Operator: <label>` (the page and the CLI send one) and the peer address: the audit log's "who". */
 function actorOf(req: IncomingMessage): string {
-  const label = String(req.headers['halo-operator'] ?? 'operator').replace(/[^\w .@:-]/g, '').slice(0, 64) || 'operator';
+  const label =
+    String(req.headers['halo-operator'] ?? 'operator')
+      .replace(/[^\w .@:-]/g, '')
+      .slice(0, 64) || 'operator';
   return `${label} from ${req.socket.remoteAddress ?? 'unknown'}`;
 }
 
@@ -48,7 +55,8 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch (error) {
     throw new ApiError(400, 'invalid_request', `The body is not valid JSON (${(error as Error).message.slice(0, 80)}).`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError(400, 'invalid_request', 'The body must be a JSON object.');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ApiError(400, 'invalid_request', 'The body must be a JSON object.');
   return parsed as Record<string, unknown>;
 }
 
@@ -75,7 +83,8 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
       method: 'POST',
       pattern: /^projects$/,
       run: async (req, _, body) => {
-        if (body.widgetKey !== undefined && typeof body.widgetKey !== 'string') throw new ApiError(400, 'invalid_request', '`widgetKey` must be a string.');
+        if (body.widgetKey !== undefined && typeof body.widgetKey !== 'string')
+          throw new ApiError(400, 'invalid_request', '`widgetKey` must be a string.');
         const project = await ops.createProject(actorOf(req), body.widgetKey as string | undefined);
         await changed(req, 'project.create', project.widgetKey);
         return [201, { project }];
@@ -139,7 +148,10 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
     const matching = routes.filter((route) => route.pattern.test(rest));
     if (!matching.length) throw new ApiError(404, 'not_found', 'Not found.');
     const route = matching.find((r) => r.method === req.method);
-    if (!route) throw new ApiError(405, 'method_not_allowed', `Use ${matching.map((r) => r.method).join(' or ')}.`, undefined, { Allow: matching.map((r) => r.method).join(', ') });
+    if (!route)
+      throw new ApiError(405, 'method_not_allowed', `Use ${matching.map((r) => r.method).join(' or ')}.`, undefined, {
+        Allow: matching.map((r) => r.method).join(', '),
+      });
     let body: Record<string, unknown> = {};
     if (route.method !== 'GET') {
       checkSameOriginJson(req, options.trustedOrigins);
@@ -162,12 +174,21 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
       }
       // The database is unreachable (the SQL stores' StoreUnavailableError, known by name): try again soon.
       if ((error as { name?: unknown } | null)?.name === 'StoreUnavailableError') {
-        sendError(res, new ApiError(503, 'service_unavailable', 'The settings database is unavailable; try again shortly.', undefined, { 'Retry-After': '5' }), HEADERS);
+        sendError(
+          res,
+          new ApiError(503, 'service_unavailable', 'The settings database is unavailable; try again shortly.', undefined, {
+            'Retry-After': '5',
+          }),
+          HEADERS,
+        );
         return;
       }
       sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), HEADERS);
       // Store errors (a database's) may quote a query's parameters: only the message is logged.
-      safeLog(logger, 'error', () => ['[halo] admin API error:', error instanceof Error ? `${error.name}: ${error.message.replace(/ha_secret_[A-Za-z0-9_-]+/g, '[redacted]')}` : typeof error]);
+      safeLog(logger, 'error', () => [
+        '[halo] admin API error:',
+        error instanceof Error ? `${error.name}: ${error.message.replace(/ha_secret_[A-Za-z0-9_-]+/g, '[redacted]')}` : typeof error,
+      ]);
     });
   };
 }

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { IDENTITY_RESULTS } from './admin-store.js';
+import type { ProjectView } from './admin-operations.js';
+import { IDENTITY_RESULTS, type AuditEntry } from './admin-store.js';
 import type { IdentityReport, ReportWindow } from './identity-report.js';
 
 /** Where an admin command writes and reads its environment (the CLI's `CliIO`). */
@@ -63,20 +64,25 @@ interface Target {
   widgetKey: string;
 }
 
-async function request(target: Pick<Target, 'url' | 'token'>, method: string, path: string, body?: unknown): Promise<any> {
+async function request<T>(target: Pick<Target, 'url' | 'token'>, method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Authorization: `Bearer ${target.token}`, 'Halo-Operator': `cli ${userInfo().username}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response: Response;
   try {
-    response = await fetch(`${target.url}/api/admin/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(`${target.url}/api/admin/${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch (error) {
     throw new Error(`cannot reach ${target.url}: ${(error as Error).message}`, { cause: error });
   }
   const data = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
   if (response.status === 401) throw new Error('the server refused HALO_ADMIN_TOKEN (401).');
-  if (response.status === 404 && path === 'projects') throw new Error(`${target.url} has no admin API (is HALO_ADMIN_TOKEN set where the server runs?).`);
+  if (response.status === 404 && path === 'projects')
+    throw new Error(`${target.url} has no admin API (is HALO_ADMIN_TOKEN set where the server runs?).`);
   if (!response.ok) throw new Error(data?.error?.message ?? `HTTP ${response.status}`);
-  return data;
+  return data as T;
 }
 
 async function targetOf(values: { url?: string; 'widget-key'?: string }, io: AdminCliIO): Promise<Target> {
@@ -85,16 +91,23 @@ async function targetOf(values: { url?: string; 'widget-key'?: string }, io: Adm
   const url = (values.url ?? io.env.HALO_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
   let widgetKey = values['widget-key'];
   if (!widgetKey) {
-    const { projects } = await request({ url, token }, 'GET', 'projects');
+    const { projects } = await request<{ projects: ProjectView[] }>({ url, token }, 'GET', 'projects');
     if (projects.length !== 1) throw new AdminUsageError(`--widget-key is required: the server has ${projects.length} projects.`);
-    widgetKey = projects[0].widgetKey as string;
+    widgetKey = projects[0]!.widgetKey;
   }
   return { url, token, widgetKey };
 }
 
 const pad = (rows: string[][]) => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 };
 
 /** The report as a text table (the CLI's `report`). */
@@ -114,8 +127,12 @@ export function formatReport(report: IdentityReport, window: ReportWindow): stri
       line.examples.join(', '),
     ]);
   }
-  const share = (name: ReportWindow) => `${name} ${(windows[name].rejectShare * 100).toFixed(1)} % (${windows[name].wouldReject}/${windows[name].identifiedRequests})`;
-  const versions = Object.entries(chosen.sdkVersions).map(([v, n]) => `${v} ${n}`).join(', ') || 'none';
+  const share = (name: ReportWindow) =>
+    `${name} ${(windows[name].rejectShare * 100).toFixed(1)} % (${windows[name].wouldReject}/${windows[name].identifiedRequests})`;
+  const versions =
+    Object.entries(chosen.sdkVersions)
+      .map(([v, n]) => `${v} ${n}`)
+      .join(', ') || 'none';
   return [
     `Identity report for ${report.widgetKey} (mode ${report.mode}) at ${report.generatedAt}`,
     '',
@@ -147,52 +164,67 @@ export async function runAdminCommand(command: string, args: string[], io: Admin
     const window = (values.window ?? '24h') as ReportWindow;
     if (!['1h', '24h', '7d'].includes(window)) throw new AdminUsageError('--window must be 1h, 24h or 7d.');
     const target = await targetOf(values, io);
-    const report = (await request(target, 'GET', `projects/${encodeURIComponent(target.widgetKey)}/identity-report`)) as IdentityReport;
+    const report = await request<IdentityReport>(target, 'GET', `projects/${encodeURIComponent(target.widgetKey)}/identity-report`);
     io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, window));
     return report.windows[window].verdict.safe ? 0 : 3;
   }
   const target = await targetOf(values, io);
   const project = `projects/${encodeURIComponent(target.widgetKey)}`;
-  const show = (p: any) =>
+  type One = { project: ProjectView };
+  const show = (p: ProjectView) =>
     io.out(
       `${p.widgetKey}: mode ${p.effectiveMode}${p.mode ? '' : ' (default)'}, allowed origins ${p.allowedOrigins ? p.allowedOrigins.join(', ') : 'any'}, ` +
         `max token lifetime ${p.maxTokenLifetime ?? 'none'}\n` +
-        p.secrets.map((s: any) => `  ${s.id}  …${s.hint || '----'}  ${s.createdAt}  ${s.retiredAt ? `retired ${s.retiredAt}` : 'active'}\n`).join(''),
+        p.secrets
+          .map((s) => `  ${s.id}  …${s.hint || '----'}  ${s.createdAt}  ${s.retiredAt ? `retired ${s.retiredAt}` : 'active'}\n`)
+          .join(''),
     );
   if (command === 'secret') {
     if (verb === 'rotate') {
-      const answer = await request(target, 'POST', `${project}/secrets`, {});
+      const answer = await request<{ secret: string; secretId: string }>(target, 'POST', `${project}/secrets`, {});
       io.out(`${answer.secret}\n`);
-      io.err(`New secret ${answer.secretId} (shown once, above). The other active secrets keep verifying: deploy this one, then run\n  halo-widget secret retire --id <old id>\n`);
+      io.err(
+        `New secret ${answer.secretId} (shown once, above). The other active secrets keep verifying: deploy this one, then run\n  halo-widget secret retire --id <old id>\n`,
+      );
       return 0;
     }
     if (verb === 'list') {
-      show((await request(target, 'GET', project)).project);
+      show((await request<One>(target, 'GET', project)).project);
       return 0;
     }
     if (verb === 'retire') {
       if (!values.id) throw new AdminUsageError('secret retire needs --id sec_….');
-      show((await request(target, 'POST', `${project}/secrets/${encodeURIComponent(values.id)}/retire`, {})).project);
+      show((await request<One>(target, 'POST', `${project}/secrets/${encodeURIComponent(values.id)}/retire`, {})).project);
       return 0;
     }
     throw new AdminUsageError('Use secret rotate, secret list or secret retire --id sec_….');
   }
   if (command === 'mode') {
-    if (verb !== 'set' || !operand || !['off', 'monitor', 'enforce', 'default'].includes(operand)) throw new AdminUsageError('Use mode set off|monitor|enforce|default.');
-    show((await request(target, 'PATCH', `${project}/settings`, { mode: operand === 'default' ? null : operand })).project);
+    if (verb !== 'set' || !operand || !['off', 'monitor', 'enforce', 'default'].includes(operand))
+      throw new AdminUsageError('Use mode set off|monitor|enforce|default.');
+    show((await request<One>(target, 'PATCH', `${project}/settings`, { mode: operand === 'default' ? null : operand })).project);
     return 0;
   }
   if (command === 'settings') {
     const patch: Record<string, unknown> = {};
     const origins = values['allowed-origins'];
-    if (origins !== undefined) patch.allowedOrigins = origins === 'any' ? null : origins.split(',').map((o) => o.trim()).filter(Boolean);
+    if (origins !== undefined)
+      patch.allowedOrigins =
+        origins === 'any'
+          ? null
+          : origins
+              .split(',')
+              .map((o) => o.trim())
+              .filter(Boolean);
     const lifetime = values['max-token-lifetime'];
     if (lifetime !== undefined) patch.maxTokenLifetime = lifetime === 'none' ? null : lifetime;
-    const answer = Object.keys(patch).length ? await request(target, 'PATCH', `${project}/settings`, patch) : await request(target, 'GET', project);
+    const answer = Object.keys(patch).length
+      ? await request<One>(target, 'PATCH', `${project}/settings`, patch)
+      : await request<One>(target, 'GET', project);
     show(answer.project);
     return 0;
   }
-  const { audit } = await request(target, 'GET', `${project}/audit?limit=${Number(values.limit ?? 50) || 50}`);
+  const { audit } = await request<{ audit: AuditEntry[] }>(target, 'GET', `${project}/audit?limit=${Number(values.limit ?? 50) || 50}`);
   for (const entry of audit) io.out(`${entry.at}  ${entry.actor}  ${entry.action}  ${JSON.stringify(entry.detail)}\n`);
   return 0;
 }

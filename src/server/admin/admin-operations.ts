@@ -53,7 +53,12 @@ export function viewOf(project: ProjectSettings): ProjectView {
     widgetKey: project.widgetKey,
     mode: project.mode,
     effectiveMode: effectiveMode(project),
-    secrets: project.secrets.map((s) => ({ id: s.id, hint: s.retiredAt ? '' : s.secret.slice(-4), createdAt: s.createdAt, retiredAt: s.retiredAt })),
+    secrets: project.secrets.map((s) => ({
+      id: s.id,
+      hint: s.retiredAt ? '' : s.secret.slice(-4),
+      createdAt: s.createdAt,
+      retiredAt: s.retiredAt,
+    })),
     allowedOrigins: project.allowedOrigins,
     maxTokenLifetime: project.maxTokenLifetime,
     updatedAt: project.updatedAt,
@@ -67,8 +72,9 @@ export function newSecretRecord(at: string, secret = generateProjectKeys().ident
 
 function checkOrigins(value: unknown): string[] | null {
   if (value === null) return null;
-  if (!Array.isArray(value) || value.length > MAX_ORIGINS) throw bad(`\`allowedOrigins\` must be null (any origin) or an array of at most ${MAX_ORIGINS} origins.`);
-  return value.map((entry) => {
+  if (!Array.isArray(value) || value.length > MAX_ORIGINS)
+    throw bad(`\`allowedOrigins\` must be null (any origin) or an array of at most ${MAX_ORIGINS} origins.`);
+  return (value as unknown[]).map((entry) => {
     if (entry === '*') return entry;
     let url: URL | null = null;
     try {
@@ -91,13 +97,15 @@ export function parseSettingsPatch(body: Record<string, unknown>): SettingsPatch
     if (name !== 'mode' && name !== 'allowedOrigins' && name !== 'maxTokenLifetime') throw bad(`Unknown setting \`${name.slice(0, 40)}\`.`);
   }
   if (body.mode !== undefined) {
-    if (body.mode !== null && !MODES.includes(body.mode as VerificationMode)) throw bad('`mode` must be off, monitor, enforce or null (the default).');
+    if (body.mode !== null && !MODES.includes(body.mode as VerificationMode))
+      throw bad('`mode` must be off, monitor, enforce or null (the default).');
     patch.mode = body.mode as VerificationMode | null;
   }
   if (body.allowedOrigins !== undefined) patch.allowedOrigins = checkOrigins(body.allowedOrigins);
   if (body.maxTokenLifetime !== undefined) {
     const span = body.maxTokenLifetime;
-    if (span !== null && (typeof span !== 'string' || !LIFETIME.test(span))) throw bad('`maxTokenLifetime` must be null or a span such as 15m, 24h, 7d.');
+    if (span !== null && (typeof span !== 'string' || !LIFETIME.test(span)))
+      throw bad('`maxTokenLifetime` must be null or a span such as 15m, 24h, 7d.');
     patch.maxTokenLifetime = span as string | null;
   }
   return patch;
@@ -130,7 +138,8 @@ export function createAdminOperations(store: AdminStore, now: () => Date = () =>
 
     /** A new project (a fresh `ab_live_` key unless one is given), without a secret: mode `off`. */
     async createProject(actor: string, widgetKey = generateProjectKeys().widgetKey): Promise<ProjectView> {
-      if (!WIDGET_KEY.test(widgetKey) || widgetKey.startsWith('ha_secret_')) throw bad('`widgetKey` must be 8–128 letters, digits, _ or -.');
+      if (!WIDGET_KEY.test(widgetKey) || widgetKey.startsWith('ha_secret_'))
+        throw bad('`widgetKey` must be 8–128 letters, digits, _ or -.');
       const at = now().toISOString();
       const project: ProjectSettings = { widgetKey, secrets: [], mode: null, allowedOrigins: null, maxTokenLifetime: null, updatedAt: at };
       const entry: AuditEntry = { at, widgetKey, actor, action: 'project.create', detail: {} };
@@ -143,7 +152,11 @@ export function createAdminOperations(store: AdminStore, now: () => Date = () =>
       const record = newSecretRecord(now().toISOString());
       const project = await mutate(widgetKey, (current) => {
         const next = { ...current, secrets: [...current.secrets, record] };
-        return { next, audit: { actor, action: 'secret.generate', detail: { secretId: record.id, active: activeSecrets(next).length } }, result: next };
+        return {
+          next,
+          audit: { actor, action: 'secret.generate', detail: { secretId: record.id, active: activeSecrets(next).length } },
+          result: next,
+        };
       });
       const view = viewOf(project);
       return { secret: record.secret, record: view.secrets.find((s) => s.id === record.id)!, project: view };
@@ -163,7 +176,11 @@ export function createAdminOperations(store: AdminStore, now: () => Date = () =>
           const at = now().toISOString();
           const secrets = current.secrets.map((s) => (s.id === secretId ? { ...s, secret: '', retiredAt: at } : s));
           const next = { ...current, secrets };
-          return { next, audit: { actor, action: 'secret.retire', detail: { secretId, active: activeSecrets(next).length } }, result: next };
+          return {
+            next,
+            audit: { actor, action: 'secret.retire', detail: { secretId, active: activeSecrets(next).length } },
+            result: next,
+          };
         }),
       );
     },
@@ -177,7 +194,8 @@ export function createAdminOperations(store: AdminStore, now: () => Date = () =>
             throw conflict(`Mode ${patch.mode} needs an identity secret: generate one first.`);
           }
           const detail: Record<string, unknown> = {};
-          for (const [name, value] of Object.entries(patch)) detail[name] = { from: current[name as keyof SettingsPatch], to: value };
+          for (const [name, value] of Object.entries(patch) as [keyof SettingsPatch, unknown][])
+            detail[name] = { from: current[name], to: value };
           return { next, audit: { actor, action: 'settings.update', detail }, result: next };
         }),
       );

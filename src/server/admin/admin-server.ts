@@ -45,7 +45,7 @@ export interface AdminSurface {
   /** The operations behind the API (for a server's own controls, e.g. the demo's buttons); call `refresh()` after one. */
   operations: AdminOperations;
   /** Reloads the live project list now. */
-  refresh(): Promise<void>;
+  refresh: () => Promise<void>;
   /** Answers `/admin…` and `/api/admin/…`; returns false for any other path. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   close(): Promise<void>;
@@ -83,9 +83,22 @@ export async function createAdminSurface(
       safeLog(logger, 'error', () => [`[halo] ${what}:`, error instanceof Error ? error.message : typeof error]);
     };
   };
-  const source = await createSettingsSource(store, { refreshMs: options.refreshMs ?? SETTINGS_REFRESH_MS, onError: onError('could not reload the security settings (the last ones stay in force)') });
-  const counter = createIdentityCounter(store, { flushMs: options.flushMs, onError: onError('could not write the identity report counts (kept for the next try)') });
-  const api = createAdminApi({ token: options.token, store, counter, trustedOrigins: options.trustedOrigins, onChange: source.refresh, logger });
+  const source = await createSettingsSource(store, {
+    refreshMs: options.refreshMs ?? SETTINGS_REFRESH_MS,
+    onError: onError('could not reload the security settings (the last ones stay in force)'),
+  });
+  const counter = createIdentityCounter(store, {
+    flushMs: options.flushMs,
+    onError: onError('could not write the identity report counts (kept for the next try)'),
+  });
+  const api = createAdminApi({
+    token: options.token,
+    store,
+    counter,
+    trustedOrigins: options.trustedOrigins,
+    onChange: source.refresh,
+    logger,
+  });
   const enabled = Boolean(options.token);
   return {
     projects: source.projects,

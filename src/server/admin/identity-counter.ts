@@ -24,11 +24,11 @@ export interface IdentityCounterOptions {
 /** Counts `Halo-Identity` results in memory and writes them to the store in batches. */
 export interface IdentityCounter {
   /** Counts one request: a few map operations, no I/O, never throws. */
-  record(widgetKey: string, result: IdentityResult, userId: string | null, sdkVersion: string): void;
+  record: (widgetKey: string, result: IdentityResult, userId: string | null, sdkVersion: string) => void;
   /** Writes what was counted so far (and prunes buckets past the retention once an hour). */
-  flush(): Promise<void>;
+  flush: () => Promise<void>;
   /** Stops the timer and flushes. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 interface Tally {

@@ -52,7 +52,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const FIX: Record<string, (who: string, send: string) => string> = {
   token_missing: (u, send) => `${u} ${send} no token: pass getUserToken (or userToken) wherever the page calls identify with a user id`,
   token_expired: (u, send) => `${u} ${send} expired tokens: wire getUserToken so the SDK fetches a fresh token before the old one expires`,
-  token_invalid: (u, send) => `${u} ${send} invalid tokens: sign them with an active identity secret (HS256) and keep a secret until no backend uses it`,
+  token_invalid: (u, send) =>
+    `${u} ${send} invalid tokens: sign them with an active identity secret (HS256) and keep a secret until no backend uses it`,
   user_mismatch: (u, send) => `${u} ${send} a token for another user: sign the token with the same user_id the page passes to identify`,
 };
 
@@ -67,12 +68,24 @@ function verdictOf(mode: VerificationMode, results: Record<IdentityResult, Resul
     return { safe: false, blocking, text: `Not safe to enforce: ${FIX[blocking]!(who, count === 1 ? 'sends' : 'send')}.` };
   }
   if (results.verification_off.requests > 0 && results.verified.requests === 0) {
-    return { safe: false, blocking: 'verification_off', text: 'Not measured: verification is off. Set the mode to monitor to see what enforce would refuse.' };
+    return {
+      safe: false,
+      blocking: 'verification_off',
+      text: 'Not measured: verification is off. Set the mode to monitor to see what enforce would refuse.',
+    };
   }
   if (identified === 0) {
-    return { safe: false, blocking: null, text: 'No identified requests in this window yet: leave monitor on until real users have chatted.' };
+    return {
+      safe: false,
+      blocking: null,
+      text: 'No identified requests in this window yet: leave monitor on until real users have chatted.',
+    };
   }
-  return { safe: true, blocking: null, text: mode === 'enforce' ? 'Safe to enforce (enforce is on).' : 'Safe to enforce: no identified user would have been refused.' };
+  return {
+    safe: true,
+    blocking: null,
+    text: mode === 'enforce' ? 'Safe to enforce (enforce is on).' : 'Safe to enforce: no identified user would have been refused.',
+  };
 }
 
 /**
@@ -80,7 +93,13 @@ function verdictOf(mode: VerificationMode, results: Record<IdentityResult, Resul
  * report out). Distinct users are counted over the window's buckets; a bucket keeps at most
  * a bounded number of ids per result, so a capped count reads "at least".
  */
-export function buildIdentityReport(widgetKey: string, mode: VerificationMode, rows: IdentityRows, now: number, capPerBucket: number): IdentityReport {
+export function buildIdentityReport(
+  widgetKey: string,
+  mode: VerificationMode,
+  rows: IdentityRows,
+  now: number,
+  capPerBucket: number,
+): IdentityReport {
   const currentHour = now - (now % HOUR);
   const windows = {} as Record<ReportWindow, WindowReport>;
   for (const [name, hours] of Object.entries(REPORT_WINDOWS) as [ReportWindow, number][]) {

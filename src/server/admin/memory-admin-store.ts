@@ -57,11 +57,15 @@ export function createMemoryAdminStore(): AdminStore {
       log({ ...line, at, widgetKey });
       return result;
     },
-    listAudit: async (widgetKey, limit) => (audit.get(widgetKey) ?? []).slice(-limit).reverse().map((entry) => structuredClone(entry)),
+    listAudit: async (widgetKey, limit) =>
+      (audit.get(widgetKey) ?? [])
+        .slice(-limit)
+        .reverse()
+        .map((entry) => structuredClone(entry)),
     addIdentityBatches: async (batches) => {
       for (const batch of batches) {
         let hours = buckets.get(batch.widgetKey);
-        if (!hours) buckets.set(batch.widgetKey, (hours = new Map()));
+        if (!hours) buckets.set(batch.widgetKey, (hours = new Map<number, Bucket>()));
         let bucket = hours.get(batch.hour);
         if (!bucket) hours.set(batch.hour, (bucket = { counts: new Map(), users: new Map(), versions: new Map() }));
         for (const [result, count] of Object.entries(batch.counts) as [IdentityResult, number][]) {
@@ -80,7 +84,7 @@ export function createMemoryAdminStore(): AdminStore {
     },
     readIdentity: async (widgetKey, sinceHour) => {
       const rows: IdentityRows = { counts: [], users: [], versions: [] };
-      for (const [hour, bucket] of buckets.get(widgetKey) ?? []) {
+      for (const [hour, bucket] of buckets.get(widgetKey) ?? new Map<number, Bucket>()) {
         if (hour < sinceHour) continue;
         for (const [result, count] of bucket.counts) rows.counts.push({ hour, result, count });
         for (const [result, set] of bucket.users) for (const userId of set) rows.users.push({ hour, result, userId });

@@ -16,9 +16,9 @@ export interface SettingsSource {
    */
   readonly projects: LiveProjectConfig[];
   /** Reads the store now (after a change made here, so it applies at once). */
-  refresh(): Promise<void>;
+  refresh: () => Promise<void>;
   /** Stops the periodic refresh. */
-  close(): void;
+  close: () => void;
 }
 
 /** What the API needs of stored settings: the active secrets only, the mode as set (null → default). */
@@ -37,7 +37,11 @@ export function toProjectConfig(project: ProjectSettings): LiveProjectConfig {
  * Copies the projects of a config file into the store, once: a project already stored keeps
  * its stored settings (the store, changed through the admin API, wins over the file).
  */
-export async function seedProjects(store: AdminStore, projects: readonly LiveProjectConfig[], at = new Date().toISOString()): Promise<void> {
+export async function seedProjects(
+  store: AdminStore,
+  projects: readonly LiveProjectConfig[],
+  at = new Date().toISOString(),
+): Promise<void> {
   for (const project of projects) {
     const settings: ProjectSettings = {
       widgetKey: project.widgetKey,
@@ -47,7 +51,13 @@ export async function seedProjects(store: AdminStore, projects: readonly LivePro
       maxTokenLifetime: project.maxTokenLifetime ?? null,
       updatedAt: at,
     };
-    await store.createProject(settings, { at, widgetKey: project.widgetKey, actor: 'config file', action: 'project.import', detail: { secrets: settings.secrets.map((s) => s.id) } });
+    await store.createProject(settings, {
+      at,
+      widgetKey: project.widgetKey,
+      actor: 'config file',
+      action: 'project.import',
+      detail: { secrets: settings.secrets.map((s) => s.id) },
+    });
   }
 }
 
@@ -57,7 +67,10 @@ export async function seedProjects(store: AdminStore, projects: readonly LivePro
  */
 export async function createSettingsSource(
   store: AdminStore,
-  { refreshMs = SETTINGS_REFRESH_MS, onError = (error: unknown) => console.error('[halo] could not reload the security settings:', error) } = {},
+  {
+    refreshMs = SETTINGS_REFRESH_MS,
+    onError = (error: unknown) => console.error('[halo] could not reload the security settings:', error),
+  } = {},
 ): Promise<SettingsSource> {
   const projects: LiveProjectConfig[] = [];
   let running: Promise<void> | null = null;
@@ -74,7 +87,7 @@ export async function createSettingsSource(
     return next;
   };
   await refresh();
-  const timer = setInterval(() => refresh().catch(onError), refreshMs);
+  const timer = setInterval(() => void refresh().catch(onError), refreshMs);
   timer.unref();
   return { projects, refresh, close: () => clearInterval(timer) };
 }

@@ -48,12 +48,23 @@ function toSettings(row: ProjectRow, secrets: SecretRow[]): ProjectSettings {
     updatedAt: iso(row.updated_at),
     secrets: secrets
       .filter((s) => s.widget_key === row.widget_key)
-      .map((s): SecretRecord => ({ id: s.id, secret: s.secret, createdAt: iso(s.created_at), retiredAt: s.retired_at === null ? null : iso(s.retired_at) })),
+      .map((s): SecretRecord => ({
+        id: s.id,
+        secret: s.secret,
+        createdAt: iso(s.created_at),
+        retiredAt: s.retired_at === null ? null : iso(s.retired_at),
+      })),
   };
 }
 
 async function writeProject(tx: AdminSqlQueryable, project: ProjectSettings, insert: boolean): Promise<boolean> {
-  const params = [project.widgetKey, project.mode, project.allowedOrigins === null ? null : JSON.stringify(project.allowedOrigins), project.maxTokenLifetime, project.updatedAt];
+  const params = [
+    project.widgetKey,
+    project.mode,
+    project.allowedOrigins === null ? null : JSON.stringify(project.allowedOrigins),
+    project.maxTokenLifetime,
+    project.updatedAt,
+  ];
   if (insert) {
     const { rows } = await tx.query(
       `insert into admin_projects (${PROJECT_COLUMNS}) values ($1, $2, $3::jsonb, $4, $5) on conflict (widget_key) do nothing returning widget_key`,
@@ -61,7 +72,10 @@ async function writeProject(tx: AdminSqlQueryable, project: ProjectSettings, ins
     );
     if (!rows.length) return false;
   } else {
-    await tx.query('update admin_projects set mode = $2, allowed_origins = $3::jsonb, max_token_lifetime = $4, updated_at = $5 where widget_key = $1', params);
+    await tx.query(
+      'update admin_projects set mode = $2, allowed_origins = $3::jsonb, max_token_lifetime = $4, updated_at = $5 where widget_key = $1',
+      params,
+    );
   }
   // Secrets are never deleted: a retired one stays listed, its value blanked.
   for (const s of project.secrets) {
@@ -98,7 +112,10 @@ export function createSqlAdminStore(client: AdminSqlClient): AdminStore {
     async getProject(widgetKey) {
       const { rows } = await client.query<ProjectRow>(`select ${PROJECT_COLUMNS} from admin_projects where widget_key = $1`, [widgetKey]);
       if (!rows[0]) return null;
-      const secrets = await client.query<SecretRow>(`select ${SECRET_COLUMNS} from admin_secrets where widget_key = $1 order by created_at, id`, [widgetKey]);
+      const secrets = await client.query<SecretRow>(
+        `select ${SECRET_COLUMNS} from admin_secrets where widget_key = $1 order by created_at, id`,
+        [widgetKey],
+      );
       return toSettings(rows[0], secrets.rows);
     },
     createProject: (project, entry) =>
@@ -109,19 +126,30 @@ export function createSqlAdminStore(client: AdminSqlClient): AdminStore {
       }),
     mutateProject: (widgetKey, change, at) =>
       client.transaction(async (tx) => {
-        const { rows } = await tx.query<ProjectRow>(`select ${PROJECT_COLUMNS} from admin_projects where widget_key = $1 for update`, [widgetKey]);
+        const { rows } = await tx.query<ProjectRow>(`select ${PROJECT_COLUMNS} from admin_projects where widget_key = $1 for update`, [
+          widgetKey,
+        ]);
         if (!rows[0]) return null;
-        const secrets = await tx.query<SecretRow>(`select ${SECRET_COLUMNS} from admin_secrets where widget_key = $1 order by created_at, id`, [widgetKey]);
+        const secrets = await tx.query<SecretRow>(
+          `select ${SECRET_COLUMNS} from admin_secrets where widget_key = $1 order by created_at, id`,
+          [widgetKey],
+        );
         const { next, audit: line, result } = change(toSettings(rows[0], secrets.rows));
         await writeProject(tx, { ...next, widgetKey, updatedAt: at }, false);
         await audit(tx, { ...line, at, widgetKey });
         return result;
       }),
     async listAudit(widgetKey, limit) {
-      const { rows } = await client.query<{ widget_key: string; at: Date | string; actor: string; action: string; detail: Record<string, unknown> }>(
-        'select widget_key, at, actor, action, detail from admin_audit where widget_key = $1 order by n desc limit $2',
-        [widgetKey, limit],
-      );
+      const { rows } = await client.query<{
+        widget_key: string;
+        at: Date | string;
+        actor: string;
+        action: string;
+        detail: Record<string, unknown>;
+      }>('select widget_key, at, actor, action, detail from admin_audit where widget_key = $1 order by n desc limit $2', [
+        widgetKey,
+        limit,
+      ]);
       return rows.map((row) => ({ widgetKey: row.widget_key, at: iso(row.at), actor: row.actor, action: row.action, detail: row.detail }));
     },
     addIdentityBatches: (batches) =>

@@ -6,11 +6,20 @@ import { silentLogger } from '../../helpers/server.js';
 
 const TOKEN = 'op_test_token_0123456789abcdef';
 
-async function call(base: string, method: string, path: string, init: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  init: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...init.headers };
   if (init.token !== null) headers.Authorization = `Bearer ${init.token ?? TOKEN}`;
   if (init.body !== undefined && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, { method, headers, body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body) });
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+  });
   const text = await response.text();
   let body: any = text;
   try {
@@ -60,7 +69,13 @@ describe('the admin API with an operator token', () => {
   afterAll(() => server.close());
 
   it('refuses a missing, malformed or wrong token with 401 and WWW-Authenticate', async () => {
-    for (const headers of [{}, { Authorization: TOKEN }, { Authorization: `Basic ${TOKEN}` }, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: 'Bearer ' }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { Authorization: TOKEN },
+      { Authorization: `Basic ${TOKEN}` },
+      { Authorization: `Bearer ${TOKEN}x` },
+      { Authorization: 'Bearer ' },
+    ] as Record<string, string>[]) {
       const answer = await call(server.url, 'GET', '/api/admin/projects', { token: null, headers });
       expect(answer.status).toBe(401);
       expect(answer.body.error.code).toBe('unauthorized');
@@ -73,12 +88,17 @@ describe('the admin API with an operator token', () => {
     expect(answer.status).toBe(200);
     const [project] = answer.body.projects;
     expect(project).toMatchObject({ widgetKey, mode: null, effectiveMode: 'monitor', allowedOrigins: null, maxTokenLifetime: null });
-    expect(project.secrets).toEqual([{ id: expect.stringMatching(/^sec_/), hint: configSecret.slice(-4), createdAt: expect.any(String), retiredAt: null }]);
+    expect(project.secrets).toEqual([
+      { id: expect.stringMatching(/^sec_/), hint: configSecret.slice(-4), createdAt: expect.any(String), retiredAt: null },
+    ]);
     expect(answer.text).not.toContain(configSecret);
   });
 
   it('never grants CORS: a preflight or a cross-origin read gets no Access-Control-Allow-Origin', async () => {
-    const preflight = await fetch(`${server.url}/api/admin/projects`, { method: 'OPTIONS', headers: { Origin: 'https://evil.test', 'Access-Control-Request-Method': 'POST' } });
+    const preflight = await fetch(`${server.url}/api/admin/projects`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.test', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     const read = await call(server.url, 'GET', '/api/admin/projects', { headers: { Origin: 'https://evil.test' } });
     expect(read.headers.get('access-control-allow-origin')).toBeNull();
@@ -101,10 +121,15 @@ describe('the admin API with an operator token', () => {
   });
 
   it('accepts a change from the server’s own origin and from a client that sends no Origin', async () => {
-    const own = await api('PATCH', `/api/admin/projects/${widgetKey}/settings`, { body: { maxTokenLifetime: '24h' }, headers: { Origin: server.url } });
+    const own = await api('PATCH', `/api/admin/projects/${widgetKey}/settings`, {
+      body: { maxTokenLifetime: '24h' },
+      headers: { Origin: server.url },
+    });
     expect(own.status).toBe(200);
     expect(own.body.project.maxTokenLifetime).toBe('24h');
-    const cli = await api('PATCH', `/api/admin/projects/${widgetKey}/settings`, { body: { maxTokenLifetime: null, allowedOrigins: ['https://app.example.com/'] } });
+    const cli = await api('PATCH', `/api/admin/projects/${widgetKey}/settings`, {
+      body: { maxTokenLifetime: null, allowedOrigins: ['https://app.example.com/'] },
+    });
     expect(cli.body.project).toMatchObject({ maxTokenLifetime: null, allowedOrigins: ['https://app.example.com'] });
     await api('PATCH', `/api/admin/projects/${widgetKey}/settings`, { body: { allowedOrigins: null } });
   });
@@ -133,7 +158,10 @@ describe('the admin API with an operator token', () => {
     const oldId = list.find((s: { hint: string }) => s.hint === configSecret.slice(-4)).id;
     const retired = await api('POST', `/api/admin/projects/${widgetKey}/secrets/${oldId}/retire`, { body: {} });
     expect(retired.status).toBe(200);
-    expect(retired.body.project.secrets.find((s: { id: string }) => s.id === oldId)).toMatchObject({ hint: '', retiredAt: expect.any(String) });
+    expect(retired.body.project.secrets.find((s: { id: string }) => s.id === oldId)).toMatchObject({
+      hint: '',
+      retiredAt: expect.any(String),
+    });
     const refused = await chat('alice', oldToken);
     expect(refused.status).toBe(403);
     expect(refused.headers.get('halo-identity')).toBe('unverified; reason=token_invalid');
@@ -154,7 +182,15 @@ describe('the admin API with an operator token', () => {
   it('writes every change to the audit log (who, what, when) and shows the newest first', async () => {
     const answer = await api('GET', `/api/admin/projects/${widgetKey}/audit`, { headers: { 'Halo-Operator': 'test suite' } });
     const actions = answer.body.audit.map((entry: { action: string }) => entry.action);
-    expect(actions).toEqual(['secret.retire', 'settings.update', 'secret.generate', 'settings.update', 'settings.update', 'settings.update', 'project.import']);
+    expect(actions).toEqual([
+      'secret.retire',
+      'settings.update',
+      'secret.generate',
+      'settings.update',
+      'settings.update',
+      'settings.update',
+      'project.import',
+    ]);
     expect(answer.body.audit[0]).toMatchObject({ widgetKey, actor: 'operator from 127.0.0.1', at: expect.stringMatching(/^\d{4}-/) });
     expect(answer.body.audit[1].detail).toEqual({ mode: { from: null, to: 'enforce' } });
   });
@@ -169,15 +205,27 @@ describe('the admin API with an operator token', () => {
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(page.text).not.toMatch(/<style|\sstyle=/);
-    expect((await call(server.url, 'GET', '/admin/admin.js', { token: null })).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect((await call(server.url, 'GET', '/admin/admin.css', { token: null })).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect((await call(server.url, 'GET', '/admin/admin.js', { token: null })).headers.get('content-type')).toBe(
+      'text/javascript; charset=utf-8',
+    );
+    expect((await call(server.url, 'GET', '/admin/admin.css', { token: null })).headers.get('content-type')).toBe(
+      'text/css; charset=utf-8',
+    );
     expect((await call(server.url, 'GET', '/admin/other.js', { token: null })).status).toBe(404);
   });
 
   it('counts the SDK version a client names in Halo-SDK, and "unknown" without one', async () => {
     const body = JSON.stringify({ widget_key: widgetKey, visitor_id: 'v-sdk', message: 'hello' });
-    await fetch(`${server.url}/api/sdk/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Halo-SDK': 'halo-widget/9.9.9' }, body });
-    await fetch(`${server.url}/api/sdk/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Halo-SDK': 'bad value <script>' }, body });
+    await fetch(`${server.url}/api/sdk/chat`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Halo-SDK': 'halo-widget/9.9.9' },
+      body,
+    });
+    await fetch(`${server.url}/api/sdk/chat`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Halo-SDK': 'bad value <script>' },
+      body,
+    });
     const report = await api('GET', `/api/admin/projects/${widgetKey}/identity-report`);
     expect(report.body.windows['1h'].sdkVersions['halo-widget/9.9.9']).toBe(1);
     expect(report.body.windows['1h'].sdkVersions.unknown).toBeGreaterThanOrEqual(1);

@@ -27,7 +27,11 @@ describe('the admin CLI commands', () => {
     });
 
   beforeAll(async () => {
-    server = await startHaloServer({ projects: [{ widgetKey, identitySecrets: [identitySecret] }], logger: silentLogger(), admin: { token: TOKEN } });
+    server = await startHaloServer({
+      projects: [{ widgetKey, identitySecrets: [identitySecret] }],
+      logger: silentLogger(),
+      admin: { token: TOKEN },
+    });
     env = { HALO_ADMIN_TOKEN: TOKEN, HALO_URL: server.url };
   });
   afterAll(() => server.close());
@@ -74,10 +78,16 @@ describe('the admin CLI commands', () => {
   });
 
   it('settings sets origins and the token lifetime; audit lists every change newest first', async () => {
-    const set = await cli(['settings', '--allowed-origins', 'https://app.example.com, https://admin.example.com', '--max-token-lifetime', '24h'], env);
+    const set = await cli(
+      ['settings', '--allowed-origins', 'https://app.example.com, https://admin.example.com', '--max-token-lifetime', '24h'],
+      env,
+    );
     expect(set.out).toContain('allowed origins https://app.example.com, https://admin.example.com, max token lifetime 24h');
     const audit = await cli(['audit'], env);
-    const actions = audit.out.trim().split('\n').map((line) => line.split('  ')[2]);
+    const actions = audit.out
+      .trim()
+      .split('\n')
+      .map((line) => line.split('  ')[2]);
     expect(actions).toEqual(['settings.update', 'secret.retire', 'settings.update', 'secret.generate', 'project.import']);
     expect(audit.out).toMatch(/ cli \S+ from 127\.0\.0\.1 /);
   });

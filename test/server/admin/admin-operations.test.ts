@@ -22,7 +22,8 @@ describe('settings patches', () => {
   it('takes a token lifetime as a span of s, m, h or d, or null', () => {
     expect(parseSettingsPatch({ maxTokenLifetime: '15m' })).toEqual({ maxTokenLifetime: '15m' });
     expect(parseSettingsPatch({ maxTokenLifetime: null })).toEqual({ maxTokenLifetime: null });
-    for (const span of ['0h', '24', '1w', 3600, '-1h']) expect(() => parseSettingsPatch({ maxTokenLifetime: span })).toThrow(/maxTokenLifetime/);
+    for (const span of ['0h', '24', '1w', 3600, '-1h'])
+      expect(() => parseSettingsPatch({ maxTokenLifetime: span })).toThrow(/maxTokenLifetime/);
   });
 
   it('refuses an unknown mode or field', () => {

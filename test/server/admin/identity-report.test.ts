@@ -32,7 +32,11 @@ describe('the identity counter and report', () => {
     expect(window.rejectShare).toBeCloseTo(4 / 7);
     expect(window.sdkVersions).toEqual({ unknown: 5, 'halo-widget/0.1.0': 3 });
     // The reason with the most users blocks, with its fix.
-    expect(window.verdict).toEqual({ safe: false, blocking: 'token_expired', text: expect.stringContaining('2 users send expired tokens: wire getUserToken') });
+    expect(window.verdict).toEqual({
+      safe: false,
+      blocking: 'token_expired',
+      text: expect.stringContaining('2 users send expired tokens: wire getUserToken'),
+    });
   });
 
   it('says "safe to enforce" when every identified request verified, and not when nothing was identified', async () => {
@@ -40,10 +44,18 @@ describe('the identity counter and report', () => {
     const counter = createIdentityCounter(store, { now: () => T0 });
     counter.record(KEY, 'anonymous', null, 'unknown');
     await counter.flush();
-    expect((await reportAt(store, T0)).windows['1h'].verdict).toMatchObject({ safe: false, blocking: null, text: expect.stringContaining('No identified requests') });
+    expect((await reportAt(store, T0)).windows['1h'].verdict).toMatchObject({
+      safe: false,
+      blocking: null,
+      text: expect.stringContaining('No identified requests'),
+    });
     counter.record(KEY, 'verified', 'u1', 'unknown');
     await counter.close();
-    expect((await reportAt(store, T0)).windows['1h'].verdict).toEqual({ safe: true, blocking: null, text: 'Safe to enforce: no identified user would have been refused.' });
+    expect((await reportAt(store, T0)).windows['1h'].verdict).toEqual({
+      safe: true,
+      blocking: null,
+      text: 'Safe to enforce: no identified user would have been refused.',
+    });
   });
 
   it('asks for monitor when verification is off, since nothing was measured', async () => {

@@ -18,7 +18,13 @@
   async function api(method, path, body) {
     const headers = { Authorization: `Bearer ${token}`, 'Halo-Operator': 'admin page' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await fetch(`/api/admin/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
+    const response = await fetch(`/api/admin/${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
     const data = await response.json().catch(() => null);
     if (response.status === 401) {
       lock('The operator token was refused: enter it again.');
@@ -75,7 +81,9 @@
           retire.className = 'danger';
           retire.textContent = 'Retire';
           retire.disabled = activeCount === 1 && p.effectiveMode !== 'off';
-          retire.title = retire.disabled ? 'Generate a new secret first (or set the mode to off)' : 'Tokens signed with this secret are refused from now on';
+          retire.title = retire.disabled
+            ? 'Generate a new secret first (or set the mode to off)'
+            : 'Tokens signed with this secret are refused from now on';
           retire.addEventListener('click', () => void retireSecret(s.id));
           actions.append(retire);
         }
@@ -108,7 +116,8 @@
           return row;
         }),
     );
-    $('reject-share').textContent = `Enforce would refuse ${win.wouldReject} of ${win.identifiedRequests} identified requests (${(win.rejectShare * 100).toFixed(1)} %) since ${when(win.from)}.`;
+    $('reject-share').textContent =
+      `Enforce would refuse ${win.wouldReject} of ${win.identifiedRequests} identified requests (${(win.rejectShare * 100).toFixed(1)} %) since ${when(win.from)}.`;
     const versions = Object.entries(win.sdkVersions).map(([v, n]) => `${v}: ${n}`);
     $('sdk-versions').textContent = `SDK versions seen: ${versions.length ? versions.join(', ') : 'none'}.`;
   }
@@ -184,20 +193,27 @@
       });
     });
     $('project').addEventListener('change', () => void run('', () => select($('project').value)));
-    $('new-project').addEventListener('click', () =>
-      void run('Project created.', async () => {
-        const { project } = await api('POST', 'projects', {});
-        await loadProjects(project.widgetKey);
-      }),
+    $('new-project').addEventListener(
+      'click',
+      () =>
+        void run('Project created.', async () => {
+          const { project } = await api('POST', 'projects', {});
+          await loadProjects(project.widgetKey);
+        }),
     );
-    $('copy-key').addEventListener('click', () => void navigator.clipboard.writeText(current.widgetKey).then(() => status('Widget key copied.')));
-    $('generate').addEventListener('click', () =>
-      void run('New secret generated: copy it now.', async () => {
-        const { secret, project } = await api('POST', path('/secrets'), {});
-        $('new-secret-value').value = secret;
-        $('new-secret').hidden = false;
-        await changed(project);
-      }),
+    $('copy-key').addEventListener(
+      'click',
+      () => void navigator.clipboard.writeText(current.widgetKey).then(() => status('Widget key copied.')),
+    );
+    $('generate').addEventListener(
+      'click',
+      () =>
+        void run('New secret generated: copy it now.', async () => {
+          const { secret, project } = await api('POST', path('/secrets'), {});
+          $('new-secret-value').value = secret;
+          $('new-secret').hidden = false;
+          await changed(project);
+        }),
     );
     $('copy-secret').addEventListener('click', () => {
       const field = $('new-secret-value');
@@ -217,7 +233,10 @@
       void run(`Mode set to ${mode}.`, async () => changed((await api('PATCH', path('/settings'), { mode })).project));
     });
     $('save-settings').addEventListener('click', () => {
-      const origins = $('origins').value.split('\n').map((o) => o.trim()).filter(Boolean);
+      const origins = $('origins')
+        .value.split('\n')
+        .map((o) => o.trim())
+        .filter(Boolean);
       const lifetime = $('lifetime').value.trim();
       const body = { allowedOrigins: origins.length ? origins : null, maxTokenLifetime: lifetime || null };
       void run('Settings saved.', async () => changed((await api('PATCH', path('/settings'), body)).project));
