@@ -181,6 +181,13 @@
     });
   }
 
+  /** Copies through the Clipboard API, which only secure contexts (https, localhost) have. */
+  function copy(text, done) {
+    const fallback = () => status('The browser blocked copying: select the text and press Ctrl+C.', true);
+    if (!navigator.clipboard) return fallback();
+    navigator.clipboard.writeText(text).then(() => status(done), fallback);
+  }
+
   function wire() {
     $('login-form').addEventListener('submit', (event) => {
       event.preventDefault();
@@ -201,10 +208,7 @@
           await loadProjects(project.widgetKey);
         }),
     );
-    $('copy-key').addEventListener(
-      'click',
-      () => void navigator.clipboard.writeText(current.widgetKey).then(() => status('Widget key copied.')),
-    );
+    $('copy-key').addEventListener('click', () => copy(current.widgetKey, 'Widget key copied.'));
     $('generate').addEventListener(
       'click',
       () =>
@@ -218,10 +222,7 @@
     $('copy-secret').addEventListener('click', () => {
       const field = $('new-secret-value');
       field.select();
-      navigator.clipboard.writeText(field.value).then(
-        () => status('Secret copied to the clipboard.'),
-        () => status('Copy blocked by the browser: the text is selected, press Ctrl+C.', true),
-      );
+      copy(field.value, 'Secret copied to the clipboard.');
     });
     $('dismiss-secret').addEventListener('click', () => {
       // Gone from the page for good: the server never shows it again.
