@@ -69,6 +69,8 @@ async function generate(): Promise<string> {
   await page.getByRole('button', { name: 'Generate a new secret' }).click();
   await expect.poll(async () => (await secretIds()).length).toBe(before + 1);
   const secret = await page.locator('#new-secret-value').inputValue();
+  await page.getByRole('button', { name: 'Copy', exact: true }).click();
+  await expect.poll(() => page.locator('#status').textContent()).toMatch(/^(Secret copied to the clipboard\.|The browser blocked copying)/);
   await page.getByRole('button', { name: 'I stored it' }).click();
   expect(await page.locator('#new-secret-value').inputValue()).toBe('');
   return secret;
