@@ -73,7 +73,11 @@ export async function createAdminSurface(
     throw new TypeError('Halo admin: the operator token (HALO_ADMIN_TOKEN) must be at least 16 characters.');
   }
   const store = options.store ?? defaultStore(conversationStore);
-  await seedProjects(store, projects);
+  for (const widgetKey of await seedProjects(store, projects)) {
+    safeLog(logger, 'warn', () => [
+      `[halo] ${widgetKey}: the stored security settings apply (changed through /admin); the config file's mode, secrets or origins for it are ignored.`,
+    ]);
+  }
   // A database that is down fails every reload (every 2 s) and flush: one line a minute per kind is enough.
   const onError = (what: string) => {
     let last = -Infinity;

@@ -36,12 +36,15 @@ export function toProjectConfig(project: ProjectSettings): LiveProjectConfig {
 /**
  * Copies the projects of a config file into the store, once: a project already stored keeps
  * its stored settings (the store, changed through the admin API, wins over the file).
+ * Resolves with the widget keys whose stored settings differ from the file's, so the server
+ * can say which ones apply.
  */
 export async function seedProjects(
   store: AdminStore,
   projects: readonly LiveProjectConfig[],
   at = new Date().toISOString(),
-): Promise<void> {
+): Promise<string[]> {
+  const differing: string[] = [];
   for (const project of projects) {
     const settings: ProjectSettings = {
       widgetKey: project.widgetKey,
@@ -51,14 +54,20 @@ export async function seedProjects(
       maxTokenLifetime: project.maxTokenLifetime ?? null,
       updatedAt: at,
     };
-    await store.createProject(settings, {
+    const created = await store.createProject(settings, {
       at,
       widgetKey: project.widgetKey,
       actor: 'config file',
       action: 'project.import',
       detail: { secrets: settings.secrets.map((s) => s.id) },
     });
+    if (!created) {
+      const stored = await store.getProject(project.widgetKey);
+      const file = toProjectConfig(settings);
+      if (stored && JSON.stringify(toProjectConfig(stored)) !== JSON.stringify(file)) differing.push(project.widgetKey);
+    }
   }
+  return differing;
 }
 
 /**

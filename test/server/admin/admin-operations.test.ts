@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAdminOperations, parseSettingsPatch } from '../../../src/server/admin/admin-operations.js';
 import { createMemoryAdminStore } from '../../../src/server/admin/memory-admin-store.js';
-import { createSettingsSource, toProjectConfig } from '../../../src/server/admin/settings-source.js';
+import { createSettingsSource, seedProjects, toProjectConfig } from '../../../src/server/admin/settings-source.js';
 
 describe('settings patches', () => {
   it('normalises origins (trailing slash, case) and accepts "*" and null for any origin', () => {
@@ -93,5 +93,18 @@ describe('the settings source', () => {
     await expect(source.refresh()).rejects.toThrow('database down');
     expect(source.projects.map((p) => p.widgetKey)).toEqual(['ab_live_keepme']);
     source.close();
+  });
+});
+
+describe('importing the config file', () => {
+  it('imports a project once and names the projects whose stored settings differ from the file', async () => {
+    const store = createMemoryAdminStore();
+    expect(await seedProjects(store, [{ widgetKey: 'ab_live_seeded', identitySecrets: ['ha_secret_seeded_value_1'] }])).toEqual([]);
+    expect(await seedProjects(store, [{ widgetKey: 'ab_live_seeded', identitySecrets: ['ha_secret_seeded_value_1'] }])).toEqual([]);
+    await createAdminOperations(store).updateSettings('ab_live_seeded', { mode: 'enforce' }, 'tester');
+    expect(await seedProjects(store, [{ widgetKey: 'ab_live_seeded', identitySecrets: ['ha_secret_seeded_value_1'] }])).toEqual([
+      'ab_live_seeded',
+    ]);
+    expect((await store.getProject('ab_live_seeded'))!.mode).toBe('enforce');
   });
 });
