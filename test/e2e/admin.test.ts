@@ -5,7 +5,17 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embedPage, launchBrowser, RESULTS, ROOT, serverModule, startHostServer, watch, type HostServer, type Problems } from './browser.js';
+import {
+  embedPage,
+  launchBrowser,
+  RESULTS,
+  ROOT,
+  serverModule,
+  startHostServer,
+  watch,
+  type HostServer,
+  type Problems,
+} from './browser.js';
 import { readFileSync } from 'node:fs';
 
 const TOKEN = 'op_e2e_token_0123456789abcdef';
@@ -182,6 +192,37 @@ describe('the /admin page in Chromium', () => {
     await page.screenshot({ path: path.join(RESULTS, 'admin.png'), fullPage: true });
     // docs/admin.png is this screenshot, refreshed on demand so a test run leaves the tree clean.
     if (process.env.HALO_UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(ROOT, 'docs/admin.png'), fullPage: true });
+  });
+
+  it('changes nothing from another site: neither a form post nor a fetch that knows the token', async () => {
+    const settings = `${api.url}/api/admin/projects/${mixKey}/settings`;
+    host.routes.set('/attack', {
+      body: `<!doctype html><html><body>
+<form id="f" method="POST" action="${settings}" enctype="text/plain"><input name='{"mode":"off","x":"' value='"}'></form>
+<script>
+  window.attempts = Promise.all([
+    fetch(${JSON.stringify(settings)}, { method: 'PATCH', headers: { Authorization: 'Bearer ${TOKEN}', 'Content-Type': 'application/json' }, body: '{"mode":"off"}' }).then((r) => 'answered ' + r.status, (e) => 'blocked'),
+    fetch(${JSON.stringify(settings)}, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body: '{"mode":"off"}' }).then(() => 'opaque', () => 'blocked'),
+  ]);
+</script></body></html>`,
+    });
+    const attacker = await browser.newPage();
+    await attacker.goto(`${host.url}/attack`);
+    expect(await attacker.evaluate(() => (window as unknown as { attempts: Promise<string[]> }).attempts)).toEqual(['blocked', 'opaque']);
+    const [answer] = await Promise.all([
+      attacker.waitForResponse(settings),
+      attacker.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit()),
+    ]);
+    expect(answer.status()).toBe(401);
+    await attacker.close();
+    const project = await fetch(`${api.url}/api/admin/projects/${mixKey}`, { headers: { Authorization: `Bearer ${TOKEN}` } }).then((r) =>
+      r.json(),
+    );
+    expect(project.project.effectiveMode).toBe('monitor');
+    const audit = await fetch(`${api.url}/api/admin/projects/${mixKey}/audit`, { headers: { Authorization: `Bearer ${TOKEN}` } }).then(
+      (r) => r.json(),
+    );
+    expect(audit.audit.map((e: { action: string }) => e.action)).toEqual(['project.import']);
   });
 
   it('runs under the strict CSP without a violation, console error or page error', async () => {
