@@ -23,7 +23,7 @@ export interface ProjectView {
   widgetKey: string;
   /** The mode as set, or null for the default. */
   mode: VerificationMode | null;
-  /** The mode that applies now (SPEC's verification-modes: `monitor` by default once a secret exists). */
+  /** The mode that applies now (verification-modes: `monitor` by default once a secret exists). */
   effectiveMode: VerificationMode;
   secrets: SecretView[];
   allowedOrigins: string[] | null;
