@@ -99,7 +99,11 @@ export async function startDemo({
   // The project lives in the admin surface's store: the demo's buttons and the /admin page
   // change the same settings, and the API reads them live. That store is in memory, so every
   // start begins in `initialMode` with a fresh secret, as before.
-  const admin = await server.createAdminSurface({ token: adminToken, flushMs: 2000 }, [{ widgetKey, identitySecrets: [identitySecret], mode: initialMode }], logger);
+  const admin = await server.createAdminSurface(
+    { token: adminToken, flushMs: 2000 },
+    [{ widgetKey, identitySecrets: [identitySecret], mode: initialMode }],
+    logger,
+  );
   const live = () => admin.projects.find((p) => p.widgetKey === widgetKey);
   const project = {
     get mode() {
@@ -111,7 +115,8 @@ export async function startDemo({
   const page = readFileSync(path.join(DEMO, 'index.html'), 'utf8');
 
   // The app backend signs with the newest active secret (as if redeployed with it at once).
-  const sign = (userId) => server.signUserToken({ user_id: userId, ...USERS[userId] }, live().identitySecrets.at(-1), { expiresIn: tokenTtlSeconds });
+  const sign = (userId) =>
+    server.signUserToken({ user_id: userId, ...USERS[userId] }, live().identitySecrets.at(-1), { expiresIn: tokenTtlSeconds });
 
   async function demoRoute(req, res, url) {
     if (req.method !== 'POST') return send(res, 405, 'POST only');
@@ -142,7 +147,8 @@ export async function startDemo({
       case '/demo/rotate': {
         // The old secret is dropped at once, so every token in flight fails: the SDK's 403 path.
         const { record, project: after } = await admin.operations.generateSecret(widgetKey, 'demo page');
-        for (const old of after.secrets) if (old.id !== record.id && !old.retiredAt) await admin.operations.retireSecret(widgetKey, old.id, 'demo page');
+        for (const old of after.secrets)
+          if (old.id !== record.id && !old.retiredAt) await admin.operations.retireSecret(widgetKey, old.id, 'demo page');
         await admin.refresh();
         logger.info('[demo] identity secret rotated');
         return json(res, 200, {});
@@ -225,7 +231,9 @@ export async function startDemo({
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT ?? 3000);
   const demo = await startDemo({ port, tokenTtlSeconds: Number(process.env.DEMO_TOKEN_TTL ?? 120) });
-  console.log(`\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Conversations are kept in demo/halo-data (delete it to start afresh).`);
+  console.log(
+    `\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Conversations are kept in demo/halo-data (delete it to start afresh).`,
+  );
   // The operator token is this process's (generated unless HALO_ADMIN_TOKEN is set): printed for the demo only.
   console.log(`  Security settings and rollout report: ${demo.url}/admin\n  Operator token: ${demo.adminToken}\n  Ctrl+C to stop.\n`);
   const stop = () => demo.close().then(() => process.exit(0));

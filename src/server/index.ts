@@ -33,4 +33,3 @@ export type { AdminOperations, ProjectView, SecretView, SettingsPatch } from './
 export type { IdentityReport, ReportWindow, ResultLine, WindowReport } from './admin/identity-report.js';
 export { createSqlAdminStore } from './admin/sql-admin-store.js';
 export type { AdminSqlClient, AdminSqlQueryable } from './admin/sql-admin-store.js';
-export { ADMIN_MIGRATIONS } from './admin/admin-migrations.js';
