@@ -26,7 +26,15 @@ export type { Respond, RespondContext } from './respond.js';
 export { createRateLimiter } from './rate-limiter.js';
 export type { RateDecision, RateLimitConfig, RateLimiter } from './rate-limiter.js';
 export { createMemoryAdminStore } from './admin/memory-admin-store.js';
-export type { AdminStore, AuditEntry, IdentityBatch, IdentityResult, IdentityRows, ProjectSettings, SecretRecord } from './admin/admin-store.js';
+export type {
+  AdminStore,
+  AuditEntry,
+  IdentityBatch,
+  IdentityResult,
+  IdentityRows,
+  ProjectSettings,
+  SecretRecord,
+} from './admin/admin-store.js';
 export { createAdminSurface } from './admin/admin-server.js';
 export type { AdminServerOptions, AdminSurface } from './admin/admin-server.js';
 export type { AdminOperations, ProjectView, SecretView, SettingsPatch } from './admin/admin-operations.js';
