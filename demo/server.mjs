@@ -105,9 +105,13 @@ export async function startDemo({
     logger,
   );
   const live = () => admin.projects.find((p) => p.widgetKey === widgetKey);
+  // What the tests read of the project: the live settings.
   const project = {
     get mode() {
       return live().mode ?? 'monitor';
+    },
+    get identitySecrets() {
+      return [...live().identitySecrets];
     },
   };
   const api = server.createHaloApi({ projects: admin.projects, logger, store, onIdentityResult: admin.onIdentityResult });

@@ -6,7 +6,7 @@ import type { AdminStore, ProjectSettings } from './admin-store.js';
 export const SETTINGS_REFRESH_MS = 2000;
 
 /** A project as the API reads it, with the settings the hardening of tokens adds. */
-export type LiveProjectConfig = ProjectConfig & { maxTokenLifetime?: string };
+export type LiveProjectConfig = ProjectConfig & { maxTokenLifetime?: string | number };
 
 /** The projects of an {@link AdminStore} as the API's live project list. */
 export interface SettingsSource {
@@ -51,7 +51,8 @@ export async function seedProjects(
       secrets: (project.identitySecrets ?? []).map((secret) => newSecretRecord(at, secret)),
       mode: project.mode ?? null,
       allowedOrigins: project.allowedOrigins ?? null,
-      maxTokenLifetime: project.maxTokenLifetime ?? null,
+      // A lifetime in seconds is stored as a span, the shape the page and the API edit.
+      maxTokenLifetime: typeof project.maxTokenLifetime === 'number' ? `${project.maxTokenLifetime}s` : (project.maxTokenLifetime ?? null),
       updatedAt: at,
     };
     const created = await store.createProject(settings, {
