@@ -92,4 +92,22 @@ describe('verifyUserToken', () => {
     expect(await verifyUserToken(forge({ alg: 'HS384', typ: 'JWT' }, { user_id: 'alice' }, SECRET, 'sha384'), SECRET)).toEqual({ ok: false, reason: 'token_invalid' });
   });
 
+  describe('maxLifetimeSeconds', () => {
+    const day = 86_400;
+    it('refuses a token without exp, or with exp further away, as token_invalid with detail lifetime', async () => {
+      const lifetime = { ok: false, reason: 'token_invalid', detail: 'lifetime' };
+      expect(await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET), SECRET, { maxLifetimeSeconds: day })).toEqual(lifetime);
+      expect(await verifyUserToken(jwt.sign({ user_id: 'alice', exp: 1e300 }, SECRET), SECRET, { maxLifetimeSeconds: day })).toEqual(lifetime);
+      expect(await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET, { expiresIn: '25h' }), SECRET, { maxLifetimeSeconds: day })).toEqual(lifetime);
+    });
+
+    it('accepts a token that expires within it (the clock tolerance included)', async () => {
+      expect((await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET, { expiresIn: '24h' }), SECRET, { maxLifetimeSeconds: day })).ok).toBe(true);
+      expect((await verifyUserToken(jwt.sign({ user_id: 'alice', exp: now() + day + 20 }, SECRET), SECRET, { maxLifetimeSeconds: day })).ok).toBe(true);
+    });
+
+    it('without it, a token without exp still verifies (as before)', async () => {
+      expect((await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET), SECRET)).ok).toBe(true);
+    });
+  });
 });
