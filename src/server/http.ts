@@ -134,5 +134,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('error', (error) => {
       if (!over) reject(error);
     });
+    // A connection cut before the end (the request timeout, the client gone) settles the
+    // read too, so no half-read body stays referenced by a pending promise.
+    req.on('close', () => {
+      if (!req.complete && !over) {
+        over = true;
+        chunks.length = 0;
+        reject(new ApiError(400, 'invalid_request', 'The connection closed before the body ended.'));
+      }
+    });
   });
 }
