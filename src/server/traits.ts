@@ -84,8 +84,9 @@ export function readStoredTraits(record: unknown): StoredTraits {
  * Merges a request's traits into the stored record. A trait set by a verified request is
  * never overwritten, nor evicted, by an unverified one (monitor mode must not let anyone
  * rewrite a verified user's email); every trait written records whether its request was
- * verified. Past `maxKeys` or `maxBytes` the traits set longest ago that this request may
- * replace go first; when none is left, this request's own newest ones are dropped.
+ * verified. A trait sent again unchanged keeps its entry. Past `maxKeys` or `maxBytes` the
+ * traits set longest ago that this request may replace go first; when none is left, this
+ * request's own new ones are dropped.
  * @returns the new record, and whether it differs from the stored one.
  */
 export function mergeTraits(
@@ -98,7 +99,11 @@ export function mergeTraits(
   const merged = new Map(Object.entries(stored));
   let changed = false;
   for (const [name, value] of Object.entries(sent)) {
-    if (!verified && merged.get(name)?.verified) continue;
+    const earlier = merged.get(name);
+    if (!verified && earlier?.verified) continue;
+    // The SDK sends the same traits with every message: an unchanged trait keeps its entry
+    // (and its time), so an unchanged record is not written again.
+    if (earlier && earlier.verified === verified && JSON.stringify(earlier.value) === JSON.stringify(value)) continue;
     merged.delete(name);
     merged.set(name, { value, verified, at: nowMs });
     changed = true;
@@ -130,4 +135,32 @@ export function traitValues(record: StoredTraits, onlyVerified = false): Record<
 /** The names of the traits last set by a verified request. */
 export function verifiedTraitNames(record: StoredTraits): string[] {
   return Object.keys(record).filter((name) => record[name]!.verified);
+}
+
+/** What `respond()` gets of a user's traits: see `RespondContext`. */
+export interface RespondTraits {
+  traits: Record<string, unknown>;
+  claims: Record<string, unknown>;
+  clientTraits: Record<string, unknown>;
+  verifiedTraits: string[];
+}
+
+/**
+ * The views of an identity's traits. `identify` answers all client traits with this
+ * request's trusted claims over them (unchanged on the wire). `respond()` gets the claims,
+ * the client traits and the names of the verified ones apart; its `traits`, kept for
+ * existing code, holds for a verified request only the client traits verified requests set
+ * (so no unverified write passes as verified), with the claims over them.
+ */
+export function traitViews(record: StoredTraits, verified: boolean, claims: Record<string, unknown>): { answer: Record<string, unknown>; respond: RespondTraits } {
+  const clientTraits = traitValues(record);
+  return {
+    answer: { ...clientTraits, ...claims },
+    respond: {
+      traits: { ...(verified ? traitValues(record, true) : clientTraits), ...claims },
+      claims: { ...claims },
+      clientTraits,
+      verifiedTraits: verifiedTraitNames(record),
+    },
+  };
 }

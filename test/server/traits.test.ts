@@ -61,6 +61,12 @@ describe('mergeTraits', () => {
     expect(record.plan).toEqual({ value: 'free', verified: true, at: 2 });
   });
 
+  it('reports no change for traits sent again unchanged, so the store is not written', () => {
+    const { record } = mergeTraits({}, { plan: 'pro', tags: ['a'] }, true, limits, 1);
+    expect(mergeTraits(record, { plan: 'pro', tags: ['a'] }, true, limits, 2)).toEqual({ record, changed: false });
+    expect(mergeTraits(record, { plan: 'pro', tags: ['b'] }, true, limits, 2).changed).toBe(true);
+  });
+
   it('keeps at most maxKeys traits, dropping those set longest ago', () => {
     const small = { ...limits, maxKeys: 2 };
     let record: StoredTraits = {};
