@@ -64,6 +64,10 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
   server.maxConnections = maxConnections;
   if (perAddress === Infinity) return;
   const open = new Map<string, number>();
+  // The cap is checked before Node's HTTP layer sees the connection (its listener is wrapped):
+  // a refused connection then costs no parser, and a flood of them little CPU.
+  const http = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
     const key = addressKey(socket.remoteAddress ?? 'unknown');
     const count = (open.get(key) ?? 0) + 1;
@@ -77,6 +81,7 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
       if (left > 0) open.set(key, left);
       else open.delete(key);
     });
+    for (const listener of http) listener.call(server, socket);
   });
 }
 

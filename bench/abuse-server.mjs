@@ -1,0 +1,18 @@
+// The server for the abuse bench, in its own process so its memory is its own: the built
+// startHaloServer with the memory store and the given config (JSON in argv). Tells the parent
+// its URL over IPC, its memory when asked, and stops when told.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [root, configJson] = process.argv.slice(2);
+const { startHaloServer } = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
+const quiet = { info() {}, warn() {}, error: (...args) => console.error(...args) };
+const server = await startHaloServer({ ...JSON.parse(configJson), logger: quiet, port: 0 });
+process.on('message', async (message) => {
+  if (message === 'memory') process.send({ memory: process.memoryUsage() });
+  if (message === 'stop') {
+    await server.close();
+    process.exit(0);
+  }
+});
+process.send({ url: server.url });
