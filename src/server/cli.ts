@@ -39,7 +39,10 @@ users of the machine can see it.
 Starts the reference Halo API (and /halo.js, /snippet.js). The config file is JSON:
   { "projects": [ { "widgetKey": "ab_live_…", "identitySecrets": ["$HALO_IDENTITY_SECRET"],
                     "mode": "enforce", "allowedOrigins": ["https://app.example.com"] } ],
-    "rateLimit": { "burst": 30, "perSecond": 2 }, "database": "$DATABASE_URL" }
+    "rateLimit": { "burst": 30, "perSecond": 2 }, "trustProxy": false, "database": "$DATABASE_URL" }
+rateLimit (on by default; false turns it off), trustProxy, traitLimits and the connection
+limits (headersTimeoutMs, requestTimeoutMs, maxConnections, maxConnectionsPerAddress) are
+optional; a project may set maxTokenLifetime (e.g. "24h").
 A secret written as "$NAME" is read from the environment variable NAME, so the file
 need not hold it. mode: off | monitor | enforce (default monitor once there is a secret).
 
