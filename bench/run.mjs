@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { measureAbuse } from './abuse.mjs';
 import { measureApi } from './api.mjs';
 import { measureDelivery } from './delivery.mjs';
 import { measureIdle } from './idle.mjs';
@@ -191,6 +192,27 @@ table(
     drainSeconds: row.drainSeconds,
   })),
 );
+
+// Abuse (server hardening): real server processes under a memory flood, slow clients and a
+// forged-token flood. HALO_ABUSE_FULL=1 runs the 200 000-request flood (about a minute or two).
+const abuse = await measureAbuse({ root, floodRequests: QUICK ? 5000 : undefined, slowSeconds: QUICK ? 5 : 15 });
+results.abuse = abuse;
+Object.assign(results.goals, {
+  abuseFloodKeepsServing: abuse.goals.floodKeepsServing,
+  abuseFloodRssUnder300MB: abuse.goals.floodRssUnder300MB,
+  abuseSlowClientsServed: abuse.goals.slowWellBehavedServed && abuse.goals.slowRecovers,
+  abuseSlowClientsP99Under1s: abuse.goals.slowP99Under1s,
+  abuseForged429AfterBurst: abuse.goals.forged429AfterBurst,
+});
+table(`Abuse: ${abuse.flood.requests} anonymous identify calls, 50 traits (~8 KB) each, fresh visitor id and address (memory store)`, [
+  { requests: abuse.flood.requests, seconds: abuse.flood.seconds, 'req/s': abuse.flood.perSecond, statuses: JSON.stringify(abuse.flood.statuses), 'served after': abuse.flood.servesAfter, 'peak RSS MB': abuse.flood.peakRssMB, 'goal < 300 MB': verdict(abuse.goals.floodRssUnder300MB) },
+]);
+table(`Abuse: ${abuse.slow.attackerConnections} slow-body connections from one address; 20 well-behaved clients at other addresses`, [
+  { attempts: abuse.slow.connectionAttempts, 'well-behaved': JSON.stringify(abuse.slow.wellBehavedStatuses), 'p50 ms': abuse.slow.p50ms, 'p99 ms': abuse.slow.p99ms, 'goal p99 < 1 s': verdict(abuse.goals.slowP99Under1s), 'RSS MB': abuse.slow.rssDuringMB, 'attacker served after': abuse.slow.attackerServedAfter },
+]);
+table(`Abuse: ${abuse.forged.requests} forged tokens under enforce, burst ${abuse.forged.burst}`, [
+  { statuses: JSON.stringify(abuse.forged.statuses), 'first 429 at': abuse.forged.first429, goal: verdict(abuse.goals.forged429AfterBurst) },
+]);
 
 results.seconds = (Date.now() - started) / 1000;
 table(
