@@ -60,10 +60,11 @@ const percentile = (values, p) => {
 };
 const count = (statuses) => statuses.reduce((out, s) => ((out[s] = (out[s] ?? 0) + 1), out), {});
 
-/** Step 1: maximal anonymous identify calls with fresh identities and addresses. */
-async function memoryFlood(root, total) {
+/** Step 1: maximal anonymous calls (`identify`, or `chat` with a 4 000-character message too) with fresh identities and addresses. */
+async function memoryFlood(root, total, call = 'identify') {
   const server = await startServer(root, { projects: [{ widgetKey: KEY }], trustProxy: true });
   // 50 traits of 150 characters: 7 951 bytes of JSON, just inside the 8 KiB limit.
+  const message = call === 'chat' ? `,"message":"${'y'.repeat(4000)}"` : '';
   const traits = JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${String(i).padStart(2, '0')}`, 'x'.repeat(150)])));
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   const statuses = [];
@@ -74,9 +75,9 @@ async function memoryFlood(root, total) {
   const worker = async () => {
     while (sent < total) {
       const i = sent++;
-      const body = `{"widget_key":"${KEY}","visitor_id":"v-${i}-${Math.random().toString(36).slice(2)}","user_traits":${traits}}`;
+      const body = `{"widget_key":"${KEY}","visitor_id":"v-${i}-${Math.random().toString(36).slice(2)}","user_traits":${traits}${message}}`;
       const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-      statuses.push((await post(server.url, '/api/sdk/identify', body, { agent, headers: { 'X-Forwarded-For': address } })).status);
+      statuses.push((await post(server.url, `/api/sdk/${call}`, body, { agent, headers: { 'X-Forwarded-For': address } })).status);
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
@@ -87,7 +88,7 @@ async function memoryFlood(root, total) {
   peakRss = Math.max(peakRss, memory.rss);
   agent.destroy();
   await server.stop();
-  return { requests: total, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(total / seconds), statuses: count(statuses), servesAfter: after.status, peakRssMB: mb(peakRss), finalRssMB: mb(memory.rss), heapUsedMB: mb(memory.heapUsed) };
+  return { call, requests: total, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(total / seconds), statuses: count(statuses), servesAfter: after.status, peakRssMB: mb(peakRss), finalRssMB: mb(memory.rss), heapUsedMB: mb(memory.heapUsed) };
 }
 
 /** Step 2: slow-body connections from one address, and a well-behaved client at another. */
@@ -168,15 +169,19 @@ async function forgedFlood(root, requests) {
 /** Runs the three steps; `full` runs the 200 000-request figure of step 1. */
 export async function measureAbuse({ root = ROOT, full = process.env.HALO_ABUSE_FULL === '1', slowSeconds = 15, floodRequests = full ? 200_000 : 20_000 } = {}) {
   const flood = await memoryFlood(root, floodRequests);
+  const chatFlood = await memoryFlood(root, Math.round(floodRequests / 2), 'chat');
   const slow = await slowClients(root, 5000, slowSeconds);
   const forged = await forgedFlood(root, 200);
   return {
     flood,
+    chatFlood,
     slow,
     forged,
     goals: {
       floodKeepsServing: flood.servesAfter === 200 && !flood.statuses[0] && !flood.statuses[500],
       floodRssUnder300MB: flood.peakRssMB < 300,
+      chatFloodKeepsServing: chatFlood.servesAfter === 200 && !chatFlood.statuses[0] && !chatFlood.statuses[500],
+      chatFloodRssUnder300MB: chatFlood.peakRssMB < 300,
       slowWellBehavedServed: slow.wellBehavedStatuses[200] === slow.wellBehavedRequests,
       slowP99Under1s: slow.p99ms < 1000,
       slowRecovers: slow.attackerServedAfter === 200,
