@@ -1,5 +1,5 @@
 // Abuse bench (issue: server hardening), against real server processes on loopback:
-//  1. anonymous `identify` calls with maximal traits (50 traits, ~8 KB) and a fresh visitor id
+//  1. anonymous `identify` calls with maximal traits (50 traits, ~4 KB) and a fresh visitor id
 //     and client address each (X-Forwarded-For behind trustProxy: the attacker of many
 //     addresses, whom no per-address limit stops) — the server keeps serving, RSS stays bounded;
 //  2. 5 000 slow-body connections from one address — a well-behaved client at another address
@@ -63,9 +63,9 @@ const count = (statuses) => statuses.reduce((out, s) => ((out[s] = (out[s] ?? 0)
 /** Step 1: maximal anonymous calls (`identify`, or `chat` with a 4 000-character message too) with fresh identities and addresses. */
 async function memoryFlood(root, total, call = 'identify') {
   const server = await startServer(root, { projects: [{ widgetKey: KEY }], trustProxy: true });
-  // 50 traits of 150 characters: 7 951 bytes of JSON, just inside the 8 KiB limit.
+  // 50 traits of 72 characters: 4 051 bytes of JSON, just inside the default 4 096-byte limit.
   const message = call === 'chat' ? `,"message":"${'y'.repeat(4000)}"` : '';
-  const traits = JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${String(i).padStart(2, '0')}`, 'x'.repeat(150)])));
+  const traits = JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${String(i).padStart(2, '0')}`, 'x'.repeat(72)])));
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   const statuses = [];
   let peakRss = 0;

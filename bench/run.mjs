@@ -205,7 +205,7 @@ Object.assign(results.goals, {
   abuseSlowClientsP99Under1s: abuse.goals.slowP99Under1s,
   abuseForged429AfterBurst: abuse.goals.forged429AfterBurst,
 });
-table(`Abuse: ${abuse.flood.requests} anonymous identify calls, 50 traits (~8 KB) each, fresh visitor id and address (memory store)`, [
+table(`Abuse: ${abuse.flood.requests} anonymous identify calls, 50 traits (~4 KB) each, fresh visitor id and address (memory store)`, [
   { requests: abuse.flood.requests, seconds: abuse.flood.seconds, 'req/s': abuse.flood.perSecond, statuses: JSON.stringify(abuse.flood.statuses), 'served after': abuse.flood.servesAfter, 'peak RSS MB': abuse.flood.peakRssMB, 'goal < 300 MB': verdict(abuse.goals.floodRssUnder300MB) },
 ]);
 table(`Abuse: ${abuse.chatFlood.requests} anonymous chat calls, a 4 000-character message and 50 traits each, fresh visitor id and address`, [

@@ -6,16 +6,16 @@
 export interface TraitLimits {
   /** Traits per request, and stored per identity. @default 50 */
   maxKeys?: number;
-  /** Bytes of JSON per request, and of the values stored per identity. @default 8192 */
+  /** Bytes of JSON per request, and of the values stored per identity. @default 4096 */
   maxBytes?: number;
   /** Levels of nesting: `{ plan: 'pro' }` is 1, `{ company: { name } }` is 2. @default 4 */
   maxDepth?: number;
 }
 
 /** The defaults of {@link TraitLimits}. */
-export const DEFAULT_TRAIT_LIMITS: Required<TraitLimits> = { maxKeys: 50, maxBytes: 8192, maxDepth: 4 };
+export const DEFAULT_TRAIT_LIMITS: Required<TraitLimits> = { maxKeys: 50, maxBytes: 4096, maxDepth: 4 };
 
-/** One stored client trait: its value, whether the request that set it was verified, and when (epoch ms). */
+/** One stored client trait: its value, whether the request that set it was verified, and when (epoch seconds: a small integer, stored inline). */
 export interface StoredTrait {
   value: unknown;
   verified: boolean;
@@ -94,7 +94,7 @@ export function mergeTraits(
   sent: Record<string, unknown>,
   verified: boolean,
   limits: Required<TraitLimits>,
-  nowMs = Date.now(),
+  now = Math.floor(Date.now() / 1000),
 ): { record: StoredTraits; changed: boolean } {
   const merged = new Map(Object.entries(stored));
   let changed = false;
@@ -105,7 +105,7 @@ export function mergeTraits(
     // (and its time), so an unchanged record is not written again.
     if (earlier && earlier.verified === verified && JSON.stringify(earlier.value) === JSON.stringify(value)) continue;
     merged.delete(name);
-    merged.set(name, { value, verified, at: nowMs });
+    merged.set(name, { value, verified, at: now });
     changed = true;
   }
   if (!changed) return { record: stored, changed };

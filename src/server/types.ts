@@ -55,6 +55,6 @@ export interface HaloApiConfig {
    * @default false
    */
   trustProxy?: TrustProxy;
-  /** Limits on `user_traits`, per request and stored per identity. @default { maxKeys: 50, maxBytes: 8192, maxDepth: 4 } */
+  /** Limits on `user_traits`, per request and stored per identity. @default { maxKeys: 50, maxBytes: 4096, maxDepth: 4 } */
   traitLimits?: TraitLimits;
 }

@@ -100,6 +100,6 @@ describe('deep nesting', () => {
   it('traits over the size limit are 400 with the figures', async () => {
     const refused = await api.post('identify', { widget_key: MONITOR, visitor_id: 'v-big', user_traits: { note: 'x'.repeat(9000) } });
     expect(refused.status).toBe(400);
-    expect(refused.body.error.message).toMatch(/bytes of JSON; the limit is 8192/);
+    expect(refused.body.error.message).toMatch(/bytes of JSON; the limit is 4096/);
   });
 });

@@ -25,7 +25,7 @@ describe('checkTraits', () => {
     expect(() => checkTraits(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 1])), limits)).toThrow('more than 50 keys');
     expect(checkTraits({ a: { b: { c: { d: 1 } } } }, limits)).toBeTruthy(); // 4 levels: the limit
     expect(() => checkTraits({ a: { b: { c: { d: { e: 1 } } } } }, limits)).toThrow('nests more than 4 levels deep');
-    expect(() => checkTraits({ note: 'x'.repeat(9000) }, limits)).toThrow(/is 9\d{3} bytes of JSON; the limit is 8192/);
+    expect(() => checkTraits({ note: 'x'.repeat(9000) }, limits)).toThrow(/is 9\d{3} bytes of JSON; the limit is 4096/);
   });
 
   it('refuses a trait nested thousands of levels deep without overflowing the stack', () => {
