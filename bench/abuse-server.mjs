@@ -5,9 +5,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [root, configJson] = process.argv.slice(2);
-const { startHaloServer } = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
+const { createMemoryStore, startHaloServer } = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
 const quiet = { info() {}, warn() {}, error: (...args) => console.error(...args) };
-const server = await startHaloServer({ ...JSON.parse(configJson), logger: quiet, port: 0 });
+// HALO_ABUSE_STORE='{"maxIdentities":2000,…}' measures the memory store with other bounds
+// than its defaults; unset, the defaults are what is measured.
+const storeOptions = process.env.HALO_ABUSE_STORE ? JSON.parse(process.env.HALO_ABUSE_STORE) : null;
+const store = storeOptions ? { store: createMemoryStore(storeOptions) } : {};
+const server = await startHaloServer({ ...JSON.parse(configJson), ...store, logger: quiet, port: 0 });
 process.on('message', async (message) => {
   if (message === 'memory') process.send({ memory: process.memoryUsage() });
   if (message === 'stop') {
