@@ -19,7 +19,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes) => Math.round(bytes / 1e5) / 10;
 
 function startServer(root, config) {
-  const child = fork(fileURLToPath(new URL('./abuse-server.mjs', import.meta.url)), [root, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./abuse-server.mjs', import.meta.url)), [root, JSON.stringify(config)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const waiting = [];
   let url;
   child.on('message', (message) => {
@@ -45,10 +47,19 @@ function startServer(root, config) {
 function post(url, path, body, { agent, localAddress, headers = {} } = {}) {
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request(`${url}${path}`, { method: 'POST', agent, localAddress, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
-    });
+    const req = request(
+      `${url}${path}`,
+      {
+        method: 'POST',
+        agent,
+        localAddress,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
+      },
+    );
     req.on('error', () => resolve({ status: 0, ms: performance.now() - started }));
     req.end(body);
   });
@@ -65,7 +76,9 @@ async function memoryFlood(root, total, call = 'identify') {
   const server = await startServer(root, { projects: [{ widgetKey: KEY }], trustProxy: true });
   // 50 traits of 72 characters: 4 051 bytes of JSON, just inside the default 4 096-byte limit.
   const message = call === 'chat' ? `,"message":"${'y'.repeat(4000)}"` : '';
-  const traits = JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${String(i).padStart(2, '0')}`, 'x'.repeat(72)])));
+  const traits = JSON.stringify(
+    Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${String(i).padStart(2, '0')}`, 'x'.repeat(72)])),
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   const statuses = [];
   let peakRss = 0;
@@ -83,12 +96,24 @@ async function memoryFlood(root, total, call = 'identify') {
   await Promise.all(Array.from({ length: 32 }, worker));
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
-  const after = await post(server.url, '/api/sdk/history', JSON.stringify({ widget_key: KEY, visitor_id: 'after' }), { headers: { 'X-Forwarded-For': '192.0.2.1' } });
+  const after = await post(server.url, '/api/sdk/history', JSON.stringify({ widget_key: KEY, visitor_id: 'after' }), {
+    headers: { 'X-Forwarded-For': '192.0.2.1' },
+  });
   const memory = await server.memory();
   peakRss = Math.max(peakRss, memory.rss);
   agent.destroy();
   await server.stop();
-  return { call, requests: total, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(total / seconds), statuses: count(statuses), servesAfter: after.status, peakRssMB: mb(peakRss), finalRssMB: mb(memory.rss), heapUsedMB: mb(memory.heapUsed) };
+  return {
+    call,
+    requests: total,
+    seconds: Math.round(seconds * 10) / 10,
+    perSecond: Math.round(total / seconds),
+    statuses: count(statuses),
+    servesAfter: after.status,
+    peakRssMB: mb(peakRss),
+    finalRssMB: mb(memory.rss),
+    heapUsedMB: mb(memory.heapUsed),
+  };
 }
 
 /** Step 2: slow-body connections from one address, and a well-behaved client at another. */
@@ -96,7 +121,9 @@ async function slowClients(root, connections, seconds) {
   const server = await startServer(root, { projects: [{ widgetKey: KEY }] });
   const { port } = new URL(server.url);
   const attacker = '127.0.0.2';
-  const slow = fork(fileURLToPath(new URL('./abuse-slow-client.mjs', import.meta.url)), [port, String(connections), attacker, KEY], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const slow = fork(fileURLToPath(new URL('./abuse-slow-client.mjs', import.meta.url)), [port, String(connections), attacker, KEY], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await new Promise((resolve) => slow.once('message', resolve));
   await sleep(2000);
   // Twenty well-behaved clients, each at its own address and within the default rate limit.
@@ -118,7 +145,9 @@ async function slowClients(root, connections, seconds) {
   const during = await server.memory();
   const { opened } = await new Promise((resolve) => (slow.once('message', resolve), slow.send('stop')));
   await sleep(500);
-  const recovered = await post(server.url, '/api/sdk/history', JSON.stringify({ widget_key: KEY, visitor_id: 'attacker-later' }), { localAddress: attacker });
+  const recovered = await post(server.url, '/api/sdk/history', JSON.stringify({ widget_key: KEY, visitor_id: 'attacker-later' }), {
+    localAddress: attacker,
+  });
   const after = await server.memory();
   for (const agent of agents) agent.destroy();
   await server.stop();
@@ -138,7 +167,10 @@ async function slowClients(root, connections, seconds) {
 /** Step 3: forged tokens under enforce, from one address. */
 async function forgedFlood(root, requests) {
   const burst = 30;
-  const server = await startServer(root, { projects: [{ widgetKey: KEY, identitySecrets: [SECRET], mode: 'enforce' }], rateLimit: { burst, perSecond: 2 } });
+  const server = await startServer(root, {
+    projects: [{ widgetKey: KEY, identitySecrets: [SECRET], mode: 'enforce' }],
+    rateLimit: { burst, perSecond: 2 },
+  });
   const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const signed = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ user_id: 'victim', exp: Math.floor(Date.now() / 1000) + 3600 })}`;
   const forged = `${signed}.${createHmac('sha256', FORGED_SECRET).update(signed).digest('base64url')}`;
@@ -146,7 +178,13 @@ async function forgedFlood(root, requests) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const started = performance.now();
   for (let i = 0; i < requests; i++) {
-    statuses.push((await post(server.url, '/api/sdk/chat', JSON.stringify({ widget_key: KEY, user_id: 'victim', user_token: forged, message: 'hi' }), { agent })).status);
+    statuses.push(
+      (
+        await post(server.url, '/api/sdk/chat', JSON.stringify({ widget_key: KEY, user_id: 'victim', user_token: forged, message: 'hi' }), {
+          agent,
+        })
+      ).status,
+    );
   }
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
@@ -162,12 +200,18 @@ async function forgedFlood(root, requests) {
     first429,
     all403BeforeIt: statuses.slice(0, first429).every((s) => s === 403),
     // After the burst, a 403 only as often as the bucket refills.
-    refillOnlyAfter: statuses.slice(first429).every((s) => s === 429 || s === 403) && (counted[403] ?? 0) <= burst + Math.ceil(seconds * 2) + 1,
+    refillOnlyAfter:
+      statuses.slice(first429).every((s) => s === 429 || s === 403) && (counted[403] ?? 0) <= burst + Math.ceil(seconds * 2) + 1,
   };
 }
 
 /** Runs the three steps; `full` runs the 200 000-request figure of step 1. */
-export async function measureAbuse({ root = ROOT, full = process.env.HALO_ABUSE_FULL === '1', slowSeconds = 15, floodRequests = full ? 200_000 : 20_000 } = {}) {
+export async function measureAbuse({
+  root = ROOT,
+  full = process.env.HALO_ABUSE_FULL === '1',
+  slowSeconds = 15,
+  floodRequests = full ? 200_000 : 20_000,
+} = {}) {
   const flood = await memoryFlood(root, floodRequests);
   const chatFlood = await memoryFlood(root, Math.round(floodRequests / 2), 'chat');
   const slow = await slowClients(root, 5000, slowSeconds);

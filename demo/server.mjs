@@ -116,7 +116,8 @@ export async function startDemo({
   const sessions = new Map();
   const page = readFileSync(path.join(DEMO, 'index.html'), 'utf8');
 
-  const sign = (userId) => server.signUserToken({ user_id: userId, ...USERS[userId] }, project.identitySecrets[0], { expiresIn: tokenTtlSeconds });
+  const sign = (userId) =>
+    server.signUserToken({ user_id: userId, ...USERS[userId] }, project.identitySecrets[0], { expiresIn: tokenTtlSeconds });
 
   async function demoRoute(req, res, url) {
     if (req.method !== 'POST') return send(res, 405, 'POST only');
@@ -210,7 +211,12 @@ export async function startDemo({
   const seeded = bobHistory.messages?.length ? { ok: true } : await fetch(`${url}/api/sdk/chat`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob'), message: 'My card ending 4242 was charged twice for March. Can you refund one?' }),
+    body: JSON.stringify({
+      widget_key: widgetKey,
+      user_id: 'bob',
+      user_token: await sign('bob'),
+      message: 'My card ending 4242 was charged twice for March. Can you refund one?',
+    }),
   });
   if (!seeded.ok) logger.warn(`[demo] could not seed Bob's conversation: ${seeded.status}`);
 

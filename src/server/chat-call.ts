@@ -37,7 +37,11 @@ function inflightKey(who: Identity, requested: string | undefined, clientMessage
  * per `client_message_id` (a retry gets the reply on record; concurrent retries share one
  * exchange), and answers `{ conversation_id, message, identity }`.
  */
-export function createChatCall(store: ConversationStore, respond: Respond, limits: Required<TraitLimits>): (who: Identity, body: Body) => Promise<unknown> {
+export function createChatCall(
+  store: ConversationStore,
+  respond: Respond,
+  limits: Required<TraitLimits>,
+): (who: Identity, body: Body) => Promise<unknown> {
   // Concurrent retries of one client_message_id wait for the first instead of answering twice.
   const inflight = new Map<string, Promise<Exchange>>();
 
@@ -73,7 +77,10 @@ export function createChatCall(store: ConversationStore, respond: Respond, limit
       // The default respond never reads the history, so it is not copied out of the store for it.
       const listed = respond === defaultRespond ? [] : store.listMessages(conversation.id);
       const history = isThenable(listed) ? await listed : listed;
-      const user = who.userId === null ? null : { user_id: who.userId, verified: who.verified, ...traitViews(record, who.verified, who.trusted).respond };
+      const user =
+        who.userId === null
+          ? null
+          : { user_id: who.userId, verified: who.verified, ...traitViews(record, who.verified, who.trusted).respond };
       const replied = respond({ message, user, history });
       const text = String(isThenable(replied) ? await replied : replied);
       const now = isoNow();

@@ -23,7 +23,9 @@ const WARNED_LIMIT = 10_000;
 
 /** The 429 of a spent budget. */
 const rateLimited = (decision: Extract<RateDecision, { ok: false }>): ApiError =>
-  new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, { 'Retry-After': String(decision.retryAfterSeconds) });
+  new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, {
+    'Retry-After': String(decision.retryAfterSeconds),
+  });
 
 /** One warning per project and user for a verified token without `exp`, naming the fix. */
 function warnNoExp(context: IdentityContext, project: ProjectConfig, userId: string): void {
@@ -131,13 +133,18 @@ function judge(context: IdentityContext, project: ProjectConfig, body: Body, tok
   }
   const { reason } = result;
   // The log names the lifetime; the wire says token_invalid (as for any token it refuses).
-  const logged = result.detail === 'lifetime' ? `lifetime (exp missing or more than maxTokenLifetime ${JSON.stringify(project.maxTokenLifetime)} away)` : reason;
+  const logged =
+    result.detail === 'lifetime'
+      ? `lifetime (exp missing or more than maxTokenLifetime ${JSON.stringify(project.maxTokenLifetime)} away)`
+      : reason;
   const who = unverified(project, mode, owner, userId, reason);
   if (mode === 'enforce') {
     return {
       who,
       refusal: new ApiError(403, 'identity_verification_failed', `Identity verification failed: ${reason}.`, reason),
-      warning: result.detail ? `[halo] enforce: refused the token of user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}` : undefined,
+      warning: result.detail
+        ? `[halo] enforce: refused the token of user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}`
+        : undefined,
     };
   }
   // Monitor: say why (never the token) and go on unverified. JSON quoting keeps a hostile

@@ -25,7 +25,10 @@ export function addressKey(address: string): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /**
@@ -38,7 +41,10 @@ export function clientAddress(req: IncomingMessage, trustProxy?: TrustProxy): st
   const hops = proxyHops(trustProxy);
   if (hops === 0) return addressKey(socketAddress);
   const header = req.headers['x-forwarded-for'];
-  const list = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((entry) => entry.trim()).filter(Boolean);
+  const list = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   // Fewer entries than hops: the request did not come through the whole chain; the
   // leftmost entry is then the best the proxies know.
   const entry = list.length === 0 ? socketAddress : (list[list.length - hops] ?? list[0]!);

@@ -68,7 +68,8 @@ export function checkConfig(config: HaloApiConfig, logger: HaloLogger): void {
       ]);
     }
   });
-  if (config.respond !== undefined && typeof config.respond !== 'function') throw new TypeError('Halo API config: `respond` must be a function.');
+  if (config.respond !== undefined && typeof config.respond !== 'function')
+    throw new TypeError('Halo API config: `respond` must be a function.');
   const { trustProxy, rateLimit } = config;
   if (trustProxy !== undefined && typeof trustProxy !== 'boolean' && !(Number.isInteger(trustProxy) && trustProxy >= 0)) {
     throw new TypeError('Halo API config: `trustProxy` must be a boolean or a number of proxy hops.');

@@ -25,7 +25,12 @@ export interface ConnectionLimits {
 }
 
 /** The defaults of {@link ConnectionLimits}. */
-export const DEFAULT_CONNECTION_LIMITS = { headersTimeoutMs: 5000, requestTimeoutMs: 10_000, maxConnections: 2048, maxConnectionsPerAddress: 128 };
+export const DEFAULT_CONNECTION_LIMITS = {
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  maxConnections: 2048,
+  maxConnectionsPerAddress: 128,
+};
 
 /** The soft limit on open files from /proc (Linux), or null where there is none to read. */
 function openFileLimit(): number | null {
@@ -57,7 +62,11 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
   const fdLimit = openFileLimit();
   let maxConnections = positive('maxConnections', limits.maxConnections, DEFAULT_CONNECTION_LIMITS.maxConnections);
   if (fdLimit !== null) maxConnections = Math.max(1, Math.min(maxConnections, Math.floor(fdLimit * 0.8)));
-  const perAddress = positive('maxConnectionsPerAddress', limits.maxConnectionsPerAddress, behindProxy ? Infinity : DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress);
+  const perAddress = positive(
+    'maxConnectionsPerAddress',
+    limits.maxConnectionsPerAddress,
+    behindProxy ? Infinity : DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress,
+  );
   // Node requires headersTimeout ≤ requestTimeout.
   server.requestTimeout = Math.max(requestTimeout, headersTimeout);
   server.headersTimeout = headersTimeout;

@@ -31,7 +31,12 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   const store = config.store ?? createMemoryStore();
   const respond = config.respond ?? defaultRespond;
   const traitLimits = resolveTraitLimits(config.traitLimits);
-  const context: IdentityContext = { config, logger, limiter: createRequestLimiter(config.rateLimit, config.trustProxy), warnedNoExp: new Set() };
+  const context: IdentityContext = {
+    config,
+    logger,
+    limiter: createRequestLimiter(config.rateLimit, config.trustProxy),
+    warnedNoExp: new Set(),
+  };
   const chat = createChatCall(store, respond, traitLimits);
   const reportOutage = createOutageReporter(logger);
 

@@ -6,7 +6,13 @@ export type SecretFinding = { kind: 'secret'; path: string } | { kind: 'too_deep
 
 // A key that holds part of a secret (its prefix and more) is not spelled out in the path.
 const step = (path: string, key: string): string =>
-  key.includes(SECRET_PREFIX) ? `${path}[…]` : /^[A-Za-z_$][\w$]*$/.test(key) ? (path ? `${path}.${key}` : key) : `${path}[${JSON.stringify(key.slice(0, 40))}]`;
+  key.includes(SECRET_PREFIX)
+    ? `${path}[…]`
+    : /^[A-Za-z_$][\w$]*$/.test(key)
+      ? path
+        ? `${path}.${key}`
+        : key
+      : `${path}[${JSON.stringify(key.slice(0, 40))}]`;
 
 /**
  * Looks through every string of a parsed JSON value, at any depth up to `maxDepth`, for one
@@ -17,7 +23,9 @@ const step = (path: string, key: string): string =>
 export function findSecret(value: unknown, secrets: readonly string[], maxDepth = 32, path = ''): SecretFinding | null {
   if (typeof value === 'string') {
     if (!value.includes(SECRET_PREFIX)) return null;
-    return secrets.some((secret) => secret.length > SECRET_PREFIX.length && value.includes(secret)) ? { kind: 'secret', path: path || '(value)' } : null;
+    return secrets.some((secret) => secret.length > SECRET_PREFIX.length && value.includes(secret))
+      ? { kind: 'secret', path: path || '(value)' }
+      : null;
   }
   if (typeof value !== 'object' || value === null) return null;
   if (maxDepth === 0) return { kind: 'too_deep' };
@@ -31,7 +39,8 @@ export function findSecret(value: unknown, secrets: readonly string[], maxDepth 
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
     // A key is a string too: `{ [secret]: 1 }` leaks as much as a value.
-    if (key.includes(SECRET_PREFIX) && secrets.some((secret) => key.includes(secret))) return { kind: 'secret', path: `${path || '(value)'} (a key)` };
+    if (key.includes(SECRET_PREFIX) && secrets.some((secret) => key.includes(secret)))
+      return { kind: 'secret', path: `${path || '(value)'} (a key)` };
     const found = findSecret((value as Record<string, unknown>)[key], secrets, maxDepth - 1, step(path, key));
     if (found) return found;
   }

@@ -59,7 +59,7 @@ export function createRateLimiter(config: RateLimitConfig = {}): RateLimiter {
     },
     take(key, nowMs = Date.now(), pool = '') {
       let buckets = pools.get(pool);
-      if (!buckets) pools.set(pool, (buckets = new Map()));
+      if (!buckets) pools.set(pool, (buckets = new Map<string, Bucket>()));
       const tokens = refilled(buckets, key, nowMs);
       buckets.delete(key);
       const ok = tokens >= 1;

@@ -24,7 +24,10 @@ export interface RequestLimiter {
  * address's, so nobody can drain someone else's budget without their token.
  * @returns null when `rateLimit` is `false`.
  */
-export function createRequestLimiter(rateLimit: RateLimitConfig | false | undefined, trustProxy: TrustProxy | undefined): RequestLimiter | null {
+export function createRequestLimiter(
+  rateLimit: RateLimitConfig | false | undefined,
+  trustProxy: TrustProxy | undefined,
+): RequestLimiter | null {
   if (rateLimit === false) return null;
   const limiter = createRateLimiter({ ...DEFAULT_RATE_LIMIT, ...rateLimit });
   return {
@@ -33,7 +36,9 @@ export function createRequestLimiter(rateLimit: RateLimitConfig | false | undefi
       return { address, decision: limiter.check(address, Date.now(), `a ${widgetKey}`) };
     },
     after(address, widgetKey, verifiedUserId) {
-      return verifiedUserId === null ? limiter.take(address, Date.now(), `a ${widgetKey}`) : limiter.take(verifiedUserId, Date.now(), `u ${widgetKey}`);
+      return verifiedUserId === null
+        ? limiter.take(address, Date.now(), `a ${widgetKey}`)
+        : limiter.take(verifiedUserId, Date.now(), `u ${widgetKey}`);
     },
   };
 }

@@ -44,7 +44,8 @@ const sizeOf = (name: string, value: unknown): number => Buffer.byteLength(name)
 export function resolveTraitLimits(limits: TraitLimits | undefined): Required<TraitLimits> {
   const resolved = { ...DEFAULT_TRAIT_LIMITS, ...limits };
   for (const name of ['maxKeys', 'maxBytes', 'maxDepth'] as const) {
-    if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new TypeError(`Halo API config: traitLimits.${name} must be a positive integer.`);
+    if (!Number.isInteger(resolved[name]) || resolved[name] < 1)
+      throw new TypeError(`Halo API config: traitLimits.${name} must be a positive integer.`);
   }
   return resolved;
 }
@@ -69,7 +70,7 @@ export function checkTraits(value: unknown, limits: Required<TraitLimits>): Reco
 export function readStoredTraits(record: unknown): StoredTraits {
   const out: [string, StoredTrait][] = [];
   if (typeof record === 'object' && record !== null) {
-    for (const [name, entry] of Object.entries(record)) {
+    for (const [name, entry] of Object.entries(record as Record<string, unknown>)) {
       if (typeof entry !== 'object' || entry === null || !Object.hasOwn(entry, 'value')) continue;
       const { value, verified, at } = entry as Partial<StoredTrait>;
       out.push([name, { value, verified: verified === true, at: typeof at === 'number' ? at : 0 }]);
@@ -152,7 +153,11 @@ export interface RespondTraits {
  * existing code, holds for a verified request only the client traits verified requests set
  * (so no unverified write passes as verified), with the claims over them.
  */
-export function traitViews(record: StoredTraits, verified: boolean, claims: Record<string, unknown>): { answer: Record<string, unknown>; respond: RespondTraits } {
+export function traitViews(
+  record: StoredTraits,
+  verified: boolean,
+  claims: Record<string, unknown>,
+): { answer: Record<string, unknown>; respond: RespondTraits } {
   const clientTraits = traitValues(record);
   return {
     answer: { ...clientTraits, ...claims },

@@ -13,7 +13,8 @@ afterAll(async () => {
   await demo?.close();
 });
 
-const post = (path: string, body: string, headers: Record<string, string>) => fetch(`${demo.url}${path}`, { method: 'POST', headers, body });
+const post = (path: string, body: string, headers: Record<string, string>) =>
+  fetch(`${demo.url}${path}`, { method: 'POST', headers, body });
 
 describe('demo control endpoints', () => {
   it('refuse a cross-site text/plain POST (a form or no-preflight fetch) with 415 and change nothing', async () => {
@@ -26,13 +27,19 @@ describe('demo control endpoints', () => {
   });
 
   it('refuse JSON from another origin or site with 403', async () => {
-    expect((await post('/demo/mode', '{"mode":"off"}', { 'Content-Type': 'application/json', Origin: 'https://evil.example' })).status).toBe(403);
+    expect(
+      (await post('/demo/mode', '{"mode":"off"}', { 'Content-Type': 'application/json', Origin: 'https://evil.example' })).status,
+    ).toBe(403);
     expect((await post('/demo/rotate', '{}', { 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403);
     expect(demo.project.mode).toBe('monitor');
   });
 
   it('accept same-origin JSON', async () => {
-    const answer = await post('/demo/mode', '{"mode":"enforce"}', { 'Content-Type': 'application/json', Origin: demo.url, 'Sec-Fetch-Site': 'same-origin' });
+    const answer = await post('/demo/mode', '{"mode":"enforce"}', {
+      'Content-Type': 'application/json',
+      Origin: demo.url,
+      'Sec-Fetch-Site': 'same-origin',
+    });
     expect(answer.status).toBe(200);
     expect(demo.project.mode).toBe('enforce');
   });

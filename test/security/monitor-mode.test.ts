@@ -27,7 +27,10 @@ describe('monitor mode: unverified data never passes as verified', () => {
   it('an unverified request cannot overwrite the traits a verified one set, and what it adds is marked', async () => {
     const owner = { widget_key: MONITOR, user_id: 'victim-1' };
     await api.post('identify', { ...owner, user_token: await token('victim-1'), user_traits: { email: 'victim@acme.test', plan: 'free' } });
-    const forged = await api.post('identify', { ...owner, user_traits: { email: 'attacker@evil.test', plan: 'enterprise', note: 'added' } });
+    const forged = await api.post('identify', {
+      ...owner,
+      user_traits: { email: 'attacker@evil.test', plan: 'enterprise', note: 'added' },
+    });
     expect(forged.status).toBe(200);
     expect(forged.body.identity).toEqual({ verified: false, mode: 'monitor' });
     expect(forged.body.user.traits).toMatchObject({ email: 'victim@acme.test', plan: 'free', note: 'added' });

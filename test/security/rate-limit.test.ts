@@ -21,31 +21,46 @@ describe('the default limits', () => {
   const api = useHaloServer(() => ({ projects: [{ widgetKey: A }], rateLimit: undefined }));
 
   it('anonymous identify calls with fresh visitor ids from one address get 429 past the default burst of 30', async () => {
-    const got = await statuses(31, (i) => api.post('identify', { widget_key: A, visitor_id: `fresh-${i}`, user_traits: { n: i } }));
+    // The bucket refills at 2/s meanwhile, so a 429 comes at the 31st call or a little later.
+    const got = await statuses(60, (i) => api.post('identify', { widget_key: A, visitor_id: `fresh-${i}`, user_traits: { n: i } }));
     expect(got.slice(0, 30).every((s) => s === 200)).toBe(true);
-    expect(got[30]).toBe(429);
+    expect(got).toContain(429);
   });
 });
 
 describe('a flood of forged tokens', () => {
   const logger = silentLogger();
-  const api = useHaloServer(() => ({ projects: [{ widgetKey: A, identitySecrets: [SECRET], mode: 'enforce' }], rateLimit: { burst: 5, perSecond: 0.01 }, logger }));
+  const api = useHaloServer(() => ({
+    projects: [{ widgetKey: A, identitySecrets: [SECRET], mode: 'enforce' }],
+    rateLimit: { burst: 5, perSecond: 0.01 },
+    logger,
+  }));
 
   it('is answered 403 for the burst, then 429 without a verdict; a verified user at the same address is still served', async () => {
     const forged = await signUserToken({ user_id: 'victim' }, FORGER);
     const answers = [];
-    for (let i = 0; i < 12; i++) answers.push(await api.post('chat', { widget_key: A, user_id: 'victim', user_token: forged, message: 'hi' }));
+    for (let i = 0; i < 12; i++)
+      answers.push(await api.post('chat', { widget_key: A, user_id: 'victim', user_token: forged, message: 'hi' }));
     expect(answers.map((a) => a.status)).toEqual([403, 403, 403, 403, 403, 429, 429, 429, 429, 429, 429, 429]);
     expect(answers[6]!.headers.get('Halo-Identity')).toBeNull();
     expect(answers[6]!.headers.get('Retry-After')).toMatch(/^\d+$/);
     // The victim's own budget is untouched: only a verified request spends it.
-    const real = await api.post('chat', { widget_key: A, user_id: 'victim', user_token: await signUserToken({ user_id: 'victim' }, SECRET), message: 'me' });
+    const real = await api.post('chat', {
+      widget_key: A,
+      user_id: 'victim',
+      user_token: await signUserToken({ user_id: 'victim' }, SECRET),
+      message: 'me',
+    });
     expect(real.status).toBe(200);
   });
 });
 
 describe('monitor mode: nobody drains a victim’s budget', () => {
-  const api = useHaloServer(() => ({ projects: [{ widgetKey: A, identitySecrets: [SECRET] }], rateLimit: { burst: 3, perSecond: 0.01 }, trustProxy: true }));
+  const api = useHaloServer(() => ({
+    projects: [{ widgetKey: A, identitySecrets: [SECRET] }],
+    rateLimit: { burst: 3, perSecond: 0.01 },
+    trustProxy: true,
+  }));
   const from = (address: string) => ({ 'X-Forwarded-For': address });
 
   it('unverified requests claiming the victim spend the attacker’s address budget, not the victim’s', async () => {
@@ -56,7 +71,9 @@ describe('monitor mode: nobody drains a victim’s budget', () => {
   });
 
   it('with trustProxy, each forwarded address has its own budget', async () => {
-    expect(await statuses(4, () => api.post('history', { widget_key: A, visitor_id: 'v' }, from('192.0.2.1')))).toEqual([200, 200, 200, 429]);
+    expect(await statuses(4, () => api.post('history', { widget_key: A, visitor_id: 'v' }, from('192.0.2.1')))).toEqual([
+      200, 200, 200, 429,
+    ]);
     expect((await api.post('history', { widget_key: A, visitor_id: 'v' }, from('192.0.2.2'))).status).toBe(200);
     // A client cannot pick its own key by prepending entries: the proxy's is the one used.
     expect((await api.post('history', { widget_key: A, visitor_id: 'v' }, from('10.9.9.9, 192.0.2.1'))).status).toBe(429);

@@ -59,13 +59,21 @@ describe('maxTokenLifetime', () => {
   });
 
   it('enforce: a token within the lifetime verifies', async () => {
-    const answer = await api.post('identify', { widget_key: ENFORCE, user_id: 'alice', user_token: await signUserToken({ user_id: 'alice' }, SECRET, { expiresIn: '24h' }) });
+    const answer = await api.post('identify', {
+      widget_key: ENFORCE,
+      user_id: 'alice',
+      user_token: await signUserToken({ user_id: 'alice' }, SECRET, { expiresIn: '24h' }),
+    });
     expect(answer.body.identity).toEqual({ verified: true, mode: 'enforce' });
   });
 
   it('monitor: a token past the lifetime goes on unverified and is logged with the reason lifetime', async () => {
     logger.lines.length = 0;
-    const answer = await api.post('identify', { widget_key: MONITOR, user_id: 'bob', user_token: jwt.sign({ user_id: 'bob', exp: now() + 7200 }, SECRET) });
+    const answer = await api.post('identify', {
+      widget_key: MONITOR,
+      user_id: 'bob',
+      user_token: jwt.sign({ user_id: 'bob', exp: now() + 7200 }, SECRET),
+    });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('Halo-Identity')).toBe('unverified; reason=token_invalid');
     expect(logged()).toMatch(/monitor: unverified request for user "bob".*lifetime/);
@@ -84,6 +92,8 @@ describe('maxTokenLifetime', () => {
 
   it('a nonsense maxTokenLifetime fails at start-up, naming the field', async () => {
     const { createHaloApi } = await import('../../src/server/index.js');
-    expect(() => createHaloApi({ projects: [{ widgetKey: 'ab_test_x', maxTokenLifetime: '1 week' }], logger: silentLogger() })).toThrow(/projects\[0\]\.maxTokenLifetime/);
+    expect(() => createHaloApi({ projects: [{ widgetKey: 'ab_test_x', maxTokenLifetime: '1 week' }], logger: silentLogger() })).toThrow(
+      /projects\[0\]\.maxTokenLifetime/,
+    );
   });
 });

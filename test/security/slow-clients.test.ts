@@ -12,7 +12,14 @@ let server: HaloServer;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
-  server = await startHaloServer({ projects: [{ widgetKey: KEY }], logger: silentLogger(), rateLimit: false, maxConnectionsPerAddress: 20, requestTimeoutMs: 1500, headersTimeoutMs: 1000 });
+  server = await startHaloServer({
+    projects: [{ widgetKey: KEY }],
+    logger: silentLogger(),
+    rateLimit: false,
+    maxConnectionsPerAddress: 20,
+    requestTimeoutMs: 1500,
+    headersTimeoutMs: 1000,
+  });
 });
 afterAll(async () => {
   for (const socket of sockets) socket.destroy();
@@ -26,7 +33,9 @@ function slowBody(localAddress: string): Promise<Socket> {
     sockets.push(socket);
     socket.on('error', () => undefined);
     socket.on('connect', () => {
-      socket.write(`POST /api/sdk/identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n{"widget_key":`);
+      socket.write(
+        `POST /api/sdk/identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n{"widget_key":`,
+      );
       resolve(socket);
     });
     socket.on('close', () => resolve(socket));
@@ -36,10 +45,14 @@ function slowBody(localAddress: string): Promise<Socket> {
 function call(localAddress: string): Promise<number> {
   const body = JSON.stringify({ widget_key: KEY, visitor_id: 'well-behaved' });
   return new Promise((resolve) => {
-    const req = request(`${server.url}/api/sdk/history`, { method: 'POST', localAddress, agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      `${server.url}/api/sdk/history`,
+      { method: 'POST', localAddress, agent: false, headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });
@@ -55,7 +68,9 @@ describe('slow clients', () => {
     const during = await Promise.all(Array.from({ length: 20 }, () => call('127.0.0.8')));
     expect(during.every((status) => status === 200)).toBe(true);
     // The held ones are cut by the request timeout; then the address is served again.
-    await Promise.all(sockets.map((socket) => (socket.destroyed ? null : new Promise((resolve) => socket.on('close', resolve)))));
+    await Promise.all(
+      sockets.map((socket) => (socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.on('close', resolve)))),
+    );
     expect(await call('127.0.0.7')).toBe(200);
   });
 });

@@ -29,7 +29,7 @@ function open(url: string, localAddress = '127.0.0.1'): Promise<Socket> {
 function closed(socket: Socket): Promise<string> {
   return new Promise((resolve) => {
     let text = '';
-    socket.on('data', (chunk) => (text += chunk));
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
     socket.on('error', () => undefined);
     if (socket.destroyed) resolve(text);
     else socket.on('close', () => resolve(text));
@@ -40,10 +40,19 @@ function closed(socket: Socket): Promise<string> {
 function call(url: string, localAddress: string): Promise<number> {
   const body = JSON.stringify({ widget_key: KEY, visitor_id: `v-${localAddress}` });
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/api/sdk/history`, { method: 'POST', localAddress, agent: false, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      `${url}/api/sdk/history`,
+      {
+        method: 'POST',
+        localAddress,
+        agent: false,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -51,7 +60,12 @@ function call(url: string, localAddress: string): Promise<number> {
 
 describe('startHaloServer connection limits', () => {
   it('closes a connection whose headers do not arrive within headersTimeoutMs', async () => {
-    server = await startHaloServer({ projects: [{ widgetKey: KEY }], logger: silentLogger(), headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    server = await startHaloServer({
+      projects: [{ widgetKey: KEY }],
+      logger: silentLogger(),
+      headersTimeoutMs: 200,
+      requestTimeoutMs: 400,
+    });
     const socket = await open(server.url);
     socket.write('POST /api/sdk/history HTTP/1.1\r\nHost: x\r\n');
     await closed(socket);
@@ -59,7 +73,12 @@ describe('startHaloServer connection limits', () => {
   });
 
   it('closes a connection whose body does not arrive within requestTimeoutMs, and keeps serving', async () => {
-    server = await startHaloServer({ projects: [{ widgetKey: KEY }], logger: silentLogger(), headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    server = await startHaloServer({
+      projects: [{ widgetKey: KEY }],
+      logger: silentLogger(),
+      headersTimeoutMs: 200,
+      requestTimeoutMs: 400,
+    });
     const socket = await open(server.url);
     socket.write('POST /api/sdk/history HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n{');
     await closed(socket);

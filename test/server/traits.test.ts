@@ -14,7 +14,10 @@ const limits = DEFAULT_TRAIT_LIMITS;
 
 describe('checkTraits', () => {
   it('accepts an object within the limits, and nothing as {}', () => {
-    expect(checkTraits({ name: 'Ann', company: { name: 'Acme', tags: ['a'] } }, limits)).toEqual({ name: 'Ann', company: { name: 'Acme', tags: ['a'] } });
+    expect(checkTraits({ name: 'Ann', company: { name: 'Acme', tags: ['a'] } }, limits)).toEqual({
+      name: 'Ann',
+      company: { name: 'Acme', tags: ['a'] },
+    });
     expect(checkTraits(undefined, limits)).toEqual({});
     expect(checkTraits(null, limits)).toEqual({});
   });
@@ -92,7 +95,12 @@ describe('mergeTraits', () => {
 
 describe('reading the record', () => {
   it('gives values, verified values and the verified names; drops malformed entries', () => {
-    const record = readStoredTraits({ b: { value: 2, verified: false, at: 2 }, a: { value: 1, verified: true, at: 1 }, junk: 'x', no: { verified: true } });
+    const record = readStoredTraits({
+      b: { value: 2, verified: false, at: 2 },
+      a: { value: 1, verified: true, at: 1 },
+      junk: 'x',
+      no: { verified: true },
+    });
     expect(Object.keys(record)).toEqual(['a', 'b']);
     expect(traitValues(record)).toEqual({ a: 1, b: 2 });
     expect(traitValues(record, true)).toEqual({ a: 1 });
