@@ -4,45 +4,54 @@ const SECRET_PREFIX = 'ha_secret_';
 /** What {@link findSecret} found: where a secret is (a path such as `user_traits.note`), or that the value nests too deep to look. */
 export type SecretFinding = { kind: 'secret'; path: string } | { kind: 'too_deep' };
 
-// A key that holds part of a secret (its prefix and more) is not spelled out in the path.
-const step = (path: string, key: string): string =>
-  key.includes(SECRET_PREFIX)
-    ? `${path}[…]`
-    : /^[A-Za-z_$][\w$]*$/.test(key)
-      ? path
-        ? `${path}.${key}`
-        : key
-      : `${path}[${JSON.stringify(key.slice(0, 40))}]`;
+/** Secrets, or a function that lists them: called only once a string holds the prefix, so a clean request builds no list. */
+export type SecretList = readonly string[] | (() => readonly string[]);
 
-/**
- * Looks through every string of a parsed JSON value, at any depth up to `maxDepth`, for one
- * that CONTAINS any of `secrets` (`"key=" + secret` counts, not only a string that starts
- * with one). Strings without the secrets' common prefix are passed over at the cost of one
- * `includes`. The path it reports is built from the value's keys, never from the secret.
- */
-export function findSecret(value: unknown, secrets: readonly string[], maxDepth = 32, path = ''): SecretFinding | null {
-  if (typeof value === 'string') {
-    if (!value.includes(SECRET_PREFIX)) return null;
-    return secrets.some((secret) => secret.length > SECRET_PREFIX.length && value.includes(secret))
-      ? { kind: 'secret', path: path || '(value)' }
-      : null;
-  }
+// A key that holds part of a secret (its prefix and more) is not spelled out in the path.
+const segment = (key: string): string =>
+  key.includes(SECRET_PREFIX) ? '[…]' : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key.slice(0, 40))}]`;
+
+/** The path below the value where a secret is ('' for the value itself), `null` for none, or TOO_DEEP. */
+const TOO_DEEP = Symbol('too deep');
+type Found = string | null | typeof TOO_DEEP;
+
+function search(value: unknown, holds: (text: string) => boolean, depth: number): Found {
+  if (typeof value === 'string') return value.includes(SECRET_PREFIX) && holds(value) ? '' : null;
   if (typeof value !== 'object' || value === null) return null;
-  if (maxDepth === 0) return { kind: 'too_deep' };
+  if (depth === 0) return TOO_DEEP;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findSecret(value[i], secrets, maxDepth - 1, `${path}[${i}]`);
-      if (found) return found;
+      const found = search(value[i], holds, depth - 1);
+      if (found !== null) return found === TOO_DEEP ? found : `[${i}]${found}`;
     }
     return null;
   }
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
     // A key is a string too: `{ [secret]: 1 }` leaks as much as a value.
-    if (key.includes(SECRET_PREFIX) && secrets.some((secret) => key.includes(secret)))
-      return { kind: 'secret', path: `${path || '(value)'} (a key)` };
-    const found = findSecret((value as Record<string, unknown>)[key], secrets, maxDepth - 1, step(path, key));
-    if (found) return found;
+    if (key.includes(SECRET_PREFIX) && holds(key)) return ' (a key)';
+    const found = search((value as Record<string, unknown>)[key], holds, depth - 1);
+    if (found !== null) return found === TOO_DEEP ? found : `${segment(key)}${found}`;
   }
   return null;
+}
+
+/**
+ * Looks through every string of a parsed JSON value, object keys included, at any depth up to
+ * `maxDepth`, for one that CONTAINS any of `secrets` (`"key=" + secret` counts, not only a
+ * string that starts with one). A string without the secrets' common prefix costs one
+ * `includes`, and the path is built only for a hit. The path is made of the value's keys
+ * (`label` first), never of the secret.
+ */
+export function findSecret(value: unknown, secrets: SecretList, maxDepth = 32, label = ''): SecretFinding | null {
+  let list: readonly string[] | null = null;
+  const holds = (text: string): boolean => {
+    list ??= typeof secrets === 'function' ? secrets() : secrets;
+    return list.some((secret) => secret.length > SECRET_PREFIX.length && text.includes(secret));
+  };
+  const found = search(value, holds, maxDepth);
+  if (found === null) return null;
+  if (found === TOO_DEEP) return { kind: 'too_deep' };
+  const path = `${label}${found}`.replace(/^\./, '');
+  return { kind: 'secret', path: path === '' || path.startsWith(' ') ? `(value)${path}` : path };
 }

@@ -14,7 +14,8 @@ export const MAX_BODY_DEPTH = 32;
  * secret that reached a browser must be rotated; storing it would spread it further.
  */
 export function refuseSecrets(projects: readonly ProjectConfig[], logger: HaloLogger, who: Identity, body: Body): void {
-  const secrets = projects.flatMap((p) => (Array.isArray(p.identitySecrets) ? p.identitySecrets : []));
+  // Listed only when a string holds the secrets' prefix: a clean request builds no list.
+  const secrets = () => projects.flatMap((p) => (Array.isArray(p.identitySecrets) ? p.identitySecrets : []));
   const found = findSecret(body, secrets, MAX_BODY_DEPTH) ?? findSecret(who.trusted, secrets, MAX_BODY_DEPTH, 'token claims');
   if (!found) return;
   if (found.kind === 'too_deep') throw bad(`The body nests more than ${MAX_BODY_DEPTH} levels deep.`);
