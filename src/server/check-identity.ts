@@ -59,9 +59,11 @@ function unverified(project: ProjectConfig, mode: VerificationMode, owner: strin
 }
 
 /**
- * The identity check: finds the project by `widget_key`, checks the `Origin`, and judges the
- * `user_token` under the project's mode (verification-modes, user-id-must-match). Throws the
- * answer for a refused request; records what the error answer needs in `state`.
+ * The identity check: finds the project by `widget_key`, checks the `Origin`, applies the rate
+ * limit (the client address's budget before the token is looked at, then the verified user's
+ * or the address's: docs/security.md), and judges the `user_token` under the project's mode
+ * (verification-modes, user-id-must-match, `maxTokenLifetime`). Throws the answer for a
+ * refused request (429, 403, 400); records what the error answer needs in `state`.
  */
 export function checkIdentity(context: IdentityContext, req: IncomingMessage, body: Body, state: RequestState): Identity {
   const { config, limiter } = context;
