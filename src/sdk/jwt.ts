@@ -26,7 +26,7 @@ export function decodeClaims(token: string): TokenClaims | null {
   let claims: Record<string, unknown>;
   let text: string;
   try {
-    claims = JSON.parse((text = decodeSegment(parts[1])));
+    claims = JSON.parse((text = decodeSegment(parts[1]))) as Record<string, unknown>;
   } catch (error) {
     // Not base64url or not JSON: the caller reports `invalid_user_token`.
     void error;
