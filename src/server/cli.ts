@@ -146,7 +146,13 @@ async function sign(args: string[], io: CliIO): Promise<number> {
 async function serve(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, memory: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      memory: { type: 'boolean' },
+    },
     strict: true,
   });
   if (!values.config) throw new UsageError('--config is required.');
@@ -174,7 +180,8 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   checkConfig(config, { info: () => undefined, warn: () => undefined, error: () => undefined });
   const databaseUrl = databaseUrlOf(config.database, values.config, io);
   if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other.');
-  if (databaseUrl && values.data && !values.memory) throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
+  if (databaseUrl && values.data && !values.memory)
+    throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
   const { database: _database, ...apiConfig } = config;
   const opened = await openConfiguredStore({ databaseUrl, dataDir: values.data, memory: values.memory }, (line) => io.err(`${line}\n`));
   let server: Awaited<ReturnType<typeof startHaloServer>>;

@@ -41,8 +41,7 @@ export function checkConfig(config: HaloApiConfig, logger: HaloLogger): void {
     const { widgetKey, identitySecrets, mode, allowedOrigins, maxTokenLifetime } = project;
     if (typeof widgetKey !== 'string' || widgetKey === '')
       throw new TypeError(`Halo API config: ${where}.widgetKey must be a non-empty string.`);
-    if (isSecret(widgetKey))
-      throw new TypeError(`Halo API config: ${where}.widgetKey is an identity secret, not a widget key.`);
+    if (isSecret(widgetKey)) throw new TypeError(`Halo API config: ${where}.widgetKey is an identity secret, not a widget key.`);
     if (seen.has(widgetKey)) throw new TypeError(`Halo API config: widget key ${widgetKey} is listed twice.`);
     seen.add(widgetKey);
     if (identitySecrets !== undefined) {
