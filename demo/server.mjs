@@ -66,6 +66,21 @@ async function readJson(req) {
   return raw ? JSON.parse(raw) : {};
 }
 
+/**
+ * Why a control request is not a same-origin JSON request, or null when it is: a
+ * `Content-Type` other than JSON → 415; an `Origin` other than this server's, or a
+ * `Sec-Fetch-Site` other than `same-origin` (or `none`, typed by hand) → 403.
+ */
+export function sameOriginJsonRefusal(req) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return { status: 415, error: 'send Content-Type: application/json' };
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host}`) return { status: 403, error: 'cross-origin request refused' };
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return { status: 403, error: 'cross-site request refused' };
+  return null;
+}
+
 /** The strict CSP of docs/protocol.md, with the API on the page's own origin. */
 export function strictCsp(nonce) {
   return (
@@ -124,6 +139,12 @@ export async function startDemo({
 
   async function demoRoute(req, res, url) {
     if (req.method !== 'POST') return send(res, 405, 'POST only');
+    // The control endpoints change the whole server (its mode, its secret): only this page
+    // may call them. A cross-site form or `text/plain` fetch needs no preflight, so JSON is
+    // required (a cross-site JSON POST needs a preflight this server never grants), and an
+    // Origin or Sec-Fetch-Site that names another site is refused outright.
+    const refusal = sameOriginJsonRefusal(req);
+    if (refusal) return json(res, refusal.status, { error: refusal.error });
     const body = await readJson(req);
     switch (url.pathname) {
       case '/demo/login': {
@@ -213,7 +234,12 @@ export async function startDemo({
   const seeded = bobHistory.messages?.length ? { ok: true } : await fetch(`${url}/api/sdk/chat`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob'), message: 'My card ending 4242 was charged twice for March. Can you refund one?' }),
+    body: JSON.stringify({
+      widget_key: widgetKey,
+      user_id: 'bob',
+      user_token: await sign('bob'),
+      message: 'My card ending 4242 was charged twice for March. Can you refund one?',
+    }),
   });
   if (!seeded.ok) logger.warn(`[demo] could not seed Bob's conversation: ${seeded.status}`);
 

@@ -44,7 +44,10 @@ users of the machine can see it.
 Starts the reference Halo API (and /halo.js, /snippet.js). The config file is JSON:
   { "projects": [ { "widgetKey": "ab_live_…", "identitySecrets": ["$HALO_IDENTITY_SECRET"],
                     "mode": "enforce", "allowedOrigins": ["https://app.example.com"] } ],
-    "rateLimit": { "burst": 30, "perSecond": 2 }, "database": "$DATABASE_URL" }
+    "rateLimit": { "burst": 30, "perSecond": 2 }, "trustProxy": false, "database": "$DATABASE_URL" }
+rateLimit (on by default; false turns it off), trustProxy, traitLimits and the connection
+limits (headersTimeoutMs, requestTimeoutMs, maxConnections, maxConnectionsPerAddress) are
+optional; a project may set maxTokenLifetime (e.g. "24h").
 A secret written as "$NAME" is read from the environment variable NAME, so the file
 need not hold it. mode: off | monitor | enforce (default monitor once there is a secret).
 With HALO_ADMIN_TOKEN set (16+ characters), the server also serves the security settings
@@ -156,7 +159,13 @@ async function sign(args: string[], io: CliIO): Promise<number> {
 async function serve(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, memory: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      memory: { type: 'boolean' },
+    },
     strict: true,
   });
   if (!values.config) throw new UsageError('--config is required.');
@@ -184,7 +193,8 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   checkConfig(config, { info: () => undefined, warn: () => undefined, error: () => undefined });
   const databaseUrl = databaseUrlOf(config.database, values.config, io);
   if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other.');
-  if (databaseUrl && values.data && !values.memory) throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
+  if (databaseUrl && values.data && !values.memory)
+    throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
   const { database: _database, ...apiConfig } = config;
   const opened = await openConfiguredStore({ databaseUrl, dataDir: values.data, memory: values.memory }, (line) => io.err(`${line}\n`));
   const adminToken = io.env.HALO_ADMIN_TOKEN;

@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { createAdminSurface, type AdminServerOptions } from './admin/admin-server.js';
 import { createHaloApi } from './create-halo-api.js';
 import type { HaloApiConfig, HaloLogger } from './types.js';
+import { applyConnectionLimits, CONNECTIONS_CHECKING_INTERVAL_MS, type ConnectionLimits } from './connection-limits.js';
 import { answerClientError, EXPOSED, pathOf } from './http.js';
 import { safeLog } from './safe-log.js';
 
-/** {@link HaloApiConfig} plus where to listen. */
-export interface StartHaloServerOptions extends HaloApiConfig {
+/** {@link HaloApiConfig} plus where to listen and the connection limits (on by default). */
+export interface StartHaloServerOptions extends HaloApiConfig, ConnectionLimits {
   /** @default 0: any free port */
   port?: number;
   /** @default '127.0.0.1' */
@@ -100,7 +101,8 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
     }
     api(req, res);
   };
-  const server = createServer(handler);
+  const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, handler);
+  applyConnectionLimits(server, options, Boolean(options.trustProxy));
   // Wire protocol: no status but the protocol's. Node would answer an unknown `Expect` 417 and what
   // its parser refuses with a bare 400/431/408; the first is served as usual instead
   // (RFC 9110 lets a server ignore it), the second answered in JSON.
