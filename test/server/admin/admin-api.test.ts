@@ -248,3 +248,38 @@ describe('the admin API with an operator token', () => {
     expect(logged).not.toMatch(/ha_secret_[A-Za-z0-9_-]{8}/);
   });
 });
+
+describe('a maximum token lifetime set through the admin API', () => {
+  const { widgetKey, identitySecret } = generateProjectKeys();
+  let server: HaloServer;
+  beforeAll(async () => {
+    server = await startHaloServer({
+      projects: [{ widgetKey, identitySecrets: [identitySecret], mode: 'enforce' }],
+      logger: silentLogger(),
+      admin: { token: TOKEN },
+    });
+  });
+  afterAll(() => server.close());
+
+  it('applies at once: a token valid for longer than the limit is refused, a shorter one verifies', async () => {
+    const chat = async (expiresIn: number) =>
+      fetch(`${server.url}/api/sdk/chat`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          widget_key: widgetKey,
+          user_id: 'alice',
+          user_token: await signUserToken({ user_id: 'alice' }, identitySecret, { expiresIn }),
+          message: 'hi',
+        }),
+      });
+    expect((await chat(24 * 3600)).status).toBe(200);
+    expect(
+      (await call(server.url, 'PATCH', `/api/admin/projects/${widgetKey}/settings`, { body: { maxTokenLifetime: '1h' } })).status,
+    ).toBe(200);
+    const refused = await chat(24 * 3600);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('halo-identity')).toBe('unverified; reason=token_invalid');
+    expect((await chat(30 * 60)).status).toBe(200);
+  });
+});
