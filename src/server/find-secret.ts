@@ -1,5 +1,5 @@
-/** Every identity secret starts with this (the config check refuses any other). */
-const SECRET_PREFIX = 'ha_secret_';
+// Every identity secret starts with SECRET_PREFIX (the config check refuses any other).
+import { SECRET_PREFIX } from '../limits.js';
 
 /** What {@link findSecret} found: where a secret is (a path such as `user_traits.note`), or that the value nests too deep to look. */
 export type SecretFinding = { kind: 'secret'; path: string } | { kind: 'too_deep' };

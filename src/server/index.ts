@@ -19,7 +19,7 @@ export { createEmbeddedStore } from './store/create-embedded-store.js';
 export type { EmbeddedStoreOptions } from './store/create-embedded-store.js';
 export type { SqlConversationStore } from './store/sql-store.js';
 export { createPgClient, createPgliteClient } from './store/sql-client.js';
-export type { PgClientOptions, SqlClient, SqlQueryable, SqlResult } from './store/sql-client.js';
+export type { PgClientOptions, PgliteLike, SqlClient, SqlQueryable, SqlResult } from './store/sql-client.js';
 export { migrate } from './store/migrate.js';
 export { MIGRATIONS } from './store/migrations.js';
 export type { Migration } from './store/migrations.js';

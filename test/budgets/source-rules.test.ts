@@ -55,12 +55,12 @@ describe('source rules', () => {
     expect(long).toEqual([]);
   });
 
-  it('points nowhere outside the repository (no ../shared, no /work/)', () => {
+  it('points nowhere outside the repository (no parent-folder contract, no machine paths)', () => {
     const outside = tracked.filter((file) => TEXT.test(file) && /\.\.\/shared|\/work\/(shared|coord)/.test(read(file)));
     expect(outside).toEqual([]);
   });
 
-  it('cites rules by their names in docs/protocol.md, not by the old numbers (SPEC T4, V6, §5)', () => {
+  it('cites rules by their names in docs/protocol.md, not by the old section and rule numbers', () => {
     const OLD =
       /\bSPEC\b.{0,3}(§|[TV]\d)|§\s*\d|(\brules?\s+|[(,/]\s?)[TV](1[0-2]|[1-9])\b(?! lets)|\b[TV](1[0-2]|[1-9])[):/]|\b[TV](1[0-2]|[1-9])[–-][TV]\d/;
     const citing = tracked

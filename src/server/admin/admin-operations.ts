@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isSecret } from '../../limits.js';
 import type { VerificationMode } from '../types.js';
 import { generateProjectKeys } from '../generate-project-keys.js';
 import { ApiError } from '../http.js';
@@ -138,7 +139,7 @@ export function createAdminOperations(store: AdminStore, now: () => Date = () =>
 
     /** A new project (a fresh `ab_live_` key unless one is given), without a secret: mode `off`. */
     async createProject(actor: string, widgetKey = generateProjectKeys().widgetKey): Promise<ProjectView> {
-      if (!WIDGET_KEY.test(widgetKey) || widgetKey.startsWith('ha_secret_'))
+      if (!WIDGET_KEY.test(widgetKey) || isSecret(widgetKey))
         throw bad('`widgetKey` must be 8–128 letters, digits, _ or -.');
       const at = now().toISOString();
       const project: ProjectSettings = { widgetKey, secrets: [], mode: null, allowedOrigins: null, maxTokenLifetime: null, updatedAt: at };
