@@ -3,7 +3,7 @@
 // Plain Node: it imports the built server code from dist/ (building it first if missing).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,6 +32,22 @@ function ensureBuilt() {
   if (result.status !== 0) throw new Error('npm run build failed');
 }
 
+/**
+ * The demo project's keys. The widget key is kept in the data folder (it is public), so the
+ * conversations stored under it are found again after a restart; the identity secret is new
+ * on every start and never written anywhere — tokens of the previous run are refused and the
+ * SDK fetches new ones.
+ */
+function demoKeys(server, dataDir) {
+  const fresh = server.generateProjectKeys();
+  if (!dataDir) return fresh;
+  const file = path.join(dataDir, 'demo-widget-key');
+  if (existsSync(file)) return { ...fresh, widgetKey: readFileSync(file, 'utf8').trim() };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, fresh.widgetKey);
+  return fresh;
+}
+
 function send(res, status, body, headers = {}) {
   res.writeHead(status, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
   res.end(body);
@@ -48,6 +64,21 @@ async function readJson(req) {
     if (raw.length > 10_000) throw new Error('body too large');
   }
   return raw ? JSON.parse(raw) : {};
+}
+
+/**
+ * Why a control request is not a same-origin JSON request, or null when it is: a
+ * `Content-Type` other than JSON → 415; an `Origin` other than this server's, or a
+ * `Sec-Fetch-Site` other than `same-origin` (or `none`, typed by hand) → 403.
+ */
+export function sameOriginJsonRefusal(req) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return { status: 415, error: 'send Content-Type: application/json' };
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host}`) return { status: 403, error: 'cross-origin request refused' };
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return { status: 403, error: 'cross-site request refused' };
+  return null;
 }
 
 /** The strict CSP of docs/protocol.md, with the API on the page's own origin. */
@@ -70,20 +101,50 @@ export async function startDemo({
   pollSeconds = 30,
   initialMode = 'monitor',
   logger = console,
+  dataDir = path.join(DEMO, 'halo-data'),
+  memory = false,
+  adminToken = process.env.HALO_ADMIN_TOKEN || randomBytes(24).toString('base64url'),
 } = {}) {
   ensureBuilt();
   const server = await import(pathToFileURL(path.join(DIST, 'server', 'index.mjs')).href);
-  const { widgetKey, identitySecret } = server.generateProjectKeys();
-  // The API reads the project on every request, so mutating it switches the mode live.
-  const project = { widgetKey, identitySecrets: [identitySecret], mode: initialMode };
-  const api = server.createHaloApi({ projects: [project], logger });
+  // The conversations live in the embedded database (demo/halo-data, git-ignored), so a
+  // restart keeps them; `memory` is for tests that want a clean slate.
+  const store = memory ? server.createMemoryStore() : await server.createEmbeddedStore({ dataDir });
+  const { widgetKey, identitySecret } = demoKeys(server, memory ? null : dataDir);
+  // The project lives in the admin surface's store: the demo's buttons and the /admin page
+  // change the same settings, and the API reads them live. That store is in memory, so every
+  // start begins in `initialMode` with a fresh secret, as before.
+  const admin = await server.createAdminSurface(
+    { token: adminToken, flushMs: 2000 },
+    [{ widgetKey, identitySecrets: [identitySecret], mode: initialMode }],
+    logger,
+  );
+  const live = () => admin.projects.find((p) => p.widgetKey === widgetKey);
+  // What the tests read of the project: the live settings.
+  const project = {
+    get mode() {
+      return live().mode ?? 'monitor';
+    },
+    get identitySecrets() {
+      return [...live().identitySecrets];
+    },
+  };
+  const api = server.createHaloApi({ projects: admin.projects, logger, store, onIdentityResult: admin.onIdentityResult });
   const sessions = new Map();
   const page = readFileSync(path.join(DEMO, 'index.html'), 'utf8');
 
-  const sign = (userId) => server.signUserToken({ user_id: userId, ...USERS[userId] }, project.identitySecrets[0], { expiresIn: tokenTtlSeconds });
+  // The app backend signs with the newest active secret (as if redeployed with it at once).
+  const sign = (userId) =>
+    server.signUserToken({ user_id: userId, ...USERS[userId] }, live().identitySecrets.at(-1), { expiresIn: tokenTtlSeconds });
 
   async function demoRoute(req, res, url) {
     if (req.method !== 'POST') return send(res, 405, 'POST only');
+    // The control endpoints change the whole server (its mode, its secret): only this page
+    // may call them. A cross-site form or `text/plain` fetch needs no preflight, so JSON is
+    // required (a cross-site JSON POST needs a preflight this server never grants), and an
+    // Origin or Sec-Fetch-Site that names another site is refused outright.
+    const refusal = sameOriginJsonRefusal(req);
+    if (refusal) return json(res, refusal.status, { error: refusal.error });
     const body = await readJson(req);
     switch (url.pathname) {
       case '/demo/login': {
@@ -104,12 +165,16 @@ export async function startDemo({
         return json(res, 200, {});
       case '/demo/mode':
         if (!MODES.includes(body.mode)) return json(res, 400, { error: 'unknown mode' });
-        project.mode = body.mode;
+        await admin.operations.updateSettings(widgetKey, { mode: body.mode }, 'demo page');
+        await admin.refresh();
         logger.info(`[demo] verification mode → ${body.mode}`);
         return json(res, 200, { mode: project.mode });
       case '/demo/rotate': {
         // The old secret is dropped at once, so every token in flight fails: the SDK's 403 path.
-        project.identitySecrets = [server.generateProjectKeys().identitySecret];
+        const { record, project: after } = await admin.operations.generateSecret(widgetKey, 'demo page');
+        for (const old of after.secrets)
+          if (old.id !== record.id && !old.retiredAt) await admin.operations.retireSecret(widgetKey, old.id, 'demo page');
+        await admin.refresh();
         logger.info('[demo] identity secret rotated');
         return json(res, 200, {});
       }
@@ -126,6 +191,7 @@ export async function startDemo({
       else res.end();
     };
     try {
+      if (admin.handle(req, res)) return;
       if (url.pathname.startsWith('/api/')) return api(req, res);
       if (url.pathname.startsWith('/demo/')) return void demoRoute(req, res, url).catch(fail);
       if (url.pathname === '/' || url.pathname === '/index.html') {
@@ -159,28 +225,47 @@ export async function startDemo({
   const url = `http://${host}:${address.port}`;
 
   // Bob already asked something private: what an impersonator would read in `off` mode.
-  const seeded = await fetch(`${url}/api/sdk/chat`, {
+  // Once: a restart on the same data finds it there.
+  const bobHistory = await fetch(`${url}/api/sdk/history`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob'), message: 'My card ending 4242 was charged twice for March. Can you refund one?' }),
+    body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob') }),
+  }).then((r) => r.json());
+  const seeded = bobHistory.messages?.length ? { ok: true } : await fetch(`${url}/api/sdk/chat`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      widget_key: widgetKey,
+      user_id: 'bob',
+      user_token: await sign('bob'),
+      message: 'My card ending 4242 was charged twice for March. Can you refund one?',
+    }),
   });
   if (!seeded.ok) logger.warn(`[demo] could not seed Bob's conversation: ${seeded.status}`);
 
   return {
     url,
     project,
-    close: () =>
-      new Promise((resolve) => {
+    adminToken,
+    close: async () => {
+      await new Promise((resolve) => {
         http.closeAllConnections?.();
         http.close(() => resolve());
-      }),
+      });
+      await admin.close();
+      await store.close?.();
+    },
   };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT ?? 3000);
   const demo = await startDemo({ port, tokenTtlSeconds: Number(process.env.DEMO_TOKEN_TTL ?? 120) });
-  console.log(`\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Ctrl+C to stop.\n`);
+  console.log(
+    `\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Conversations are kept in demo/halo-data (delete it to start afresh).`,
+  );
+  // The operator token is this process's (generated unless HALO_ADMIN_TOKEN is set): printed for the demo only.
+  console.log(`  Security settings and rollout report: ${demo.url}/admin\n  Operator token: ${demo.adminToken}\n  Ctrl+C to stop.\n`);
   const stop = () => demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

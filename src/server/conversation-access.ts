@@ -1,8 +1,8 @@
 import type { Identity } from './check-identity.js';
 import { ApiError } from './http.js';
 import { isThenable } from './is-thenable.js';
-import { MAX_TRAITS } from './parse-request.js';
 import type { ConversationStore, StoredConversation } from './store.js';
+import { mergeTraits, readStoredTraits, type StoredTraits, type TraitLimits } from './traits.js';
 
 /** Whether an object has an own enumerable key, without listing its keys. */
 function hasKeys(object: Record<string, unknown>): boolean {
@@ -36,19 +36,31 @@ export async function conversationFor(
 }
 
 /**
- * trusted-claims-per-request: stored client traits ← this body's traits ← this request's
- * trusted claims. Only client traits are stored.
+ * The identity's stored client traits with this body's merged in by the trait rules
+ * (traits.ts: verified marks, caps), stored only when they changed: the SDK sends the same
+ * traits with every message, and a database would otherwise write them each time. The
+ * trusted claims are never stored (trusted-claims-per-request): see `traitViews` for what the
+ * answers show. `stored` is the identity's record when the caller already read it (`openChat`).
  */
-export async function traitsFor(store: ConversationStore, who: Identity, sent: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function traitsFor(
+  store: ConversationStore,
+  who: Identity,
+  sent: Record<string, unknown>,
+  limits: Required<TraitLimits>,
+  stored?: Record<string, unknown>,
+): Promise<StoredTraits> {
   const key = who.project.widgetKey;
-  const stored = store.getTraits(key, who.owner);
-  let traits = isThenable(stored) ? await stored : stored;
-  if (hasKeys(sent)) {
-    // Newest last; past the limit the traits not sent for the longest time are dropped,
-    // so an identity's record stays bounded however many names a client invents.
-    const entries = [...Object.entries(traits).filter(([name]) => !Object.hasOwn(sent, name)), ...Object.entries(sent)];
-    traits = Object.fromEntries(entries.slice(-MAX_TRAITS));
-    await store.setTraits(key, who.owner, traits);
+  let raw: unknown = stored;
+  if (raw === undefined) {
+    const read = store.getTraits(key, who.owner);
+    raw = isThenable(read) ? await read : read;
   }
-  return { ...traits, ...who.trusted };
+  const record = readStoredTraits(raw);
+  if (!hasKeys(sent)) return record;
+  const merged = mergeTraits(record, sent, who.verified, limits);
+  if (merged.changed) {
+    const written = store.setTraits(key, who.owner, merged.record);
+    if (isThenable(written)) await written;
+  }
+  return merged.record;
 }

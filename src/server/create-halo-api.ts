@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createChatCall } from './chat-call.js';
-import { checkIdentity } from './check-identity.js';
+import { checkIdentity, type IdentityContext } from './check-identity.js';
 import { checkConfig } from './config.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { historyCall } from './history-call.js';
@@ -8,25 +8,37 @@ import { ApiError, sendError, sendJson } from './http.js';
 import { identifyCall } from './identify-call.js';
 import { logRequestError } from './log-request-error.js';
 import { CALLS, callOf, parseBody, readRequestBody } from './parse-request.js';
-import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { refuseSecrets } from './refuse-secrets.js';
+import { createRequestLimiter } from './request-limiter.js';
 import type { RequestState } from './request-state.js';
 import { defaultRespond } from './respond.js';
 import { createMemoryStore } from './store.js';
+import { isStoreUnavailable } from './store/store-unavailable-error.js';
+import { createOutageReporter, unavailableAnswer } from './store-outage.js';
+import { resolveTraitLimits } from './traits.js';
 import type { HaloApiConfig } from './types.js';
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
  * with identity verification (see the wire protocol in docs/protocol.md). Every error is a
  * JSON answer with one of the protocol's statuses; an unexpected one is logged and answered
- * `500 internal_error`, never with a stack. Throws a `TypeError` at once for an invalid config.
+ * `500 internal_error`, never with a stack; a database that cannot be reached is answered
+ * `503 service_unavailable` with `Retry-After`, its cause logged. Throws a `TypeError` at once for an invalid config.
  */
 export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res: ServerResponse) => void {
   const logger = config?.logger ?? console;
   checkConfig(config, logger);
   const store = config.store ?? createMemoryStore();
   const respond = config.respond ?? defaultRespond;
-  const limiter: RateLimiter | null = config.rateLimit ? createRateLimiter(config.rateLimit) : null;
-  const chat = createChatCall(store, respond);
+  const traitLimits = resolveTraitLimits(config.traitLimits);
+  const context: IdentityContext = {
+    config,
+    logger,
+    limiter: createRequestLimiter(config.rateLimit, config.trustProxy),
+    warnedNoExp: new Set(),
+  };
+  const chat = createChatCall(store, respond, traitLimits);
+  const reportOutage = createOutageReporter(logger);
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     if (req.method === 'OPTIONS') {
@@ -40,23 +52,16 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
     }
     const body = parseBody(await readRequestBody(req));
-    const who = checkIdentity(config, logger, req, body, state);
+    // The rate limit is part of the identity check: it runs before the token is looked at.
+    const who = checkIdentity(context, req, body, state);
     // Every later answer, errors included, carries the identity verdict.
     state.identityHeader = who.header;
     const headers = corsHeaders(req, state);
     headers.push('Halo-Identity', who.header);
-    if (limiter) {
-      const key = `${who.project.widgetKey} ${who.userId !== null ? `u:${who.userId}` : `ip:${req.socket.remoteAddress}`}`;
-      const decision = limiter.take(key);
-      if (!decision.ok) {
-        throw new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, {
-          'Retry-After': String(decision.retryAfterSeconds),
-        });
-      }
-    }
+    refuseSecrets(config.projects, logger, who, body);
     let answer: unknown;
     if (call === 'chat') answer = await chat(who, body);
-    else if (call === 'identify') answer = await identifyCall(store, who, body);
+    else if (call === 'identify') answer = await identifyCall(store, who, body, traitLimits);
     else answer = await historyCall(store, who, body);
     sendJson(res, 200, answer, headers);
   }
@@ -76,6 +81,12 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
         // A 413 has not read the rest of the body: close rather than read it.
         if (error.status === 413) headers.push('Connection', 'close');
         sendError(res, error, headers);
+        return;
+      }
+      if (isStoreUnavailable(error)) {
+        // The database is down or unreachable: a transient 503, never a 500; the next request tries again.
+        sendError(res, unavailableAnswer(), headers);
+        reportOutage(error);
         return;
       }
       sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), headers);

@@ -16,7 +16,8 @@ const TOKEN_TTL = 6;
 const quiet = { info() {}, warn() {}, error: console.error };
 
 beforeAll(async () => {
-  demo = await startDemo({ port: 0, tokenTtlSeconds: TOKEN_TTL, pollSeconds: 3600, logger: quiet });
+  // memory: a clean slate per run (the demo's own default is the embedded database).
+  demo = await startDemo({ port: 0, tokenTtlSeconds: TOKEN_TTL, pollSeconds: 3600, logger: quiet, memory: true });
   browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   problems = await watch(page);
@@ -100,7 +101,9 @@ describe('the demo', () => {
     await expect.poll(() => log.locator('.me').allTextContents(), { timeout: 15_000 }).toContain('Queued: sends once you are reconnected');
     expect(await page.getByRole('status').textContent()).toMatch(/^Reconnecting…/);
     await page.getByRole('button', { name: 'Sign in again' }).click();
-    await expect.poll(async () => (await bubbles()).slice(-2), { timeout: 15_000 }).toEqual(['Anyone there?', expect.stringMatching(/Bob/)]);
+    await expect
+      .poll(async () => (await bubbles()).slice(-2), { timeout: 15_000 })
+      .toEqual(['Anyone there?', expect.stringMatching(/Bob/)]);
     expect((await log.locator('.me').allTextContents()).filter(Boolean)).toEqual([]);
   });
 
