@@ -3,6 +3,7 @@ import { identityChanged, isHaloError, networkError, serverError, shutdownError,
 import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HaloOptions, IdentifyOptions, IdentityState, UserTraits } from '../types.js';
 import { ServerClock } from './clock.js';
 import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
+import { hints, hintThrow, missingTraitsHint, startDiagnostics } from './diagnostics.js';
 import { Emitter } from './emitter.js';
 import { checkIdentify, checkListener, checkText } from './arguments.js';
 import { fetchHistory, postChat } from './conversation.js';
@@ -56,8 +57,9 @@ export class Client implements HaloClient {
     if (options.onError) this.#events.on('error', options.onError);
     if (options.onIdentityExpired) this.#events.on('identityExpired', options.onIdentityExpired);
     this.#visitor = new VisitorId(options.widgetKey);
+    if (DEV) startDiagnostics(this, options, this.#clock);
     this.#calls = {
-      fetch: options.fetch,
+      fetch: DEV ? hints(this)!.watchFetch(options.fetch) : options.fetch,
       apiBase: options.apiBase,
       widgetKey: options.widgetKey,
       retry: options.retry,
@@ -76,6 +78,7 @@ export class Client implements HaloClient {
       now: () => this.#clock.localMs(),
     });
     if (options.userToken) this.#session.tokens.offer(options.userToken);
+    if (DEV) hints(this)?.token(options.userToken, 'userToken');
     this.#lastState = JSON.stringify(this.getIdentityState());
     if (options.userId) {
       this.#warnIfAnonymous();
@@ -100,6 +103,7 @@ export class Client implements HaloClient {
           this.#traits = { ...this.#traits, ...traits };
         }
         if (userToken) this.#session.tokens.offer(userToken);
+        if (DEV) hints(this)?.token(userToken, 'userToken');
       } finally {
         this.#holdEvents = false;
       }
@@ -158,6 +162,7 @@ export class Client implements HaloClient {
     this.#switchUser(null, shutdownError());
     this.#visitor.reset();
     this.#coordinator?.close();
+    if (DEV) hints(this)?.close();
     this.#widget?.destroy();
     this.#widget = null;
   }
@@ -169,7 +174,7 @@ export class Client implements HaloClient {
     const { refreshSkewSeconds, tokenTimeoutMs, getUserToken } = this.#options;
     return new Session(
       userId,
-      { clock: this.#clock, refreshSkewSeconds, tokenTimeoutMs, getUserToken, coordinator: this.#coordinator },
+      { clock: this.#clock, refreshSkewSeconds, tokenTimeoutMs, getUserToken: DEV ? hints(this)!.watch(getUserToken) : getUserToken, coordinator: this.#coordinator },
       {
         report: (error) => this.#report(error),
         changed: () => this.#emitState(),
@@ -233,6 +238,7 @@ export class Client implements HaloClient {
   #report(error: HaloError): void {
     if (error.code === 'shutdown' || this.#done || this.#reported.has(error)) return;
     this.#reported.add(error);
+    if (DEV) hints(this)?.error(error, this.#session.userId);
     if (this.#starting) queueMicrotask(() => this.#events.emit('error', error));
     else this.#events.emit('error', error);
   }
@@ -253,9 +259,7 @@ export class Client implements HaloClient {
     if (this.#traits.name || this.#traits.email || tokens.namesUser) return;
     this.#warnedAnonymous.add(userId);
     console.warn(
-      DEV
-        ? `[halo] user "${userId}" has no name or email trait and will show as "Anonymous". Pass userTraits: { name, email }.`
-        : `[halo] warn-missing-traits: ${userId}`,
+      DEV ? missingTraitsHint(userId) : `[halo] warn-missing-traits: ${userId}`,
     );
   }
 
@@ -310,5 +314,5 @@ export class Client implements HaloClient {
 
 /** Creates an independent chat client. Throws `secret_exposed` / `invalid_options`. */
 export function createHalo(options: HaloOptions): HaloClient {
-  return new Client(resolveOptions(options));
+  return new Client(DEV ? hintThrow(() => resolveOptions(options)) : resolveOptions(options));
 }
