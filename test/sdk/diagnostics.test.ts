@@ -121,20 +121,23 @@ describe('diagnostics that name the fix (development build)', () => {
   });
 
   it.each([
-    ['JSON', () => JSON.stringify({ token: tokenFor('alice') }), 'returned JSON'],
-    ['a JSON string', () => JSON.stringify(tokenFor('alice')), 'returned JSON'],
+    ['JSON', (token: string) => JSON.stringify({ token }), 'returned JSON'],
+    ['a JSON string', (token: string) => JSON.stringify(token), 'returned JSON'],
     ['an HTML error page', () => '<!DOCTYPE html><html><body>Sign in</body></html>', 'returned an HTML page'],
-    ['a parsed object', () => ({ token: tokenFor('alice') }) as unknown as string, 'returned an object'],
-  ])('getUserToken returning %s prints that it is not a JWT and shows the r.ok + r.text() pattern', async (_what, value, fragment) => {
-    const returned = value();
-    const { client } = setup(createFakeApi(), { userId: 'alice', getUserToken: async () => returned });
+    ['a parsed object', (token: string) => ({ token }) as unknown as string, 'returned an object'],
+  ])('getUserToken returning %s prints that it is not a JWT and shows the r.ok + r.text() pattern', async (_what, wrap, fragment) => {
+    const token = tokenFor('alice');
+    const api = createFakeApi();
+    const { client } = setup(api, { userId: 'alice', getUserToken: async () => wrap(token) });
     await client.history().catch(() => undefined);
     const hint = said(fragment);
     expect(hint).toHaveLength(1);
     expect(hint[0]!.level).toBe('error');
     expect(hint[0]!.text).toContain(TOKEN_SNIPPET);
     expect(TOKEN_SNIPPET).toContain("if (!r.ok) throw new Error('token endpoint ' + r.status); return r.text();");
-    expect(lines.map((l) => l.text).join('\n')).not.toContain(tokenFor('alice').split('.')[1]);
+    expect(lines.map((l) => l.text).join('\n')).not.toContain(token.split('.')[1]);
+    // A body that merely holds a token is not taken for one, so it is never sent.
+    expect(api.calls.filter((c) => c.body.user_token !== undefined)).toEqual([]);
   });
 
   it('a 404 that is not the Halo API answering names the apiBase option, once per client', async () => {
