@@ -3,7 +3,6 @@ import { identityChanged, isHaloError, networkError, serverError, shutdownError,
 import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HaloOptions, IdentifyOptions, IdentityState, UserTraits } from '../types.js';
 import { ServerClock } from './clock.js';
 import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
-import { hints, hintThrow, missingTraitsHint, startDiagnostics } from './diagnostics.js';
 import { Emitter } from './emitter.js';
 import { checkIdentify, checkListener, checkText } from './arguments.js';
 import { fetchHistory, postChat } from './conversation.js';
@@ -14,6 +13,7 @@ import { randomId } from './random-id.js';
 import { Session } from './session.js';
 import type { WidgetHandle } from './ui.js';
 import { VisitorId } from './visitor.js';
+import { hints, hintThrow, missingTraitsHint, startDiagnostics } from './diagnostics.js';
 
 /** One message on its way, bound to the session (user) that sent it. */
 interface Outgoing {
@@ -57,9 +57,10 @@ export class Client implements HaloClient {
     if (options.onError) this.#events.on('error', options.onError);
     if (options.onIdentityExpired) this.#events.on('identityExpired', options.onIdentityExpired);
     this.#visitor = new VisitorId(options.widgetKey);
+    // Development build: watches options.fetch and getUserToken, and the userToken (docs/troubleshooting.md).
     if (DEV) startDiagnostics(this, options, this.#clock);
     this.#calls = {
-      fetch: DEV ? hints(this)!.watchFetch(options.fetch) : options.fetch,
+      fetch: options.fetch,
       apiBase: options.apiBase,
       widgetKey: options.widgetKey,
       retry: options.retry,
@@ -78,7 +79,6 @@ export class Client implements HaloClient {
       now: () => this.#clock.localMs(),
     });
     if (options.userToken) this.#session.tokens.offer(options.userToken);
-    if (DEV) hints(this)?.token(options.userToken, 'userToken');
     this.#lastState = JSON.stringify(this.getIdentityState());
     if (options.userId) {
       this.#warnIfAnonymous();
@@ -174,7 +174,7 @@ export class Client implements HaloClient {
     const { refreshSkewSeconds, tokenTimeoutMs, getUserToken } = this.#options;
     return new Session(
       userId,
-      { clock: this.#clock, refreshSkewSeconds, tokenTimeoutMs, getUserToken: DEV ? hints(this)!.watch(getUserToken) : getUserToken, coordinator: this.#coordinator },
+      { clock: this.#clock, refreshSkewSeconds, tokenTimeoutMs, getUserToken, coordinator: this.#coordinator },
       {
         report: (error) => this.#report(error),
         changed: () => this.#emitState(),

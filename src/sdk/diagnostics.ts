@@ -11,6 +11,9 @@ import type { ResolvedOptions } from './options.js';
 /** What the diagnostics of one client need to know of its options. */
 export type DiagnosticsSettings = Pick<ResolvedOptions, 'apiBase' | 'refreshSkewSeconds' | 'getUserToken'>;
 
+/** The options {@link startDiagnostics} reads, and watches. */
+export type DiagnosticsOptions = DiagnosticsSettings & Pick<ResolvedOptions, 'fetch' | 'userToken'>;
+
 type Level = 'warn' | 'error';
 
 /** The one `getUserToken` shape the docs show: checks `r.ok`, reads the token as text. */
@@ -235,10 +238,17 @@ export const missingTraitsHint = (userId: string): string =>
 // Pure: the production build, which never calls `hints`, drops the map too.
 const registry = /* @__PURE__ */ new WeakMap<object, Diagnostics>();
 
-/** Starts the diagnostics of `owner` (a client). */
-export function startDiagnostics(owner: object, settings: DiagnosticsSettings, clock: ServerClock): Diagnostics {
-  const diagnostics = new Diagnostics(settings, clock);
+/**
+ * Starts the diagnostics of `owner` (a client) before it uses its options: `options.fetch` and
+ * `options.getUserToken` are replaced by watched versions, and the app's `userToken` is checked.
+ * Done here rather than at each place the client reads them, so the client needs one line.
+ */
+export function startDiagnostics(owner: object, options: DiagnosticsOptions, clock: ServerClock): Diagnostics {
+  const diagnostics = new Diagnostics(options, clock);
   registry.set(owner, diagnostics);
+  options.fetch = diagnostics.watchFetch(options.fetch);
+  options.getUserToken = diagnostics.watch(options.getUserToken);
+  diagnostics.token(options.userToken, 'userToken');
   return diagnostics;
 }
 
