@@ -1,12 +1,14 @@
 // The builds: the npm entry in a production and a development flavour (ESM and CJS each;
-// see docs/decisions/0001-development-build.md), the Node-only server entry, the minified
-// script-tag IIFE (production, and a development copy for debugging), and the tiny snippet.
+// see docs/decisions/0001-development-build.md), its React binding, the Node-only server
+// entry (ESM, and CJS for `require`), the minified script-tag IIFE (production, and a
+// development copy for debugging), and the tiny snippet.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { nodeEnv } from './scripts/node-env-plugin.mjs';
 import { typescriptPlugin as ts } from './scripts/typescript-plugin.mjs';
 
-const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:');
+// pg and PGlite stay imports of the server build, loaded only when a database store is used.
+const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:') || id === 'pg' || id.startsWith('@electric-sql/pglite');
 
 /** The npm entry for one mode: `suffix` tells the files of the development build apart. */
 const npmEntry = (mode, suffix) => ({
@@ -26,14 +28,43 @@ const scriptTag = (mode, file) => ({
   output: { file, format: 'iife', inlineDynamicImports: true },
 });
 
+/**
+ * The React binding imports the core as `halo-widget` (the package itself), not as a copy or
+ * a shared chunk: the app's bundler then resolves both to the same core file, whichever
+ * export condition (development or production) it picks.
+ */
+const coreAsPackage = {
+  name: 'core-as-package',
+  resolveId: (source, importer) => (importer?.includes('/src/react/') && source === '../index.js' ? { id: 'halo-widget', external: true } : null),
+};
+
 export default [
   npmEntry('production', ''),
   npmEntry('development', '.development'),
+  {
+    input: { react: 'src/react/index.ts' },
+    external: (id) => id === 'react',
+    plugins: [coreAsPackage, ts()],
+    // A client module for React Server Components (Next.js app router): a server component
+    // can render <HaloProvider> directly; its hooks never run on the server.
+    output: [
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', banner: "'use client';" },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', exports: 'named', banner: "'use client';" },
+    ],
+  },
   {
     input: { index: 'src/server/index.ts', cli: 'src/server/cli.ts' },
     external,
     plugins: [ts()],
     output: { dir: 'dist/server', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: '[name]-[hash].mjs' },
+  },
+  {
+    // `require('halo-widget/server')` from CommonJS apps (Express): jose stays external and
+    // loads through Node's require(esm), which the `engines` range (≥ 20.19) has.
+    input: { index: 'src/server/index.ts' },
+    external,
+    plugins: [ts()],
+    output: { dir: 'dist/server', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', exports: 'named' },
   },
   scriptTag('production', 'dist/halo.js'),
   scriptTag('development', 'dist/halo.development.js'),

@@ -6,7 +6,8 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [kind, root, widgetKey, secret] = process.argv.slice(2);
+// `store` (optional, JSON): { engine: 'memory' | 'embedded' | 'postgres', dataDir?, url? } for the store bench.
+const [kind, root, widgetKey, secret, store] = process.argv.slice(2);
 
 // The same answer on the wire as the Halo API's: its headers, and a body of the same shape
 // and size (UUID ids, a reply of the default length), so the ratio measures the servers'
@@ -44,9 +45,17 @@ async function startBare() {
 }
 
 async function startHalo() {
-  const { startHaloServer } = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
+  const server = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
   const quiet = { info() {}, warn() {}, error: (...args) => console.error(...args) };
-  return startHaloServer({ projects: [{ widgetKey, identitySecrets: [secret], mode: 'enforce' }], logger: quiet, port: 0 });
+  const spec = store ? JSON.parse(store) : { engine: 'memory' };
+  const chosen =
+    spec.engine === 'embedded'
+      ? await server.createEmbeddedStore({ dataDir: spec.dataDir })
+      : spec.engine === 'postgres'
+        ? await server.createPostgresStore({ connectionString: spec.url })
+        : undefined;
+  const halo = await server.startHaloServer({ projects: [{ widgetKey, identitySecrets: [secret], mode: 'enforce' }], logger: quiet, port: 0, store: chosen });
+  return { url: halo.url, close: async () => (await halo.close(), await chosen?.close()) };
 }
 
 const server = kind === 'halo' ? await startHalo() : await startBare();

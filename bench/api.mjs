@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ROOT } from './sizes.mjs';
 
-const WIDGET_KEY = 'ab_live_bench0123456789ab';
-const SECRET = 'ha_secret_bench0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
+export const WIDGET_KEY = 'ab_live_bench0123456789ab';
+export const SECRET = 'ha_secret_bench0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
 // Many users, so no conversation grows long enough to dominate the cost of a request.
 const USERS = 1000;
 
@@ -17,7 +17,7 @@ const USERS = 1000;
  * and the servers on CPU 1, so they never share a core: unpinned, the scheduler sometimes
  * puts both on one core and the figures swing by 2×.
  */
-function pinning() {
+export function pinning() {
   if (availableParallelism() < 2) return null;
   try {
     execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
@@ -35,8 +35,8 @@ function child(file, args, cpus) {
   return cpus ? spawn('taskset', [...cpus, process.execPath, script, ...args], { stdio }) : fork(script, args, { stdio });
 }
 
-function startServer(kind, root, pin) {
-  const server = child('./api-server.mjs', [kind, root, WIDGET_KEY, SECRET], pin?.server);
+export function startServer(kind, root, pin, extra = []) {
+  const server = child('./api-server.mjs', [kind, root, WIDGET_KEY, SECRET, ...extra], pin?.server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.once('exit', (code) => reject(new Error(`${kind} server exited (${code}) before it listened`)));
@@ -60,7 +60,7 @@ function startServer(kind, root, pin) {
 }
 
 /** One autocannon run against `url`, from a fresh load-generator process. */
-function load(url, bodies, { seconds, connections, pin }) {
+export function load(url, bodies, { seconds, connections, pin }) {
   const generator = child('./api-load.mjs', [], pin?.load);
   return new Promise((resolve, reject) => {
     generator.once('error', reject);
@@ -74,7 +74,7 @@ function load(url, bodies, { seconds, connections, pin }) {
 }
 
 /** Sums rounds of autocannon results into one summary (latency: the worst round's percentiles). */
-function combine(rounds) {
+export function combine(rounds) {
   const seconds = rounds.reduce((sum, r) => sum + r.duration, 0);
   const requests = rounds.reduce((sum, r) => sum + r.total, 0);
   return {

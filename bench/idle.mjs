@@ -1,5 +1,5 @@
 // Idle cost: after createHalo and one delivered message, how many timers are still live?
-// Refresh is lazy (SPEC T2, README "Sleep / hidden tabs"), so the goal is none.
+// Refresh is lazy (refresh-within-skew: a hidden tab refreshes at its next call), so the goal is none.
 import { createFakeFetch, loadSdk, tokenFor } from './refresh.mjs';
 import { ROOT } from './sizes.mjs';
 

@@ -1,5 +1,5 @@
 // Refresh efficiency: the real SDK (dist/index.mjs) on an in-process fake API, counting
-// getUserToken calls for N concurrent calls near expiry, and after a 403 storm (SPEC T2, T4).
+// getUserToken calls for N concurrent calls near expiry, and after a 403 storm (single-flight-refresh, retry-once-on-403).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './sizes.mjs';

@@ -10,6 +10,7 @@ import { measureApi } from './api.mjs';
 import { measureDelivery } from './delivery.mjs';
 import { measureIdle } from './idle.mjs';
 import { measureRefresh } from './refresh.mjs';
+import { measureStore } from './store.mjs';
 import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from './sizes.mjs';
 import { measureVerify } from './verify.mjs';
 
@@ -71,6 +72,7 @@ results.size = { ...sizes, auth0 };
 results.goals.widgetGzip = sizes.widget.gzip <= BUDGETS.widgetGzip;
 results.goals.coreGzip = sizes.core.gzip <= BUDGETS.coreGzip;
 results.goals.snippetRaw = sizes.snippet.raw <= BUDGETS.snippetRaw;
+results.goals.reactAddedGzip = sizes.react.addedGzip <= BUDGETS.reactAddedGzip;
 const sizeRow = (what, s, budget, met) => ({ what, raw: s.raw, gzip: s.gzip, brotli: s.brotli, budget, goal: met === undefined ? '' : verdict(met) });
 table('Size (bytes; gzip level 9, brotli q11; 1 KB = 1000 B)', [
   sizeRow('dist/halo.js (whole widget, production)', sizes.widget, `gzip ≤ ${kb(BUDGETS.widgetGzip)}`, results.goals.widgetGzip),
@@ -79,6 +81,12 @@ table('Size (bytes; gzip level 9, brotli q11; 1 KB = 1000 B)', [
   sizeRow('core, development build (`development` condition)', sizes.coreDev, 'development build', undefined),
   ...sizes.coreChunks.map((chunk) => sizeRow(`  lazy chunk ${chunk.name}`, chunk, '', undefined)),
   sizeRow('dist/snippet.js', sizes.snippet, `raw ≤ ${BUDGETS.snippetRaw} B`, results.goals.snippetRaw),
+  sizeRow(
+    `halo-widget/react + core (adds ${sizes.react.addedGzip} B gzip)`,
+    sizes.react.total,
+    `adds gzip ≤ ${kb(BUDGETS.reactAddedGzip)}`,
+    results.goals.reactAddedGzip,
+  ),
   ...(auth0
     ? [
         sizeRow(`@auth0/auth0-spa-js ${auth0.version} ${auth0.esmFile.file}`, auth0.esmFile, 'context', undefined),
@@ -136,6 +144,23 @@ console.log(
   `halo ÷ bare, requests per server-CPU second: ${fixed(api.capacity.ratio)}× median of rounds ${api.capacity.roundRatios.join(', ')} ` +
     `(goal ≥ 0.5: ${verdict(results.goals.apiVsBare)}); requests/s as driven: ${fixed(api.ratio)}× (rounds ${api.roundRatios.join(', ')}); ` +
     `errors ${api.halo.errors}, non-2xx ${api.halo.non2xx}`,
+);
+
+// Stores
+const store = await measureStore({ root, seconds: QUICK ? 2 : 6, rounds: QUICK ? 1 : 3, chats: QUICK ? 30 : 100 });
+results.store = store;
+results.goals.storePostgresVsMemory = store.postgresVsMemory >= 0.4;
+results.goals.storeEmbeddedVsMemory = store.embeddedVsMemory >= 0.2;
+results.goals.storeOneWritePerChat = store.roundTrips.returning.writesPerChat === 1 && store.roundTrips.first.writesPerChat === 1;
+table(
+  `Stores: POST /api/sdk/chat (enforce) through startHaloServer per store, autocannon, ${store.connections} connections, ${store.rounds} interleaved rounds, ${store.seconds} s each in all; PostgreSQL local with fsync on`,
+  Object.entries(store.engines).map(([engine, run]) => ({ store: engine, ...run })),
+);
+console.log(
+  `PostgreSQL ÷ memory: ${fixed(store.postgresVsMemory)}× (goal ≥ 0.4: ${verdict(results.goals.storePostgresVsMemory)}); ` +
+    `embedded ÷ memory: ${fixed(store.embeddedVsMemory)}× (goal ≥ 0.2: ${verdict(results.goals.storeEmbeddedVsMemory)}); ` +
+    `SQL statements per chat: ${store.roundTrips.returning.perChat} returning user, ${store.roundTrips.first.perChat} first chat; ` +
+    `exchange writes per chat: ${store.roundTrips.returning.writesPerChat} (goal 1: ${verdict(results.goals.storeOneWritePerChat)})`,
 );
 
 // Idle cost

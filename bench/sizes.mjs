@@ -19,6 +19,8 @@ export const BUDGETS = Object.freeze({
   widgetGzip: 10_000,
   coreGzip: 5_000,
   snippetRaw: 600,
+  /** What `halo-widget/react` adds to the core. */
+  reactAddedGzip: 1_000,
 });
 
 /** Raw, gzip (level 9) and brotli (quality 11) byte counts of one file's contents. */
@@ -58,13 +60,15 @@ function virtualEntry(id, code) {
  * node-resolve (browser field), dependencies bundled, terser. Dynamic imports stay
  * separate chunks: the entry chunk is what every page pays, the others load on demand.
  */
-export async function bundleImport(moduleId, names, { root = ROOT } = {}) {
+export async function bundleImport(moduleId, names, { root = ROOT, external = [], alias = {} } = {}) {
   const id = '\0halo-bench-entry';
   const bundle = await rollup({
     input: id,
     onwarn: () => {},
+    external,
     plugins: [
       virtualEntry(id, `export { ${names.join(', ')} } from ${JSON.stringify(moduleId)};`),
+      { name: 'alias', resolveId: (source) => alias[source] ?? null },
       nodeResolve({ browser: true, rootDir: root }),
     ],
   });
@@ -94,6 +98,7 @@ export async function measureSizes({ root = ROOT } = {}) {
   requireDist(root);
   const read = (file) => readFileSync(join(root, file));
   const core = await bundleImport(join(root, 'dist/index.mjs'), ['createHalo'], { root });
+  const react = await measureReactBinding({ root, core: core.entry });
   const coreDev = await bundleImport(join(root, 'dist/index.development.mjs'), ['createHalo'], { root });
   return {
     widget: sizesOf(read('dist/halo.js')),
@@ -102,7 +107,23 @@ export async function measureSizes({ root = ROOT } = {}) {
     coreDev: coreDev.entry,
     coreChunks: core.chunks,
     snippet: sizesOf(read('dist/snippet.js')),
+    react,
   };
+}
+
+/** Every export of `halo-widget/react`. */
+export const REACT_EXPORTS = ['HaloProvider', 'useHalo', 'useIdentityState', 'useHaloEvent', 'useIsOpen', 'useUnreadCount'];
+
+/**
+ * What `halo-widget/react` costs on top of the core: all its exports bundled like the core
+ * (its `halo-widget` import resolved to dist/index.mjs, `react` left to the app), less the
+ * core alone. `total` is that bundle's entry chunk.
+ */
+export async function measureReactBinding({ root = ROOT, core } = {}) {
+  const alias = { 'halo-widget': join(root, 'dist/index.mjs') };
+  const both = await bundleImport(join(root, 'dist/react.mjs'), REACT_EXPORTS, { root, external: ['react'], alias });
+  const base = core ?? (await bundleImport(alias['halo-widget'], ['createHalo'], { root })).entry;
+  return { total: both.entry, addedGzip: both.entry.gzip - base.gzip, addedBrotli: both.entry.brotli - base.brotli };
 }
 
 /**

@@ -104,7 +104,7 @@ $('ttl').textContent = `${document.body.dataset.tokenTtl} s`;
 
 $('switch').addEventListener('click', async () => {
   if (!session) {
-    // After "End backend session": the same user signs in again; queued messages go out (T5).
+    // After "End backend session": the same user signs in again; queued messages go out (nothing-lost).
     signedIn = login(userId);
     await signedIn;
     const { token } = await fetchToken();

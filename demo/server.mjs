@@ -3,7 +3,7 @@
 // Plain Node: it imports the built server code from dist/ (building it first if missing).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,6 +32,22 @@ function ensureBuilt() {
   if (result.status !== 0) throw new Error('npm run build failed');
 }
 
+/**
+ * The demo project's keys. The widget key is kept in the data folder (it is public), so the
+ * conversations stored under it are found again after a restart; the identity secret is new
+ * on every start and never written anywhere — tokens of the previous run are refused and the
+ * SDK fetches new ones.
+ */
+function demoKeys(server, dataDir) {
+  const fresh = server.generateProjectKeys();
+  if (!dataDir) return fresh;
+  const file = path.join(dataDir, 'demo-widget-key');
+  if (existsSync(file)) return { ...fresh, widgetKey: readFileSync(file, 'utf8').trim() };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, fresh.widgetKey);
+  return fresh;
+}
+
 function send(res, status, body, headers = {}) {
   res.writeHead(status, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
   res.end(body);
@@ -50,7 +66,7 @@ async function readJson(req) {
   return raw ? JSON.parse(raw) : {};
 }
 
-/** The strict CSP of SPEC §8, with the API on the page's own origin. */
+/** The strict CSP of docs/protocol.md, with the API on the page's own origin. */
 export function strictCsp(nonce) {
   return (
     `default-src 'none'; script-src 'nonce-${nonce}' 'self'; connect-src 'self'; style-src 'self'; ` +
@@ -70,13 +86,18 @@ export async function startDemo({
   pollSeconds = 30,
   initialMode = 'monitor',
   logger = console,
+  dataDir = path.join(DEMO, 'halo-data'),
+  memory = false,
 } = {}) {
   ensureBuilt();
   const server = await import(pathToFileURL(path.join(DIST, 'server', 'index.mjs')).href);
-  const { widgetKey, identitySecret } = server.generateProjectKeys();
+  // The conversations live in the embedded database (demo/halo-data, git-ignored), so a
+  // restart keeps them; `memory` is for tests that want a clean slate.
+  const store = memory ? server.createMemoryStore() : await server.createEmbeddedStore({ dataDir });
+  const { widgetKey, identitySecret } = demoKeys(server, memory ? null : dataDir);
   // The API reads the project on every request, so mutating it switches the mode live.
   const project = { widgetKey, identitySecrets: [identitySecret], mode: initialMode };
-  const api = server.createHaloApi({ projects: [project], logger });
+  const api = server.createHaloApi({ projects: [project], logger, store });
   const sessions = new Map();
   const page = readFileSync(path.join(DEMO, 'index.html'), 'utf8');
 
@@ -159,7 +180,13 @@ export async function startDemo({
   const url = `http://${host}:${address.port}`;
 
   // Bob already asked something private: what an impersonator would read in `off` mode.
-  const seeded = await fetch(`${url}/api/sdk/chat`, {
+  // Once: a restart on the same data finds it there.
+  const bobHistory = await fetch(`${url}/api/sdk/history`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob') }),
+  }).then((r) => r.json());
+  const seeded = bobHistory.messages?.length ? { ok: true } : await fetch(`${url}/api/sdk/chat`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob'), message: 'My card ending 4242 was charged twice for March. Can you refund one?' }),
@@ -169,18 +196,20 @@ export async function startDemo({
   return {
     url,
     project,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise((resolve) => {
         http.closeAllConnections?.();
         http.close(() => resolve());
-      }),
+      });
+      await store.close?.();
+    },
   };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT ?? 3000);
   const demo = await startDemo({ port, tokenTtlSeconds: Number(process.env.DEMO_TOKEN_TTL ?? 120) });
-  console.log(`\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Ctrl+C to stop.\n`);
+  console.log(`\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Conversations are kept in demo/halo-data (delete it to start afresh). Ctrl+C to stop.\n`);
   const stop = () => demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

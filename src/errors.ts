@@ -1,4 +1,5 @@
 import { DEV } from './dev.js';
+import type { IdentityExpiredReason } from './types.js';
 
 /**
  * Every code a {@link HaloError} can carry ("Browser API" section of docs/protocol.md).
@@ -23,9 +24,9 @@ export type HaloErrorCode =
 /** What a {@link HaloError} may carry besides its code and message. */
 export interface HaloErrorDetails {
   cause?: unknown;
-  status?: number;
-  reason?: string;
-  retryAfter?: number;
+  status?: number | undefined;
+  reason?: IdentityExpiredReason | undefined;
+  retryAfter?: number | undefined;
 }
 
 /**
@@ -37,8 +38,8 @@ export class HaloError extends Error {
   readonly code: HaloErrorCode;
   /** HTTP status of the response that caused it, when there was one. */
   readonly status?: number;
-  /** The server's 403 reason (`token_expired`, …), when there was one. */
-  readonly reason?: string;
+  /** The server's 403 reason (`token_expired`, …), or `token_refresh_failed`, when there was one. */
+  readonly reason?: IdentityExpiredReason;
   /** Seconds to wait before trying again (from `Retry-After` on a 429). */
   readonly retryAfter?: number;
 
@@ -79,7 +80,7 @@ export const identityChanged = (): HaloError =>
   halo('identity_changed', DEV && 'User changed before the call completed.');
 
 /** The expired episode: the app must sign the user in again (retry-once-on-403). */
-export const identityExpired = (reason: string, cause?: unknown): HaloError =>
+export const identityExpired = (reason: IdentityExpiredReason, cause?: unknown): HaloError =>
   halo('identity_expired', DEV && `Identity not verified (${reason}); sign the user in again.`, reason, { reason, cause });
 
 /** A bad option or a bad argument to a public method; names the option or argument. */

@@ -5,6 +5,7 @@ export { HaloError, isHaloError } from './errors.js';
 export type { HaloErrorCode } from './errors.js';
 export type {
   ChatMessage,
+  GetUserTokenContext,
   HaloClient,
   HaloEventMap,
   HaloEventName,
@@ -12,7 +13,9 @@ export type {
   HaloTheme,
   IdentifyOptions,
   IdentityExpiredEvent,
+  IdentityExpiredReason,
   IdentityState,
   IdentityStatus,
+  TokenRejectionReason,
   UserTraits,
 } from './types.js';

@@ -1,9 +1,9 @@
-// The stub `window.Halo` a page inlines before `<script async src=".../halo.js">` (SPEC §3).
+// The stub `window.Halo` a page inlines before `<script async src=".../halo.js">` (docs/protocol.md, "Script tag").
 // Every method queues [name, args, resolve, reject] on `Halo.q` and returns a Promise of
 // the real call's result; halo.js replays the queue in order and replaces the stub.
 // No top-level variables: this runs as a classic inline script, where they would be globals.
 window.Halo ||
-  'init identify sendMessage history open close on getIdentityState shutdown'.split(' ').forEach(function (m) {
+  'init identify sendMessage history open close isOpen getUnreadCount on getIdentityState shutdown destroy'.split(' ').forEach(function (m) {
     var s = (window.Halo = this);
     s[m] = function () {
       var a = arguments;

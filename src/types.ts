@@ -11,13 +11,28 @@ export interface ChatMessage {
 }
 
 /** Traits describing the user. Untrusted unless they come from a verified token. */
-export type UserTraits = Record<string, unknown> & { name?: string; email?: string };
+export type UserTraits = Record<string, unknown> & { name?: string | undefined; email?: string | undefined };
+
+/** Why the server refused a user's token (the `reason` of its 403 `identity_verification_failed`). */
+export type TokenRejectionReason = 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
+
+/** Why an identity expired: the server's 403 reason, or `token_refresh_failed`. */
+export type IdentityExpiredReason = TokenRejectionReason | 'token_refresh_failed';
 
 /** What `onIdentityExpired` / the `identityExpired` event receives. */
 export interface IdentityExpiredEvent {
   userId: string;
   /** The server's 403 reason, or `token_refresh_failed`. */
-  reason: string;
+  reason: IdentityExpiredReason;
+}
+
+/** What `getUserToken` receives. */
+export interface GetUserTokenContext {
+  /**
+   * Aborted when the SDK stops waiting: after `tokenTimeoutMs`, on a user switch, on
+   * `shutdown()` / `destroy()`. Pass it to `fetch` so the request stops too.
+   */
+  signal: AbortSignal;
 }
 
 export type IdentityStatus = 'anonymous' | 'identified' | 'refreshing' | 'expired';
@@ -35,15 +50,15 @@ export interface IdentityState {
 /** Theme of the built-in launcher and panel. */
 export interface HaloTheme {
   /** Accent colour (any CSS colour). @default '#4f46e5' */
-  accent?: string;
+  accent?: string | undefined;
   /** Which bottom corner the launcher sits in. @default 'right' */
-  position?: 'left' | 'right';
+  position?: 'left' | 'right' | undefined;
   /** The panel header's title. @default 'Support' */
-  title?: string;
+  title?: string | undefined;
   /** The line under the title. @default 'Ask us anything. We are here to help.' */
-  subtitle?: string;
+  subtitle?: string | undefined;
   /** URL of an image shown left of the title (the page's `img-src` must allow it); none if it fails to load. @default none */
-  avatarUrl?: string;
+  avatarUrl?: string | undefined;
 }
 
 /** Options of {@link createHalo} and `Halo.init`. */
@@ -54,35 +69,35 @@ export interface HaloOptions {
    * Where the Halo API lives.
    * @default the origin of the `<script src>` that loaded `halo.js`, else `location.origin`
    */
-  apiBase?: string;
+  apiBase?: string | undefined;
   /** The app's id for the logged-in user. @default none: an anonymous visitor */
-  userId?: string;
+  userId?: string | undefined;
   /** A JWT for `userId`, signed by the app's backend. @default none */
-  userToken?: string;
+  userToken?: string | undefined;
   /** `name`, `email` and any other traits (untrusted). @default {} */
-  userTraits?: UserTraits;
+  userTraits?: UserTraits | undefined;
   /** Fetches a fresh JWT for the current user from the app's backend. @default none */
-  getUserToken?: () => Promise<string>;
+  getUserToken?: ((context: GetUserTokenContext) => Promise<string>) | undefined;
   /** The app must re-authenticate the user. @default none */
-  onIdentityExpired?: (event: IdentityExpiredEvent) => void;
+  onIdentityExpired?: ((event: IdentityExpiredEvent) => void) | undefined;
   /** Receives every error the SDK meets. @default none */
-  onError?: (error: HaloError) => void;
+  onError?: ((error: HaloError) => void) | undefined;
   /** Refresh this many seconds before the token's `exp`. @default 300 */
-  refreshSkewSeconds?: number;
+  refreshSkewSeconds?: number | undefined;
   /** Give up on a `getUserToken` call after this many milliseconds. @default 10000 */
-  tokenTimeoutMs?: number;
+  tokenTimeoutMs?: number | undefined;
   /** Render the chat launcher and panel. @default true in a browser, false elsewhere */
-  launcher?: boolean;
+  launcher?: boolean | undefined;
   /** Look of the launcher and panel. @default {} */
-  theme?: HaloTheme;
+  theme?: HaloTheme | undefined;
   /**
    * Retries of transient failures (network errors, 502/503/504, 429 with `Retry-After`).
    * Other errors are never retried.
    * @default { attempts: 4, baseDelayMs: 300, maxDelayMs: 5000 }
    */
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: { attempts?: number | undefined; baseDelayMs?: number | undefined; maxDelayMs?: number | undefined } | undefined;
   /** The `fetch` to use (tests, proxies). @default globalThis.fetch */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 /** Events of {@link HaloClient.on} and their payloads. */
@@ -95,13 +110,19 @@ export interface HaloEventMap {
   identityExpired: IdentityExpiredEvent;
   /** An error the SDK met (the same as `onError`). */
   error: HaloError;
+  /** The panel opened (the app's `open()`, or the user in the widget). */
+  open: undefined;
+  /** The panel closed. */
+  close: undefined;
+  /** The number of unread replies changed: one more arrived while closed, or 0 on open. */
+  unread: number;
 }
 
 export type HaloEventName = keyof HaloEventMap;
 
 /** Options of {@link HaloClient.identify}. */
 export interface IdentifyOptions {
-  userToken?: string;
+  userToken?: string | undefined;
 }
 
 /** One chat client. Made by {@link createHalo}; `Halo.init` makes the page's one. */
@@ -112,13 +133,24 @@ export interface HaloClient {
   sendMessage(text: string): Promise<ChatMessage>;
   /** The current user's (or visitor's) conversation. */
   history(): Promise<ChatMessage[]>;
-  /** Shows the panel (no-op without a launcher). */
+  /** Shows the panel (without a launcher, only `isOpen()` and the `open` event follow). */
   open(): void;
-  /** Hides the panel (no-op without a launcher). */
+  /** Hides the panel (without a launcher, only `isOpen()` and the `close` event follow). */
   close(): void;
+  /** Whether the panel is open. */
+  isOpen(): boolean;
+  /** Assistant replies that arrived while the panel was closed; 0 once it opens. */
+  getUnreadCount(): number;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void;
+  /** Who the client speaks for: the same object until something in it changes. */
   getIdentityState(): IdentityState;
   /** The user logged out: drops identity, token, conversation, visitor id and UI. */
   shutdown(): void;
+  /**
+   * A teardown that is not a logout (an unmounted component, a test's cleanup): removes the
+   * UI, stops the client and cuts short its calls, but keeps the visitor id, so the next
+   * client continues the same anonymous conversation. Then like after `shutdown()`.
+   */
+  destroy(): void;
 }

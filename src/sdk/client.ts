@@ -9,11 +9,15 @@ import { fetchHistory, postChat } from './conversation.js';
 import { callWithIdentity, type CallSettings } from './identity-call.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Outbox, type Delivery } from './outbox.js';
+import { PanelState } from './panel-state.js';
 import { randomId } from './random-id.js';
 import { Session } from './session.js';
 import type { WidgetHandle } from './ui.js';
 import { VisitorId } from './visitor.js';
 import { hints, hintThrow, missingTraitsHint, startDiagnostics } from './diagnostics.js';
+
+/** `launcher: true` outside a browser (server rendering, Node): warned about once per process, then ignored. */
+let warnedNoDom = false;
 
 /** One message on its way, bound to the session (user) that sent it. */
 interface Outgoing {
@@ -41,10 +45,12 @@ export class Client implements HaloClient {
   readonly #warnedAnonymous = new Set<string>();
   #session: Session;
   #traits: UserTraits;
-  #lastState = '';
+  /** What getIdentityState() returns until a field changes: a stable store snapshot (useSyncExternalStore). */
+  #state: IdentityState | null = null;
+  #lastState: IdentityState | null = null;
   #done = false;
   #widget: WidgetHandle | null = null;
-  #wantOpen = false;
+  readonly #panel = new PanelState(this.#events);
   #holdEvents = false;
   /** While the constructor runs, errors wait a microtask: the app has no client to use yet (re-entrant). */
   #starting = true;
@@ -79,7 +85,7 @@ export class Client implements HaloClient {
       now: () => this.#clock.localMs(),
     });
     if (options.userToken) this.#session.tokens.offer(options.userToken);
-    this.#lastState = JSON.stringify(this.getIdentityState());
+    this.#lastState = this.getIdentityState();
     if (options.userId) {
       this.#warnIfAnonymous();
       // Posted in the background; a failure goes to onError, never throws.
@@ -149,25 +155,54 @@ export class Client implements HaloClient {
     return this.#events.on(event, handler);
   }
 
+  isOpen(): boolean {
+    return this.#panel.open;
+  }
+
+  getUnreadCount(): number {
+    return this.#panel.unread;
+  }
+
   getIdentityState(): IdentityState {
-    const session = this.#session;
-    return { userId: session.userId, status: session.status, verified: session.verified, tokenExpiresAt: session.tokens.expiresAt };
+    const { userId, status, verified, tokens } = this.#session;
+    const last = this.#state;
+    return last &&
+      last.userId === userId &&
+      last.status === status &&
+      last.verified === verified &&
+      last.tokenExpiresAt === tokens.expiresAt
+      ? last
+      : (this.#state = Object.freeze({ userId, status, verified, tokenExpiresAt: tokens.expiresAt }));
   }
 
   shutdown(): void {
+    this.#end(true);
+  }
+
+  destroy(): void {
+    this.#end(false);
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  /**
+   * shutdown() (a logout) and destroy() (a teardown, e.g. an unmounted React provider): both
+   * end the session (its requests and getUserToken are aborted, its calls reject with
+   * `shutdown`) and remove the UI; only a logout forgets the visitor id, so after destroy()
+   * the next client continues the visitor's conversation.
+   */
+  #end(logout: boolean): void {
     if (this.#done) return;
     this.#done = true;
     // No event at all after shutdown, not even the identity change it causes: the app asked for it.
     this.#events.clear();
     this.#switchUser(null, shutdownError());
-    this.#visitor.reset();
+    if (logout) this.#visitor.reset();
     this.#coordinator?.close();
     if (DEV) hints(this)?.close();
     this.#widget?.destroy();
     this.#widget = null;
   }
-
-  // ── internals ────────────────────────────────────────────────────────────
 
   /** A session for `userId` whose token events reach this client while it is current. */
   #newSession(userId: string | null): Session {
@@ -223,7 +258,7 @@ export class Client implements HaloClient {
 
   #show(open: boolean): void {
     this.#assertAlive();
-    this.#wantOpen = open;
+    this.#panel.set(open);
     this.#widget?.[open ? 'open' : 'close']();
   }
 
@@ -246,9 +281,8 @@ export class Client implements HaloClient {
   #emitState(): void {
     if (this.#holdEvents || this.#done) return;
     const state = this.getIdentityState();
-    const key = JSON.stringify(state);
-    if (key === this.#lastState) return;
-    this.#lastState = key;
+    if (state === this.#lastState) return;
+    this.#lastState = state;
     this.#events.emit('identity', state);
   }
 
@@ -300,12 +334,22 @@ export class Client implements HaloClient {
   }
 
   #mountWidget(): void {
+    if (typeof document === 'undefined') {
+      if (!warnedNoDom) console.warn(DEV ? '[halo] `launcher: true` needs a browser: no launcher is rendered here.' : '[halo] no DOM: no launcher');
+      warnedNoDom = true;
+      return;
+    }
     import('../widget/widget.js').then(
       ({ mountWidget }) => {
         if (this.#done) return;
-        const widget = mountWidget(this, { theme: this.#options.theme, send: (text, id) => this.#send(text, id), messageId: randomId });
+        const widget = mountWidget(this, {
+          theme: this.#options.theme,
+          send: (text, id) => this.#send(text, id),
+          messageId: randomId,
+          toggled: (open) => this.#done || this.#panel.set(open),
+        });
         this.#widget = widget;
-        if (this.#wantOpen) widget.open();
+        if (this.#panel.open) widget.open();
       },
       (cause: unknown) => this.#report(networkError('launcher', cause)),
     );

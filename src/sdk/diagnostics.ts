@@ -146,12 +146,12 @@ export class Diagnostics {
   }
 
   /** getUserToken, watched: its value's shape and lifetime, and whether a failure may be CSP's. */
-  watch(getUserToken: (() => Promise<string>) | null): (() => Promise<string>) | null {
+  watch(getUserToken: ResolvedOptions['getUserToken']): ResolvedOptions['getUserToken'] {
     if (!getUserToken) return null;
-    return async () => {
+    return async (context) => {
       this.#tokenPending++;
       try {
-        const token = await getUserToken();
+        const token = await getUserToken(context);
         this.#tokenFailed = false;
         this.token(token, 'getUserToken');
         return token;

@@ -1,5 +1,6 @@
 import { identityExpired, invalidRequest, isHaloError } from '../errors.js';
 import { DEV } from '../dev.js';
+import type { TokenRejectionReason } from '../types.js';
 import type { ServerClock } from './clock.js';
 import { deliveryDelay, waitForNetwork, type RetryPolicy } from './delivery.js';
 import type { Session } from './session.js';
@@ -104,7 +105,7 @@ async function tokenForCall(session: Session): Promise<TokenUse> {
  * retry with, or `identity_expired` once the episode is declared. After one retry only a
  * token that arrived meanwhile (identify, another tab) may be tried.
  */
-async function recover(session: Session, used: TokenUse, reason: string, retried: boolean): Promise<TokenUse> {
+async function recover(session: Session, used: TokenUse, reason: TokenRejectionReason, retried: boolean): Promise<TokenUse> {
   const { tokens, refresher, signal } = session;
   tokens.markRejected(used);
   const newer = tokens.newerThan(used);

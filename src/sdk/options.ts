@@ -11,7 +11,7 @@ export interface ResolvedOptions {
   userId: string | null;
   userToken: string | null;
   userTraits: UserTraits;
-  getUserToken: (() => Promise<string>) | null;
+  getUserToken: NonNullable<HaloOptions['getUserToken']> | null;
   onIdentityExpired: ((event: IdentityExpiredEvent) => void) | null;
   onError: ((error: HaloError) => void) | null;
   refreshSkewSeconds: number;

@@ -1,11 +1,12 @@
 import { isHaloError, tokenRefreshFailed, type HaloError } from '../errors.js';
 import { DEV } from '../dev.js';
+import type { GetUserTokenContext } from '../types.js';
 import type { TokenCoordinator } from './cross-tab.js';
 import type { TokenState, TokenUse } from './token-state.js';
 
 /** How the refresher reaches the app's backend. */
 export interface RefreshSettings {
-  getUserToken: () => Promise<string>;
+  getUserToken: (context: GetUserTokenContext) => Promise<string>;
   tokenTimeoutMs: number;
 }
 
@@ -14,6 +15,14 @@ interface Refresh {
   forced: boolean;
   forSeq: number;
   promise: Promise<TokenUse>;
+}
+
+/** What the refresher needs of its user session (see Session). */
+interface RefreshSession {
+  signal: AbortSignal;
+  ended: Promise<never>;
+  /** Aborts `request` when the session ends; the returned function forgets it. */
+  track(request: AbortController): () => void;
 }
 
 /** How long a tab that waited for the refresh lock waits for the holder's broadcast. */
@@ -33,14 +42,14 @@ export class Refresher {
   readonly #state: TokenState;
   readonly #settings: RefreshSettings;
   readonly #coordinator: TokenCoordinator | null;
-  readonly #session: { signal: AbortSignal; ended: Promise<never> };
+  readonly #session: RefreshSession;
   readonly #host: { report(error: HaloError): void; changed(): void };
 
   constructor(
     state: TokenState,
     settings: RefreshSettings,
     coordinator: TokenCoordinator | null,
-    session: { signal: AbortSignal; ended: Promise<never> },
+    session: RefreshSession,
     host: { report(error: HaloError): void; changed(): void },
   ) {
     this.#state = state;
@@ -106,16 +115,29 @@ export class Refresher {
     if (signal.aborted) throw signal.reason;
   }
 
-  /** getUserToken with the timeout of refresh-failure-keeps-messages; never synchronously (re-entrant). */
+  /**
+   * getUserToken with the timeout of refresh-failure-keeps-messages; never synchronously
+   * (re-entrant). Its `signal` aborts when the SDK stops waiting — the timeout, or the end of
+   * the session (user switch, shutdown, destroy) — so the app's request to its backend stops too.
+   */
   #fetchToken(): Promise<string> {
     const { getUserToken, tokenTimeoutMs: ms } = this.#settings;
+    const request = new AbortController();
+    const untrack = this.#session.track(request);
     let timer: ReturnType<typeof setTimeout> | undefined;
     return Promise.race([
-      Promise.resolve().then(getUserToken),
+      Promise.resolve().then(() => getUserToken({ signal: request.signal })),
       this.#session.ended,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(tokenRefreshFailed(DEV && `getUserToken timed out (${ms} ms).`)), ms);
+        timer = setTimeout(() => {
+          const timedOut = tokenRefreshFailed(DEV && `getUserToken timed out (${ms} ms).`);
+          request.abort(timedOut);
+          reject(timedOut);
+        }, ms);
       }),
-    ]).finally(() => clearTimeout(timer));
+    ]).finally(() => {
+      clearTimeout(timer);
+      untrack();
+    });
   }
 }

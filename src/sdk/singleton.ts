@@ -27,7 +27,8 @@ export interface HaloFacade extends HaloClient {
 /**
  * `Halo.init(options)` makes the page's one client; the other methods forward to it.
  * Without `init`, promise methods reject and the others throw `invalid_request`, except
- * `getIdentityState()` (anonymous) and `shutdown()` (nothing to do).
+ * `getIdentityState()` (anonymous), `isOpen()` (false), `getUnreadCount()` (0), and
+ * `shutdown()` / `destroy()` (nothing to do).
  */
 export const Halo: HaloFacade = {
   init(options) {
@@ -46,4 +47,7 @@ export const Halo: HaloFacade = {
   getIdentityState: () =>
     current ? current.getIdentityState() : { userId: null, status: 'anonymous', verified: null, tokenExpiresAt: null },
   shutdown: () => current?.shutdown(),
+  destroy: () => current?.destroy(),
+  isOpen: () => current?.isOpen() ?? false,
+  getUnreadCount: () => current?.getUnreadCount() ?? 0,
 };

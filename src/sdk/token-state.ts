@@ -1,6 +1,6 @@
 import { invalidUserToken, secretExposed, tokenRefreshFailed, tokenUserMismatch, type HaloError } from '../errors.js';
 import { isSecret } from '../limits.js';
-import type { IdentityExpiredEvent } from '../types.js';
+import type { IdentityExpiredEvent, IdentityExpiredReason } from '../types.js';
 import type { ServerClock } from './clock.js';
 import { isExpired, isFresh, isUsable } from './freshness.js';
 import { decodeClaims, type TokenClaims } from './jwt.js';
@@ -162,7 +162,7 @@ export class TokenState {
   }
 
   /** Declares the expired episode; the app hears of it once per episode. */
-  expire(reason: string): void {
+  expire(reason: IdentityExpiredReason): void {
     if (this.userId === null) return;
     if (this.expiredAt === null) {
       this.expiredAt = this.#clock.localMs();

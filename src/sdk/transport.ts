@@ -1,5 +1,6 @@
 import { httpError, networkError, serverError, type HaloErrorCode } from '../errors.js';
 import { DEV } from '../dev.js';
+import type { TokenRejectionReason } from '../types.js';
 import type { ServerClock } from './clock.js';
 
 /** A call of the wire protocol ("Wire protocol" section of docs/protocol.md). */
@@ -8,7 +9,9 @@ export type SdkCall = 'identify' | 'chat' | 'history';
 /** The outcome of one HTTP exchange with the Halo API. */
 export type CallResult =
   | { ok: true; data: Record<string, unknown>; verified: boolean | null }
-  | { ok: false; reason: string; verified: boolean | null };
+  | { ok: false; reason: TokenRejectionReason; verified: boolean | null };
+
+const REASONS: unknown[] = ['token_missing', 'token_expired', 'token_invalid', 'user_mismatch'] satisfies TokenRejectionReason[];
 
 /** Aborts a request the server is too slow to answer. */
 export const REQUEST_TIMEOUT_MS = 20_000;
@@ -82,7 +85,8 @@ export async function postCall(
     return { ok: true, data: payload, verified };
   }
   const error = payload?.error;
-  const reason = typeof error?.reason === 'string' ? error.reason : undefined;
+  // Only the protocol's reasons: the type promises the app a closed union.
+  const reason = REASONS.includes(error?.reason) ? (error!.reason as TokenRejectionReason) : undefined;
   if (status === 403 && error?.code === 'identity_verification_failed') {
     return { ok: false, reason: reason ?? 'token_invalid', verified: verified ?? false };
   }

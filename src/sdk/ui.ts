@@ -15,6 +15,8 @@ export interface WidgetOptions {
   send(text: string, clientMessageId: string): Promise<ChatMessage>;
   /** A fresh `client_message_id` (the widget imports nothing from the SDK: its chunk stays apart). */
   messageId(): string;
+  /** The user opened or closed the panel in the widget (launcher, close button, Escape). */
+  toggled?: (open: boolean) => void;
 }
 
 /** Mounts the launcher for a client. Implemented by `src/widget/widget.ts`. */

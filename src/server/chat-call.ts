@@ -1,5 +1,6 @@
 import type { Identity } from './check-identity.js';
 import { conversationFor, traitsFor } from './conversation-access.js';
+import { ApiError } from './http.js';
 import { isThenable } from './is-thenable.js';
 import { clientMessageIdOf, messageOf, optionalString, traitsOf, type Body } from './parse-request.js';
 import { defaultRespond, type Respond } from './respond.js';
@@ -47,13 +48,27 @@ export function createChatCall(store: ConversationStore, respond: Respond): (who
     // Each step's plain result is used at once (isThenable), so an exchange with a synchronous
     // store and respond costs no microtask turn per step.
     const exchange = async (): Promise<Exchange> => {
-      const conversation = (await conversationFor(store, who, requested, true))!;
-      if (clientMessageId) {
-        const found = store.findReply(conversation.id, clientMessageId);
-        const earlier = isThenable(found) ? await found : found;
-        if (earlier) return { conversation, reply: earlier };
+      let conversation: StoredConversation;
+      let storedTraits: Record<string, unknown> | undefined;
+      if (store.openChat) {
+        // A database reads the conversation (ownership checked in SQL), the earlier reply and
+        // the traits in one round trip.
+        const opening = store.openChat(who.project.widgetKey, who.owner, requested ?? null, clientMessageId);
+        const opened = isThenable(opening) ? await opening : opening;
+        // Another identity's conversation looks exactly like a missing one (history-isolation).
+        if (!opened) throw new ApiError(404, 'not_found', 'No such conversation.');
+        if (opened.earlier) return { conversation: opened.conversation, reply: opened.earlier };
+        conversation = opened.conversation;
+        storedTraits = opened.traits;
+      } else {
+        conversation = (await conversationFor(store, who, requested, true))!;
+        if (clientMessageId) {
+          const found = store.findReply(conversation.id, clientMessageId);
+          const earlier = isThenable(found) ? await found : found;
+          if (earlier) return { conversation, reply: earlier };
+        }
       }
-      const traits = await traitsFor(store, who, sent);
+      const traits = await traitsFor(store, who, sent, storedTraits);
       // The default respond never reads the history, so it is not copied out of the store for it.
       const listed = respond === defaultRespond ? [] : store.listMessages(conversation.id);
       const history = isThenable(listed) ? await listed : listed;

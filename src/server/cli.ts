@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { HaloApiConfig } from './types.js';
+import { checkConfig } from './config.js';
 import { generateProjectKeys } from './generate-project-keys.js';
 import { signUserToken } from './sign-user-token.js';
 import { startHaloServer } from './start-halo-server.js';
+import { openConfiguredStore } from './store/open-configured-store.js';
 
 const HELP: Record<string, string> = {
   main: `halo-widget — identity tools and the reference Halo API
@@ -12,7 +14,7 @@ Usage:
   halo-widget keys                                   print a new widget key and identity secret
   halo-widget sign --user-id ID [--claim k=v …] [--expires-in 1h]
                                                      sign a user token (secret from HALO_IDENTITY_SECRET)
-  halo-widget serve --config halo.config.json [--port N] [--host H]
+  halo-widget serve --config halo.config.json [--port N] [--host H] [--data DIR | --memory]
                                                      start the reference API
 
 Run \`halo-widget <command> --help\` for details.
@@ -32,14 +34,20 @@ users of the machine can see it.
   --claim key=value   a trusted trait, e.g. --claim name=Alice --claim plan=pro (repeatable)
   --expires-in SPAN   lifetime: seconds or a span such as 15m, 1h, 24h (default 24h)
 `,
-  serve: `halo-widget serve --config halo.config.json [--port N] [--host H]
+  serve: `halo-widget serve --config halo.config.json [--port N] [--host H] [--data DIR | --memory]
 
 Starts the reference Halo API (and /halo.js, /snippet.js). The config file is JSON:
   { "projects": [ { "widgetKey": "ab_live_…", "identitySecrets": ["$HALO_IDENTITY_SECRET"],
                     "mode": "enforce", "allowedOrigins": ["https://app.example.com"] } ],
-    "rateLimit": { "burst": 30, "perSecond": 2 } }
+    "rateLimit": { "burst": 30, "perSecond": 2 }, "database": "$DATABASE_URL" }
 A secret written as "$NAME" is read from the environment variable NAME, so the file
 need not hold it. mode: off | monitor | enforce (default monitor once there is a secret).
+
+Where conversations are kept:
+  DATABASE_URL=postgres://…   PostgreSQL (also "database" in the config; the variable wins)
+  otherwise                   the embedded database (PGlite) in ./halo-data
+  --data DIR                  the embedded database's folder (default ./halo-data)
+  --memory                    in memory only: bounded, lost on exit (tests, throwaway runs)
 
   --port N   port to listen on (default 8787)
   --host H   address to bind (default 127.0.0.1)
@@ -135,11 +143,11 @@ async function sign(args: string[], io: CliIO): Promise<number> {
 async function serve(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, memory: { type: 'boolean' } },
     strict: true,
   });
   if (!values.config) throw new UsageError('--config is required.');
-  let config: HaloApiConfig;
+  let config: HaloApiConfig & { database?: unknown };
   try {
     config = JSON.parse(readFileSync(values.config, 'utf8')) as HaloApiConfig;
   } catch (cause) {
@@ -158,16 +166,51 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   }
   const port = values.port === undefined ? 8787 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${values.port}".`);
-  const server = await startHaloServer({ ...config, port, host: values.host ?? '127.0.0.1' });
-  io.out(`Halo API listening on ${server.url} (${config.projects.length} project(s))\n`);
+  // A bad config fails before a database is opened (the embedded one takes seconds); its
+  // warnings are printed once, by the server below.
+  checkConfig(config, { info: () => undefined, warn: () => undefined, error: () => undefined });
+  const databaseUrl = databaseUrlOf(config.database, values.config, io);
+  if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other.');
+  if (databaseUrl && values.data && !values.memory) throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
+  const { database: _database, ...apiConfig } = config;
+  const opened = await openConfiguredStore({ databaseUrl, dataDir: values.data, memory: values.memory }, (line) => io.err(`${line}\n`));
+  let server: Awaited<ReturnType<typeof startHaloServer>>;
+  try {
+    server = await startHaloServer({ ...apiConfig, store: opened.store, port, host: values.host ?? '127.0.0.1' });
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  io.out(`Halo API listening on ${server.url} (${config.projects.length} project(s); store: ${opened.description})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void server.close().then(resolve);
+      void server
+        .close()
+        .then(() => opened.close())
+        .then(resolve, (error: unknown) => {
+          io.err(`halo-widget serve: ${(error as Error).message}\n`);
+          resolve();
+        });
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
   return 0;
+}
+
+/** The PostgreSQL URL: `DATABASE_URL`, else the config's `database` ("$NAME" reads variable NAME). */
+function databaseUrlOf(database: unknown, file: string, io: CliIO): string | undefined {
+  if (io.env.DATABASE_URL) return io.env.DATABASE_URL;
+  if (database === undefined || database === null || database === '') return undefined;
+  if (typeof database !== 'string') throw new Error(`${file}: "database" must be a postgres:// connection string.`);
+  if (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    const value = io.env[database.slice(1)];
+    if (!value) throw new Error(`${file}: ${database} is not set in the environment.`);
+    return value;
+  }
+  // Never echo the value: it may hold a password.
+  if (!/^postgres(ql)?:\/\//.test(database)) throw new Error(`${file}: "database" must be a postgres:// connection string.`);
+  return database;
 }

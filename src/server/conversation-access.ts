@@ -37,18 +37,33 @@ export async function conversationFor(
 
 /**
  * trusted-claims-per-request: stored client traits ← this body's traits ← this request's
- * trusted claims. Only client traits are stored.
+ * trusted claims. Only client traits are stored, and only when they changed: the SDK sends
+ * the same traits with every message, and a database would otherwise write them each time.
+ * `stored` is the identity's record when the caller already read it (`openChat`).
  */
-export async function traitsFor(store: ConversationStore, who: Identity, sent: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function traitsFor(
+  store: ConversationStore,
+  who: Identity,
+  sent: Record<string, unknown>,
+  stored?: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const key = who.project.widgetKey;
-  const stored = store.getTraits(key, who.owner);
-  let traits = isThenable(stored) ? await stored : stored;
+  let traits = stored;
+  if (!traits) {
+    const read = store.getTraits(key, who.owner);
+    traits = isThenable(read) ? await read : read;
+  }
   if (hasKeys(sent)) {
     // Newest last; past the limit the traits not sent for the longest time are dropped,
     // so an identity's record stays bounded however many names a client invents.
-    const entries = [...Object.entries(traits).filter(([name]) => !Object.hasOwn(sent, name)), ...Object.entries(sent)];
-    traits = Object.fromEntries(entries.slice(-MAX_TRAITS));
-    await store.setTraits(key, who.owner, traits);
+    const entries = [...Object.entries(traits).filter(([name]) => !Object.hasOwn(sent, name)), ...Object.entries(sent)].slice(-MAX_TRAITS);
+    const merged = Object.fromEntries(entries);
+    // Same names, order and values: nothing to write (the order is compared too, as it decides what is dropped first).
+    if (JSON.stringify(merged) !== JSON.stringify(traits)) {
+      const written = store.setTraits(key, who.owner, merged);
+      if (isThenable(written)) await written;
+    }
+    traits = merged;
   }
   return { ...traits, ...who.trusted };
 }

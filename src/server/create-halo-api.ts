@@ -12,13 +12,16 @@ import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import type { RequestState } from './request-state.js';
 import { defaultRespond } from './respond.js';
 import { createMemoryStore } from './store.js';
+import { isStoreUnavailable } from './store/store-unavailable-error.js';
+import { createOutageReporter, unavailableAnswer } from './store-outage.js';
 import type { HaloApiConfig } from './types.js';
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
  * with identity verification (see the wire protocol in docs/protocol.md). Every error is a
  * JSON answer with one of the protocol's statuses; an unexpected one is logged and answered
- * `500 internal_error`, never with a stack. Throws a `TypeError` at once for an invalid config.
+ * `500 internal_error`, never with a stack; a database that cannot be reached is answered
+ * `503 service_unavailable` with `Retry-After`, its cause logged. Throws a `TypeError` at once for an invalid config.
  */
 export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res: ServerResponse) => void {
   const logger = config?.logger ?? console;
@@ -27,6 +30,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   const respond = config.respond ?? defaultRespond;
   const limiter: RateLimiter | null = config.rateLimit ? createRateLimiter(config.rateLimit) : null;
   const chat = createChatCall(store, respond);
+  const reportOutage = createOutageReporter(logger);
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     if (req.method === 'OPTIONS') {
@@ -76,6 +80,12 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
         // A 413 has not read the rest of the body: close rather than read it.
         if (error.status === 413) headers.push('Connection', 'close');
         sendError(res, error, headers);
+        return;
+      }
+      if (isStoreUnavailable(error)) {
+        // The database is down or unreachable: a transient 503, never a 500; the next request tries again.
+        sendError(res, unavailableAnswer(), headers);
+        reportOutage(error);
         return;
       }
       sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), headers);

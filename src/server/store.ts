@@ -18,6 +18,15 @@ export interface StoredConversation {
   owner: string;
 }
 
+/** What a chat exchange reads before `respond`, from one call: see {@link ConversationStore.openChat}. */
+export interface ChatOpening {
+  conversation: StoredConversation;
+  /** The reply already stored for the request's `client_message_id`, if any. */
+  earlier: StoredMessage | null;
+  /** The identity's stored traits, as `getTraits` answers them. */
+  traits: Record<string, unknown>;
+}
+
 /**
  * Where the reference API keeps conversations and user traits. Every method may return a
  * promise, so a database can implement it; `createMemoryStore()` is the default.
@@ -44,6 +53,19 @@ export interface ConversationStore {
   /** The traits the client sent for an identity, merged over time (never the trusted claims). */
   getTraits(project: string, owner: string): Promise<Record<string, unknown>> | Record<string, unknown>;
   setTraits(project: string, owner: string, traits: Record<string, unknown>): Promise<void> | void;
+  /**
+   * Optional, for a database: what a chat reads before `respond`, in one round trip — the
+   * conversation (`conversationId` when it is `owner`'s in `project`, else the identity's
+   * latest, created when there is none), the earlier reply for `clientMessageId`, and the
+   * identity's traits. Resolves `null` when `conversationId` is not this identity's. Without
+   * it the API calls the methods above one by one.
+   */
+  openChat?(
+    project: string,
+    owner: string,
+    conversationId: string | null,
+    clientMessageId: string | null,
+  ): Promise<ChatOpening | null> | ChatOpening | null;
 }
 
 // Random bytes for 256 ids per refill, as crypto.randomUUID() buffers its own.
@@ -83,57 +105,129 @@ export function newId(prefix: string): string {
   return idBuffer.toString('latin1', 0, at);
 }
 
-/** A map of maps: a two-part key without building a string per lookup. */
-class PairMap<V> {
-  readonly #outer = new Map<string, Map<string, V>>();
-
-  get(a: string, b: string): V | undefined {
-    return this.#outer.get(a)?.get(b);
-  }
-
-  set(a: string, b: string, value: V): void {
-    let inner = this.#outer.get(a);
-    if (!inner) this.#outer.set(a, (inner = new Map<string, V>()));
-    inner.set(b, value);
-  }
+/** Bounds of {@link createMemoryStore}: past one, the least recently used entries are dropped. */
+export interface MemoryStoreOptions {
+  /** Conversations kept (with their messages). @default 2_000 */
+  maxConversations?: number;
+  /** Identities whose traits and latest conversation are kept. @default 2_000 */
+  maxIdentities?: number;
+  /** Messages kept over all conversations; one conversation alone over it loses its oldest exchanges. @default 20_000 */
+  maxMessages?: number;
 }
 
-/** The in-memory {@link ConversationStore}: for development, tests and the demo. */
-export function createMemoryStore(): ConversationStore {
-  const conversations = new Map<string, StoredConversation>();
-  const messages = new Map<string, StoredMessage[]>();
-  // By project, then owner / conversation id, then client message id.
-  const latest = new PairMap<string>();
-  const replies = new PairMap<StoredMessage>();
-  const traits = new PairMap<Record<string, unknown>>();
+interface Thread {
+  conversation: StoredConversation;
+  messages: StoredMessage[];
+  /** The client_message_id of each stored exchange (two messages each), oldest first. */
+  clientIds: (string | null)[];
+  replies: Map<string, StoredMessage>;
+}
+
+interface Remembered {
+  latest: string | null;
+  traits: Record<string, unknown> | null;
+}
+
+/** Moves `key` to the most recently used end of a Map (Maps iterate in insertion order). */
+function touch<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+}
+
+const positive = (value: number | undefined, fallback: number, name: string): number => {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`createMemoryStore: ${name} must be a positive integer.`);
+  return value;
+};
+
+/**
+ * The in-memory {@link ConversationStore}: for development, tests and `--memory`. Bounded, so
+ * no traffic grows it without limit: past `maxConversations`, `maxIdentities` or
+ * `maxMessages`, the least recently used conversations and identities are forgotten (a
+ * forgotten identity's next chat starts a new conversation). Nothing survives a restart.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): ConversationStore {
+  const maxConversations = positive(options.maxConversations, 2_000, 'maxConversations');
+  const maxIdentities = positive(options.maxIdentities, 2_000, 'maxIdentities');
+  const maxMessages = positive(options.maxMessages, 20_000, 'maxMessages');
+  const threads = new Map<string, Thread>();
+  // Keyed by the project's length, the project, then the owner: no two pairs share a key.
+  const identities = new Map<string, Remembered>();
+  let messageCount = 0;
+  const keyOf = (project: string, owner: string) => `${project.length}:${project}${owner}`;
+
+  const identity = (project: string, owner: string): Remembered => {
+    const key = keyOf(project, owner);
+    const found = identities.get(key) ?? { latest: null, traits: null };
+    touch(identities, key, found);
+    if (identities.size > maxIdentities) identities.delete(identities.keys().next().value!);
+    return found;
+  };
+  const forget = (id: string) => {
+    messageCount -= threads.get(id)!.messages.length;
+    threads.delete(id);
+  };
+  const thread = (id: string): Thread | undefined => {
+    const found = threads.get(id);
+    if (found) touch(threads, id, found);
+    return found;
+  };
+  const create = (project: string, owner: string): Thread => {
+    const made: Thread = { conversation: { id: newId('conv'), project, owner }, messages: [], clientIds: [], replies: new Map() };
+    threads.set(made.conversation.id, made);
+    if (threads.size > maxConversations) forget(threads.keys().next().value!);
+    identity(project, owner).latest = made.conversation.id;
+    return made;
+  };
+  const latest = (project: string, owner: string): Thread | undefined => {
+    const id = identities.get(keyOf(project, owner))?.latest;
+    return id ? thread(id) : undefined;
+  };
+
   return {
-    getConversation: (project, id) => {
-      const conversation = conversations.get(id);
-      return conversation && conversation.project === project ? conversation : null;
-    },
-    latestConversation: (project, owner) => {
-      const id = latest.get(project, owner);
-      return id ? (conversations.get(id) ?? null) : null;
-    },
-    createConversation: (project, owner) => {
-      const conversation = { id: newId('conv'), project, owner };
-      conversations.set(conversation.id, conversation);
-      messages.set(conversation.id, []);
-      latest.set(project, owner, conversation.id);
-      return conversation;
-    },
-    listMessages: (id) => [...(messages.get(id) ?? [])],
-    findReply: (id, clientMessageId) => replies.get(id, clientMessageId) ?? null,
-    appendExchange: (id, message, reply, clientMessageId) => {
-      if (clientMessageId) {
-        const earlier = replies.get(id, clientMessageId);
-        if (earlier) return earlier;
-        replies.set(id, clientMessageId, reply);
+    openChat: (project, owner, conversationId, clientMessageId) => {
+      let found: Thread | undefined;
+      if (conversationId !== null) {
+        found = thread(conversationId);
+        if (!found || found.conversation.project !== project || found.conversation.owner !== owner) return null;
+      } else {
+        found = latest(project, owner) ?? create(project, owner);
       }
-      messages.get(id)?.push(message, reply);
+      const earlier = clientMessageId === null ? null : (found.replies.get(clientMessageId) ?? null);
+      return { conversation: found.conversation, earlier, traits: { ...identities.get(keyOf(project, owner))?.traits } };
+    },
+    getConversation: (project, id) => {
+      const found = thread(id);
+      return found && found.conversation.project === project ? found.conversation : null;
+    },
+    latestConversation: (project, owner) => latest(project, owner)?.conversation ?? null,
+    createConversation: (project, owner) => create(project, owner).conversation,
+    listMessages: (id) => [...(threads.get(id)?.messages ?? [])],
+    findReply: (id, clientMessageId) => threads.get(id)?.replies.get(clientMessageId) ?? null,
+    appendExchange: (id, message, reply, clientMessageId) => {
+      const found = thread(id);
+      if (!found) return reply; // forgotten meanwhile (evicted): nothing to append to
+      if (clientMessageId) {
+        const earlier = found.replies.get(clientMessageId);
+        if (earlier) return earlier;
+        found.replies.set(clientMessageId, reply);
+      }
+      found.messages.push(message, reply);
+      found.clientIds.push(clientMessageId);
+      messageCount += 2;
+      // The oldest conversations go first; this one, just used, is the newest.
+      while (messageCount > maxMessages && threads.size > 1) forget(threads.keys().next().value!);
+      while (messageCount > maxMessages && found.messages.length > 0) {
+        found.messages.splice(0, 2);
+        const dropped = found.clientIds.shift();
+        if (dropped) found.replies.delete(dropped);
+        messageCount -= 2;
+      }
       return reply;
     },
-    getTraits: (project, owner) => ({ ...traits.get(project, owner) }),
-    setTraits: (project, owner, value) => traits.set(project, owner, { ...value }),
+    getTraits: (project, owner) => ({ ...identities.get(keyOf(project, owner))?.traits }),
+    setTraits: (project, owner, value) => {
+      identity(project, owner).traits = { ...value };
+    },
   };
 }

@@ -41,7 +41,7 @@ function isCode(error: unknown, ...codes: string[]): boolean {
  * {@link HaloClient} API, plus the SDK's `send` so that Retry keeps a message's
  * `client_message_id`.
  */
-export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageId }) => {
+export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageId, toggled }) => {
   const host = document.createElement('halo-widget');
   const root = host.attachShadow({ mode: 'open' });
   adoptStyles(root);
@@ -230,6 +230,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     isOpen = true;
     panel!.classList.add('o');
     launcher.setAttribute('aria-expanded', 'true');
+    toggled?.(true);
     if (!historyLoaded) loadHistory();
     // Only a user's click moves focus in: an app's Halo.open() must not steal the page's focus.
     if (focus) input!.focus();
@@ -240,6 +241,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     isOpen = false;
     panel.classList.remove('o');
     launcher.setAttribute('aria-expanded', 'false');
+    toggled?.(false);
     if (returnFocus || panel.contains(root.activeElement)) launcher.focus();
   };
 

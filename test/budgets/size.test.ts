@@ -34,6 +34,12 @@ describe('size budgets', () => {
     expect(sizes.coreChunks.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('the React binding (every export of halo-widget/react) adds at most 1 KB gzipped to the core', () => {
+    expect(sizes.react.addedGzip, `halo-widget/react adds ${sizes.react.addedGzip} B gzip`).toBeLessThanOrEqual(BUDGETS.reactAddedGzip);
+    // Bundled with the core, not beside a second copy of it.
+    expect(sizes.react.total.gzip).toBeLessThan(sizes.core.gzip * 1.5);
+  });
+
   it('the snippet (dist/snippet.js) is at most 600 bytes', () => {
     expect(sizes.snippet.raw, `dist/snippet.js is ${sizes.snippet.raw} B`).toBeLessThanOrEqual(BUDGETS.snippetRaw);
   });

@@ -185,7 +185,7 @@ export interface EmbedOptions {
   body?: string;
 }
 
-/** An HTML page that embeds the widget with the three tags of SPEC §3 (a nonce on the inline ones). */
+/** An HTML page that embeds the widget with the three tags of the script-tag embed (a nonce on the inline ones). */
 export function embedPage({ snippet, haloSrc, init, nonce, extraHead = '', body = '' }: EmbedOptions): string {
   const n = nonce ? ` nonce="${nonce}"` : '';
   const srcs = (Array.isArray(haloSrc) ? haloSrc : [haloSrc]).map((src) => `<script async src="${src}"></script>`).join('\n');

@@ -1,4 +1,4 @@
-// SPEC §8: under the strict CSP (no unsafe-inline, no unsafe-eval) the widget renders styled,
+// Strict CSP (docs/protocol.md): under the strict CSP (no unsafe-inline, no unsafe-eval) the widget renders styled,
 // chats, and the page records no violation.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ const suite = useEmbedSuite();
 let page: Page;
 let problems: Problems;
 
-/** The CSP of SPEC §8, word for word, with this test's nonce and API origin. */
+/** The strict CSP of docs/protocol.md, word for word, with this test's nonce and API origin. */
 function strictCsp(nonce: string): string {
   return (
     `default-src 'none'; script-src 'nonce-${nonce}' ${suite.api.url}; connect-src ${suite.api.url}; style-src 'self'; ` +

@@ -16,7 +16,8 @@ const TOKEN_TTL = 6;
 const quiet = { info() {}, warn() {}, error: console.error };
 
 beforeAll(async () => {
-  demo = await startDemo({ port: 0, tokenTtlSeconds: TOKEN_TTL, pollSeconds: 3600, logger: quiet });
+  // memory: a clean slate per run (the demo's own default is the embedded database).
+  demo = await startDemo({ port: 0, tokenTtlSeconds: TOKEN_TTL, pollSeconds: 3600, logger: quiet, memory: true });
   browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   problems = await watch(page);

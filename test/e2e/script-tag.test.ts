@@ -1,4 +1,4 @@
-// The three-tag embed of SPEC §3 in Chromium: the snippet's queue, its replay by halo.js,
+// The three-tag embed (docs/protocol.md, "Script tag") in Chromium: the snippet's queue, its replay by halo.js,
 // direct calls after load, a second copy of halo.js, and shutdown.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

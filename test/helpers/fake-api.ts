@@ -1,5 +1,5 @@
 // An in-process Halo API for SDK tests: it decodes (does not verify) tokens, answers per
-// the wire protocol of SPEC §5, and records every request so tests can assert on them.
+// the wire protocol of docs/protocol.md, and records every request so tests can assert on them.
 import { vi } from 'vitest';
 import { createHalo } from '../../src/index.js';
 

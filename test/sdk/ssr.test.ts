@@ -40,6 +40,25 @@ describe('server-side rendering', () => {
     client.shutdown();
   });
 
+  it('launcher: true outside a browser renders nothing and warns once, never crashes', async () => {
+    const { vi } = await import('vitest');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const onError = vi.fn();
+    try {
+      const { createHalo } = await import('../../src/index.js');
+      const options = { widgetKey: 'ab_live_abcdefgh12345678', apiBase: 'https://halo.example.com', launcher: true, onError };
+      const clients = [createHalo(options), createHalo(options)];
+      // Where the widget chunk would have loaded and thrown "document is not defined".
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/launcher.*browser/);
+      expect(onError).not.toHaveBeenCalled();
+      clients.forEach((client) => client.destroy());
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('the built CommonJS and ESM entries load in Node', async () => {
     const { existsSync } = await import('node:fs');
     const { createRequire } = await import('node:module');

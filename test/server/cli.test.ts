@@ -75,6 +75,25 @@ describe('main() (from src)', () => {
     expect(result.err).not.toContain('ab_live_widgetkeyNotASecret');
   });
 
+  it('serve refuses contradictory store options and a bad "database" without echoing its value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'halo-cli-'));
+    const plain = join(dir, 'plain.json');
+    writeFileSync(plain, JSON.stringify({ projects: [{ widgetKey: 'ab_test_x' }] }));
+    expect((await runMain(['serve', '--config', plain, '--memory', '--data', dir])).err).toContain('--data and --memory');
+    const withUrl = await runMain(['serve', '--config', plain, '--data', dir], { DATABASE_URL: 'postgres://halo:pw-hidden-1@127.0.0.1:1/halo' });
+    expect(withUrl.err).toContain('--data is the embedded database');
+    expect(withUrl.err).not.toContain('pw-hidden-1');
+    const wrong = join(dir, 'wrong.json');
+    writeFileSync(wrong, JSON.stringify({ projects: [{ widgetKey: 'ab_test_x' }], database: 'mysql://root:pw-hidden-2@db/halo' }));
+    const refused = await runMain(['serve', '--config', wrong]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('"database" must be a postgres:// connection string');
+    expect(refused.err).not.toContain('pw-hidden-2');
+    const unset = join(dir, 'unset-db.json');
+    writeFileSync(unset, JSON.stringify({ projects: [{ widgetKey: 'ab_test_x' }], database: '$HALO_TEST_NO_DB' }));
+    expect((await runMain(['serve', '--config', unset])).err).toContain('$HALO_TEST_NO_DB is not set');
+  });
+
   it('serve explains a missing --config, an unreadable file, a bad config and an unset $SECRET', async () => {
     expect((await runMain(['serve'])).err).toContain('--config is required');
     expect((await runMain(['serve', '--config', '/nonexistent/halo.json'])).err).toContain('cannot read /nonexistent/halo.json');
@@ -125,7 +144,8 @@ describe('halo-widget CLI', () => {
       const config = join(dir, 'halo.config.json');
       // The secret stays out of the file: "$HALO_IDENTITY_SECRET" is read from the environment.
       writeFileSync(config, JSON.stringify({ projects: [{ widgetKey: keys.widgetKey, identitySecrets: ['$HALO_IDENTITY_SECRET'], mode: 'enforce' }] }));
-      server = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {
+      // --memory: this test is about tokens; the database stores have their own (serve.crash, serve.instances).
+      server = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0', '--memory'], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? '', HALO_IDENTITY_SECRET: keys.identitySecret },
       });

@@ -65,3 +65,72 @@ describe('createMemoryStore', () => {
     expect(await store.getTraits('p', 'visitor:a')).toEqual({});
   });
 });
+
+describe('createMemoryStore bounds', () => {
+  it('forgets the least recently used conversation past maxConversations', async () => {
+    const store = createMemoryStore({ maxConversations: 2 });
+    const a = await store.createConversation('p', 'user:a');
+    const b = await store.createConversation('p', 'user:b');
+    await store.getConversation('p', a.id); // a is now more recent than b
+    const c = await store.createConversation('p', 'user:c');
+    expect(await store.getConversation('p', b.id)).toBeNull();
+    expect(await store.getConversation('p', a.id)).toEqual(a);
+    expect(await store.getConversation('p', c.id)).toEqual(c);
+    // b's identity starts afresh on its next chat.
+    expect(await store.latestConversation('p', 'user:b')).toBeNull();
+  });
+
+  it('forgets the least recently used identity’s traits past maxIdentities', async () => {
+    const store = createMemoryStore({ maxIdentities: 2 });
+    await store.setTraits('p', 'user:a', { n: 1 });
+    await store.setTraits('p', 'user:b', { n: 2 });
+    await store.setTraits('p', 'user:a', { n: 3 });
+    await store.setTraits('p', 'user:c', { n: 4 });
+    expect(await store.getTraits('p', 'user:b')).toEqual({});
+    expect(await store.getTraits('p', 'user:a')).toEqual({ n: 3 });
+    expect(await store.getTraits('p', 'user:c')).toEqual({ n: 4 });
+  });
+
+  it('keeps at most maxMessages: older conversations go first, then a conversation’s oldest exchanges', async () => {
+    const store = createMemoryStore({ maxMessages: 4 });
+    const old = await store.createConversation('p', 'user:old');
+    await store.appendExchange(old.id, message(old.id, 'user', 'o1'), message(old.id, 'assistant', 'r-o1'), 'cm-o1');
+    const busy = await store.createConversation('p', 'user:busy');
+    for (const n of [1, 2]) await store.appendExchange(busy.id, message(busy.id, 'user', `b${n}`), message(busy.id, 'assistant', `r-b${n}`), `cm-${n}`);
+    expect(await store.getConversation('p', old.id)).toBeNull();
+    await store.appendExchange(busy.id, message(busy.id, 'user', 'b3'), message(busy.id, 'assistant', 'r-b3'), 'cm-3');
+    expect((await store.listMessages(busy.id)).map((m) => m.text)).toEqual(['b2', 'r-b2', 'b3', 'r-b3']);
+    // The dropped exchange's client_message_id is forgotten with it.
+    expect(await store.findReply(busy.id, 'cm-1')).toBeNull();
+    expect((await store.findReply(busy.id, 'cm-2'))?.text).toBe('r-b2');
+  });
+
+  it('stays within its bounds however many identities write to it', async () => {
+    const store = createMemoryStore({ maxConversations: 50, maxIdentities: 50, maxMessages: 200 });
+    for (let i = 0; i < 5000; i++) {
+      const opened = (await store.openChat!('p', `visitor:${i}`, null, `cm-${i}`))!;
+      await store.setTraits('p', `visitor:${i}`, { i });
+      await store.appendExchange(opened.conversation.id, message(opened.conversation.id, 'user', `q${i}`), message(opened.conversation.id, 'assistant', `a${i}`), `cm-${i}`);
+    }
+    let conversations = 0;
+    let messages = 0;
+    let traits = 0;
+    for (let i = 0; i < 5000; i++) {
+      const latest = await store.latestConversation('p', `visitor:${i}`);
+      if (latest) {
+        conversations++;
+        messages += (await store.listMessages(latest.id)).length;
+      }
+      if (Object.keys(await store.getTraits('p', `visitor:${i}`)).length) traits++;
+    }
+    expect(conversations).toBeLessThanOrEqual(50);
+    expect(messages).toBeLessThanOrEqual(200);
+    expect(traits).toBeLessThanOrEqual(50);
+    expect(conversations).toBeGreaterThan(0);
+  });
+
+  it('refuses a bound that is not a positive integer', () => {
+    expect(() => createMemoryStore({ maxMessages: 0 })).toThrow(/maxMessages/);
+    expect(() => createMemoryStore({ maxConversations: 1.5 })).toThrow(/maxConversations/);
+  });
+});

@@ -18,6 +18,9 @@ export class FakeClient implements HaloClient {
   open = (): void => {};
   close = (): void => {};
   shutdown = (): void => {};
+  destroy = (): void => {};
+  isOpen = (): boolean => false;
+  getUnreadCount = (): number => 0;
 
   sendMessage(text: string): Promise<ChatMessage> {
     return this.send(text, `fake_${this.sent.length}`);

@@ -1,0 +1,75 @@
+// SQL round trips per call on a real PostgreSQL, counted by wrapping the store's client: a chat
+// exchange's write is one statement, and a whole chat costs two.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHaloServer, type HaloServer } from '../../../src/server/index.js';
+import { createPostgresStore } from '../../../src/server/store/create-postgres-store.js';
+import { createPgClient } from '../../../src/server/store/sql-client.js';
+import type { SqlConversationStore } from '../../../src/server/store/sql-store.js';
+import { usePostgres } from '../../helpers/postgres.js';
+import { call } from '../../helpers/serve-process.js';
+import { silentLogger } from '../../helpers/server.js';
+import { countingClient } from '../../helpers/stores.js';
+
+const KEY = 'ab_test_roundtrips';
+const pg = usePostgres();
+let server: HaloServer;
+let store: SqlConversationStore;
+let client: ReturnType<typeof countingClient>;
+
+beforeAll(async () => {
+  client = countingClient(await createPgClient({ connectionString: pg.cluster.url }));
+  store = await createPostgresStore({ client });
+  server = await startHaloServer({ projects: [{ widgetKey: KEY }], store, logger: silentLogger() });
+});
+afterAll(async () => {
+  await server?.close();
+  await store?.close();
+});
+
+/** The statements one call sends. */
+async function statements(name: string, body: Record<string, unknown>): Promise<string[]> {
+  const before = client.texts.length;
+  const answer = await call(server.url, name, { widget_key: KEY, ...body });
+  expect(answer.status).toBe(200);
+  return client.texts.slice(before);
+}
+const writes = (texts: string[]) => texts.filter((text) => text.includes('insert into exchanges'));
+
+describe('SQL round trips per call', () => {
+  it('a first chat: two statements (open the conversation, store the exchange), one of them the write', async () => {
+    const sent = await statements('chat', { visitor_id: 'v-first', message: 'hello', client_message_id: 'cm-1' });
+    expect(sent).toHaveLength(2);
+    expect(writes(sent)).toHaveLength(1);
+  });
+
+  it('a returning user’s chat with the same traits as before: two statements', async () => {
+    const traits = { zeta: true, name: 'Ann', email: 'ann@example.com' }; // not in jsonb's sorted order
+    await statements('chat', { user_id: 'u-back', message: 'one', user_traits: traits });
+    const sent = await statements('chat', { user_id: 'u-back', message: 'two', client_message_id: 'cm-2', user_traits: traits });
+    expect(sent).toHaveLength(2);
+    expect(writes(sent)).toHaveLength(1);
+  });
+
+  it('a chat whose traits changed: one more statement, for the traits', async () => {
+    const sent = await statements('chat', {
+      user_id: 'u-back',
+      message: 'three',
+      user_traits: { zeta: true, name: 'Ann', email: 'ann@example.com', plan: 'pro' },
+    });
+    expect(sent).toHaveLength(3);
+  });
+
+  it('a repeated client_message_id: one statement, which finds the reply on record', async () => {
+    await statements('chat', { visitor_id: 'v-repeat', message: 'once', client_message_id: 'cm-r' });
+    const sent = await statements('chat', { visitor_id: 'v-repeat', message: 'once', client_message_id: 'cm-r' });
+    expect(sent).toHaveLength(1);
+    expect(writes(sent)).toHaveLength(0);
+  });
+
+  it('a chat naming its conversation: two statements, ownership checked in the first', async () => {
+    const first = await call(server.url, 'chat', { widget_key: KEY, visitor_id: 'v-named', message: 'start' });
+    const sent = await statements('chat', { visitor_id: 'v-named', message: 'more', conversation_id: first.body.conversation_id });
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatch(/c\.owner = \$2/);
+  });
+});
