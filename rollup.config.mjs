@@ -8,7 +8,8 @@ import { nodeEnv } from './scripts/node-env-plugin.mjs';
 import { typescriptPlugin as ts } from './scripts/typescript-plugin.mjs';
 
 // pg and PGlite stay imports of the server build, loaded only when a database store is used.
-const external = (id) => id === 'jose' || id.startsWith('jose/') || id.startsWith('node:') || id === 'pg' || id.startsWith('@electric-sql/pglite');
+const external = (id) =>
+  id === 'jose' || id.startsWith('jose/') || id.startsWith('node:') || id === 'pg' || id.startsWith('@electric-sql/pglite');
 
 /** The npm entry for one mode: `suffix` tells the files of the development build apart. */
 const npmEntry = (mode, suffix) => ({
@@ -35,7 +36,8 @@ const scriptTag = (mode, file) => ({
  */
 const coreAsPackage = {
   name: 'core-as-package',
-  resolveId: (source, importer) => (importer?.includes('/src/react/') && source === '../index.js' ? { id: 'halo-widget', external: true } : null),
+  resolveId: (source, importer) =>
+    importer?.includes('/src/react/') && source === '../index.js' ? { id: 'halo-widget', external: true } : null,
 };
 
 export default [

@@ -33,7 +33,11 @@ export interface DeliveryRow {
   pageErrors: string[];
 }
 export interface DeliveryServer {
-  signUserToken(claims: { user_id: string; [claim: string]: unknown }, secret: string, options?: { expiresIn?: number | string }): Promise<string>;
+  signUserToken(
+    claims: { user_id: string; [claim: string]: unknown },
+    secret: string,
+    options?: { expiresIn?: number | string },
+  ): Promise<string>;
   generateProjectKeys(): { widgetKey: string; identitySecret: string };
 }
 export declare const SCENARIOS: readonly DeliveryScenario[];
@@ -49,4 +53,8 @@ export declare function runDeliveryScenario(options: {
   embed(init: string): string;
   timeoutMs?: number;
 }): Promise<DeliveryRow>;
-export declare function measureDelivery(options?: { root?: string; messages?: number; scenarios?: readonly DeliveryScenario[] }): Promise<DeliveryRow[]>;
+export declare function measureDelivery(options?: {
+  root?: string;
+  messages?: number;
+  scenarios?: readonly DeliveryScenario[];
+}): Promise<DeliveryRow[]>;

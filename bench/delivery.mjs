@@ -216,7 +216,14 @@ export async function measureDelivery({ root = ROOT, messages = 200, scenarios =
   const snippet = readFileSync(join(root, 'dist/snippet.js'), 'utf8');
   const { widgetKey, identitySecret } = server.generateProjectKeys();
   const project = { widgetKey, identitySecrets: [identitySecret], mode: 'enforce' };
-  const api = await server.startHaloServer({ projects: [project], port: 0, host: '127.0.0.1', logger: { info() {}, warn() {}, error: console.error } });
+  // The rate limit (on by default) would turn the bench's bursts into 429s: delivery is measured, not the limiter.
+  const api = await server.startHaloServer({
+    projects: [project],
+    port: 0,
+    host: '127.0.0.1',
+    rateLimit: false,
+    logger: { info() {}, warn() {}, error: console.error },
+  });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
   const embed = (init) =>
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Delivery bench</title><script>${snippet}</script>` +

@@ -58,7 +58,13 @@ export async function startFaultProxy({ upstream, seed, plan }) {
   const forward = (req, body) =>
     new Promise((resolve, reject) => {
       const out = httpRequest(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...endToEnd(req.headers), host: target.host } },
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...endToEnd(req.headers), host: target.host },
+        },
         (res) => {
           const chunks = [];
           res.on('data', (chunk) => chunks.push(chunk));

@@ -11,7 +11,8 @@ function trackTimers() {
   const original = { setTimeout, setInterval, clearTimeout, clearInterval };
   const live = new Map();
   let created = 0;
-  const remember = (handle, kind) => (created += 1) && live.set(handle, { kind, stack: new Error().stack.split('\n').slice(3, 6).join('\n') });
+  const remember = (handle, kind) =>
+    (created += 1) && live.set(handle, { kind, stack: new Error().stack.split('\n').slice(3, 6).join('\n') });
   globalThis.setTimeout = (callback, ms, ...args) => {
     const handle = original.setTimeout(
       (...callArgs) => {

@@ -48,7 +48,13 @@ export function createFakeFetch({ reject = () => null } = {}) {
     const identity = { verified: body.user_id !== undefined, mode: 'enforce' };
     if (call === 'identify') return answer(200, { user: { user_id: body.user_id, traits: body.user_traits ?? {} }, identity });
     if (call === 'history') return answer(200, { conversation_id: 'conv_1', messages: [] });
-    const message = { id: `msg_${++seq}`, conversation_id: 'conv_1', role: 'assistant', text: `echo: ${body.message}`, created_at: new Date().toISOString() };
+    const message = {
+      id: `msg_${++seq}`,
+      conversation_id: 'conv_1',
+      role: 'assistant',
+      text: `echo: ${body.message}`,
+      created_at: new Date().toISOString(),
+    };
     return answer(200, { conversation_id: 'conv_1', message, identity });
   };
   return { fetch, requests };

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { measureAbuse } from './abuse.mjs';
 import { measureApi } from './api.mjs';
 import { measureDelivery } from './delivery.mjs';
 import { measureIdle } from './idle.mjs';
@@ -63,7 +64,9 @@ const started = Date.now();
 ensureBuilt();
 const root = snapshotDist();
 const results = { date: new Date().toISOString(), machine: machine(), goals: {} };
-console.log(`halo-widget bench — ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}${QUICK ? ' (quick)' : ''}`);
+console.log(
+  `halo-widget bench — ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}${QUICK ? ' (quick)' : ''}`,
+);
 
 // Size
 const sizes = await measureSizes({ root });
@@ -119,7 +122,11 @@ results.goals.verifyVsJsonwebtoken = verify.vsJsonwebtoken >= 1;
 results.goals.verifyVsRawHmac = verify.vsRawHmac >= 0.5;
 table(
   `Verification of one ${verify.tokenBytes}-byte HS256 token (ops/s, best window)`,
-  Object.entries(verify.opsPerSec).map(([verifier, ops]) => ({ verifier, 'ops/s': Math.round(ops), 'verifyUserToken ×': fixed(verify.opsPerSec.verifyUserToken / ops) })),
+  Object.entries(verify.opsPerSec).map(([verifier, ops]) => ({
+    verifier,
+    'ops/s': Math.round(ops),
+    'verifyUserToken ×': fixed(verify.opsPerSec.verifyUserToken / ops),
+  })),
 );
 console.log(
   `verifyUserToken ÷ jsonwebtoken: ${fixed(verify.vsJsonwebtoken)}× (goal ≥ 1.0: ${verdict(results.goals.verifyVsJsonwebtoken)}; ` +
@@ -175,7 +182,9 @@ for (const owner of idle.owners) console.log(owner);
 // Delivery under faults (delivered-exactly-once): real Chromium, enforce mode, 20-second tokens.
 const delivery = await measureDelivery({ root, messages: QUICK ? 50 : 200 });
 results.delivery = delivery.map(({ rejections, pageErrors, ...row }) => ({ ...row, rejections: rejections.slice(0, 10), pageErrors }));
-results.goals.deliveredExactlyOnce = delivery.every((row) => row.lost === 0 && row.duplicated === 0 && row.outOfOrder === 0 && row.rejected === 0);
+results.goals.deliveredExactlyOnce = delivery.every(
+  (row) => row.lost === 0 && row.duplicated === 0 && row.outOfOrder === 0 && row.rejected === 0,
+);
 table(
   `Delivery: ${delivery[0]?.sent ?? 0} messages per scenario through a seeded fault proxy, default settings (goal: 0 lost, 0 duplicated, 0 out of order, 0 rejected)`,
   delivery.map((row) => ({
@@ -191,6 +200,62 @@ table(
     drainSeconds: row.drainSeconds,
   })),
 );
+
+// Abuse (server hardening): real server processes under a memory flood, slow clients and a
+// forged-token flood. HALO_ABUSE_FULL=1 runs the 200 000-request flood (about a minute or two).
+const abuse = await measureAbuse({ root, floodRequests: QUICK ? 5000 : undefined, slowSeconds: QUICK ? 5 : 15 });
+results.abuse = abuse;
+Object.assign(results.goals, {
+  abuseFloodKeepsServing: abuse.goals.floodKeepsServing,
+  abuseFloodRssUnder300MB: abuse.goals.floodRssUnder300MB && abuse.goals.chatFloodRssUnder300MB,
+  abuseChatFloodKeepsServing: abuse.goals.chatFloodKeepsServing,
+  abuseSlowClientsServed: abuse.goals.slowWellBehavedServed && abuse.goals.slowRecovers,
+  abuseSlowClientsP99Under1s: abuse.goals.slowP99Under1s,
+  abuseForged429AfterBurst: abuse.goals.forged429AfterBurst,
+});
+table(`Abuse: ${abuse.flood.requests} anonymous identify calls, 50 traits (~4 KB) each, fresh visitor id and address (memory store)`, [
+  {
+    requests: abuse.flood.requests,
+    seconds: abuse.flood.seconds,
+    'req/s': abuse.flood.perSecond,
+    statuses: JSON.stringify(abuse.flood.statuses),
+    'served after': abuse.flood.servesAfter,
+    'peak RSS MB': abuse.flood.peakRssMB,
+    'goal < 300 MB': verdict(abuse.goals.floodRssUnder300MB),
+  },
+]);
+table(
+  `Abuse: ${abuse.chatFlood.requests} anonymous chat calls, a 4 000-character message and 50 traits each, fresh visitor id and address`,
+  [
+    {
+      requests: abuse.chatFlood.requests,
+      seconds: abuse.chatFlood.seconds,
+      'req/s': abuse.chatFlood.perSecond,
+      statuses: JSON.stringify(abuse.chatFlood.statuses),
+      'served after': abuse.chatFlood.servesAfter,
+      'peak RSS MB': abuse.chatFlood.peakRssMB,
+      'goal < 300 MB': verdict(abuse.goals.chatFloodRssUnder300MB),
+    },
+  ],
+);
+table(`Abuse: ${abuse.slow.attackerConnections} slow-body connections from one address; 20 well-behaved clients at other addresses`, [
+  {
+    attempts: abuse.slow.connectionAttempts,
+    'well-behaved': JSON.stringify(abuse.slow.wellBehavedStatuses),
+    'p50 ms': abuse.slow.p50ms,
+    'p99 ms': abuse.slow.p99ms,
+    'goal p99 < 1 s': verdict(abuse.goals.slowP99Under1s),
+    'RSS MB': abuse.slow.rssDuringMB,
+    'attacker served after': abuse.slow.attackerServedAfter,
+  },
+]);
+table(`Abuse: ${abuse.forged.requests} forged tokens under enforce, burst ${abuse.forged.burst}`, [
+  {
+    statuses: JSON.stringify(abuse.forged.statuses),
+    'first 429 at': abuse.forged.first429,
+    goal: verdict(abuse.goals.forged429AfterBurst),
+  },
+]);
 
 results.seconds = (Date.now() - started) / 1000;
 table(

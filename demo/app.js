@@ -69,7 +69,10 @@ async function haloFetch(input, init) {
   const call = String(input).split('/api/sdk/')[1];
   const identity = response.headers.get('Halo-Identity') ?? '';
   if (response.status === 403) {
-    const body = await response.clone().json().catch(() => null);
+    const body = await response
+      .clone()
+      .json()
+      .catch(() => null);
     log(`POST ${call} → 403 (${body?.error?.reason ?? 'forbidden'}): the SDK gets a fresh token and retries once`, 'warn');
   } else {
     log(`POST ${call} → ${response.status} · ${identity}`, response.ok && identity === 'verified' ? 'ok' : 'warn');
@@ -156,7 +159,10 @@ $('impersonate').addEventListener('click', async () => {
   const what = `Impersonating ${other} with ${userId}'s token → ${response.status}`;
   if (response.ok) {
     const first = body.messages.find((m) => m.role === 'user');
-    log(`${what} (${response.headers.get('Halo-Identity')}): LET THROUGH, read ${body.messages.length} of ${other}'s messages${first ? `: “${first.text}”` : ''}`, 'bad');
+    log(
+      `${what} (${response.headers.get('Halo-Identity')}): LET THROUGH, read ${body.messages.length} of ${other}'s messages${first ? `: “${first.text}”` : ''}`,
+      'bad',
+    );
   } else {
     log(`${what} ${body.error.code} (${body.error.reason ?? ''}): rejected`, 'ok');
   }

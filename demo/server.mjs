@@ -66,6 +66,21 @@ async function readJson(req) {
   return raw ? JSON.parse(raw) : {};
 }
 
+/**
+ * Why a control request is not a same-origin JSON request, or null when it is: a
+ * `Content-Type` other than JSON → 415; an `Origin` other than this server's, or a
+ * `Sec-Fetch-Site` other than `same-origin` (or `none`, typed by hand) → 403.
+ */
+export function sameOriginJsonRefusal(req) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return { status: 415, error: 'send Content-Type: application/json' };
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host}`) return { status: 403, error: 'cross-origin request refused' };
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return { status: 403, error: 'cross-site request refused' };
+  return null;
+}
+
 /** The strict CSP of docs/protocol.md, with the API on the page's own origin. */
 export function strictCsp(nonce) {
   return (
@@ -88,6 +103,7 @@ export async function startDemo({
   logger = console,
   dataDir = path.join(DEMO, 'halo-data'),
   memory = false,
+  adminToken = process.env.HALO_ADMIN_TOKEN || randomBytes(24).toString('base64url'),
 } = {}) {
   ensureBuilt();
   const server = await import(pathToFileURL(path.join(DIST, 'server', 'index.mjs')).href);
@@ -95,16 +111,40 @@ export async function startDemo({
   // restart keeps them; `memory` is for tests that want a clean slate.
   const store = memory ? server.createMemoryStore() : await server.createEmbeddedStore({ dataDir });
   const { widgetKey, identitySecret } = demoKeys(server, memory ? null : dataDir);
-  // The API reads the project on every request, so mutating it switches the mode live.
-  const project = { widgetKey, identitySecrets: [identitySecret], mode: initialMode };
-  const api = server.createHaloApi({ projects: [project], logger, store });
+  // The project lives in the admin surface's store: the demo's buttons and the /admin page
+  // change the same settings, and the API reads them live. That store is in memory, so every
+  // start begins in `initialMode` with a fresh secret, as before.
+  const admin = await server.createAdminSurface(
+    { token: adminToken, flushMs: 2000 },
+    [{ widgetKey, identitySecrets: [identitySecret], mode: initialMode }],
+    logger,
+  );
+  const live = () => admin.projects.find((p) => p.widgetKey === widgetKey);
+  // What the tests read of the project: the live settings.
+  const project = {
+    get mode() {
+      return live().mode ?? 'monitor';
+    },
+    get identitySecrets() {
+      return [...live().identitySecrets];
+    },
+  };
+  const api = server.createHaloApi({ projects: admin.projects, logger, store, onIdentityResult: admin.onIdentityResult });
   const sessions = new Map();
   const page = readFileSync(path.join(DEMO, 'index.html'), 'utf8');
 
-  const sign = (userId) => server.signUserToken({ user_id: userId, ...USERS[userId] }, project.identitySecrets[0], { expiresIn: tokenTtlSeconds });
+  // The app backend signs with the newest active secret (as if redeployed with it at once).
+  const sign = (userId) =>
+    server.signUserToken({ user_id: userId, ...USERS[userId] }, live().identitySecrets.at(-1), { expiresIn: tokenTtlSeconds });
 
   async function demoRoute(req, res, url) {
     if (req.method !== 'POST') return send(res, 405, 'POST only');
+    // The control endpoints change the whole server (its mode, its secret): only this page
+    // may call them. A cross-site form or `text/plain` fetch needs no preflight, so JSON is
+    // required (a cross-site JSON POST needs a preflight this server never grants), and an
+    // Origin or Sec-Fetch-Site that names another site is refused outright.
+    const refusal = sameOriginJsonRefusal(req);
+    if (refusal) return json(res, refusal.status, { error: refusal.error });
     const body = await readJson(req);
     switch (url.pathname) {
       case '/demo/login': {
@@ -125,12 +165,16 @@ export async function startDemo({
         return json(res, 200, {});
       case '/demo/mode':
         if (!MODES.includes(body.mode)) return json(res, 400, { error: 'unknown mode' });
-        project.mode = body.mode;
+        await admin.operations.updateSettings(widgetKey, { mode: body.mode }, 'demo page');
+        await admin.refresh();
         logger.info(`[demo] verification mode → ${body.mode}`);
         return json(res, 200, { mode: project.mode });
       case '/demo/rotate': {
         // The old secret is dropped at once, so every token in flight fails: the SDK's 403 path.
-        project.identitySecrets = [server.generateProjectKeys().identitySecret];
+        const { record, project: after } = await admin.operations.generateSecret(widgetKey, 'demo page');
+        for (const old of after.secrets)
+          if (old.id !== record.id && !old.retiredAt) await admin.operations.retireSecret(widgetKey, old.id, 'demo page');
+        await admin.refresh();
         logger.info('[demo] identity secret rotated');
         return json(res, 200, {});
       }
@@ -147,6 +191,7 @@ export async function startDemo({
       else res.end();
     };
     try {
+      if (admin.handle(req, res)) return;
       if (url.pathname.startsWith('/api/')) return api(req, res);
       if (url.pathname.startsWith('/demo/')) return void demoRoute(req, res, url).catch(fail);
       if (url.pathname === '/' || url.pathname === '/index.html') {
@@ -189,18 +234,25 @@ export async function startDemo({
   const seeded = bobHistory.messages?.length ? { ok: true } : await fetch(`${url}/api/sdk/chat`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob'), message: 'My card ending 4242 was charged twice for March. Can you refund one?' }),
+    body: JSON.stringify({
+      widget_key: widgetKey,
+      user_id: 'bob',
+      user_token: await sign('bob'),
+      message: 'My card ending 4242 was charged twice for March. Can you refund one?',
+    }),
   });
   if (!seeded.ok) logger.warn(`[demo] could not seed Bob's conversation: ${seeded.status}`);
 
   return {
     url,
     project,
+    adminToken,
     close: async () => {
       await new Promise((resolve) => {
         http.closeAllConnections?.();
         http.close(() => resolve());
       });
+      await admin.close();
       await store.close?.();
     },
   };
@@ -209,7 +261,11 @@ export async function startDemo({
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT ?? 3000);
   const demo = await startDemo({ port, tokenTtlSeconds: Number(process.env.DEMO_TOKEN_TTL ?? 120) });
-  console.log(`\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Conversations are kept in demo/halo-data (delete it to start afresh). Ctrl+C to stop.\n`);
+  console.log(
+    `\n  halo-widget demo: ${demo.url}\n\n  Open it, chat with the launcher at the bottom right, and watch the identity log.\n  Conversations are kept in demo/halo-data (delete it to start afresh).`,
+  );
+  // The operator token is this process's (generated unless HALO_ADMIN_TOKEN is set): printed for the demo only.
+  console.log(`  Security settings and rollout report: ${demo.url}/admin\n  Operator token: ${demo.adminToken}\n  Ctrl+C to stop.\n`);
   const stop = () => demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

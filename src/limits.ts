@@ -7,7 +7,7 @@ export const MAX_MESSAGE_CHARS = 4000;
 /** Every identity secret starts with this; a value holding it never leaves the backend (no-secrets-in-browser). */
 export const SECRET_PREFIX = 'ha_secret_';
 
-/** True when `value` is a string that starts like an identity secret. */
+/** True when `value` is a string that holds an identity secret anywhere (`"key=" + secret` too, not only at its start). */
 export function isSecret(value: unknown): boolean {
-  return typeof value === 'string' && value.startsWith(SECRET_PREFIX);
+  return typeof value === 'string' && value.includes(SECRET_PREFIX);
 }

@@ -8,6 +8,11 @@ export interface ChatMessage {
   text: string;
   /** ISO 8601. */
   created_at: string;
+  /**
+   * Present (always `true`) on a message stored by a request whose token was not verified
+   * (`monitor` or `off` mode): the server could not tell that the user wrote it.
+   */
+  unverified?: true;
 }
 
 /** Traits describing the user. Untrusted unless they come from a verified token. */

@@ -10,8 +10,12 @@ import type { Session } from './session.js';
 function isChatMessage(value: unknown): value is ChatMessage {
   const m = value as ChatMessage | null;
   return (
-    typeof m === 'object' && m !== null && typeof m.id === 'string' && typeof m.text === 'string' &&
-    (m.role === 'user' || m.role === 'assistant') && typeof m.conversation_id === 'string'
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.id === 'string' &&
+    typeof m.text === 'string' &&
+    (m.role === 'user' || m.role === 'assistant') &&
+    typeof m.conversation_id === 'string'
   );
 }
 

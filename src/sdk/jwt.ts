@@ -1,3 +1,5 @@
+import { isSecret } from '../limits.js';
+
 /** The claims the SDK reads from a user token. The signature is the server's business. */
 export interface TokenClaims {
   user_id?: unknown;
@@ -5,6 +7,8 @@ export interface TokenClaims {
   iat?: number;
   /** Whether the token itself carries a `name` or `email` claim (trusted traits). */
   named: boolean;
+  /** Whether a claim holds an identity secret (no-secrets-in-browser): the token is then refused. */
+  secret?: boolean;
 }
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
@@ -20,8 +24,9 @@ export function decodeClaims(token: string): TokenClaims | null {
   // Three base64url parts, nothing else: a JSON body that merely holds a token is not one.
   if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return null;
   let claims: Record<string, unknown>;
+  let text: string;
   try {
-    claims = JSON.parse(decodeSegment(token.split('.')[1]!));
+    claims = JSON.parse((text = decodeSegment(token.split('.')[1]!))) as Record<string, unknown>;
   } catch (error) {
     // Not base64url or not JSON: the caller reports `invalid_user_token`.
     void error;
@@ -33,5 +38,6 @@ export function decodeClaims(token: string): TokenClaims | null {
     exp: num(claims.exp),
     iat: num(claims.iat),
     named: typeof claims.name === 'string' || typeof claims.email === 'string',
+    secret: isSecret(text),
   };
 }

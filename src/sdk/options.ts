@@ -43,10 +43,9 @@ export function containsSecret(value: unknown, seen = new WeakSet<object>()): bo
   return Object.values(value).some((v) => containsSecret(v, seen));
 }
 
-
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
@@ -79,7 +78,11 @@ function checkKinds(o: Record<string, unknown>, kinds: Record<string, string>, p
       kind === 'object'
         ? isPlainObject(value)
         : typeof value === kind && value !== '' && (kind !== 'number' || ((value as number) >= 0 && Number.isFinite(value)));
-    if (!ok) throw invalidOption(prefix + key, DEV && (kind === 'number' ? 'a number ≥ 0' : kind === 'string' ? 'a non-empty string' : `a${kind === 'object' ? 'n' : ''} ${kind}`));
+    if (!ok)
+      throw invalidOption(
+        prefix + key,
+        DEV && (kind === 'number' ? 'a number ≥ 0' : kind === 'string' ? 'a non-empty string' : `a${kind === 'object' ? 'n' : ''} ${kind}`),
+      );
   }
 }
 
@@ -105,12 +108,18 @@ export function resolveOptions(options: HaloOptions): ResolvedOptions {
   if (!isPlainObject(options)) throw invalidOption('options', DEV && 'an object with at least `widgetKey`');
   const o = options as unknown as Record<string, unknown>;
   checkKinds(o, KINDS);
-  if (!WIDGET_KEY.test(String(o.widgetKey ?? ''))) throw invalidOption('widgetKey', DEV && "a publishable key: 'ab_live_…' or 'ab_test_…'");
+  if (!WIDGET_KEY.test(typeof o.widgetKey === 'string' ? o.widgetKey : ''))
+    throw invalidOption('widgetKey', DEV && "a publishable key: 'ab_live_…' or 'ab_test_…'");
   if (o.userToken && !o.userId) throw invalidOption('userToken', DEV && 'to come with a `userId`');
   if (o.tokenTimeoutMs === 0) throw invalidOption('tokenTimeoutMs', DEV && 'a number > 0');
   const theme = (o.theme ?? {}) as HaloTheme;
-  checkKinds(theme as Record<string, unknown>, { accent: 'string', position: 'string', title: 'string', subtitle: 'string', avatarUrl: 'string' }, 'theme.');
-  if (theme.position && theme.position !== 'left' && theme.position !== 'right') throw invalidOption('theme.position', DEV && "'left' or 'right'");
+  checkKinds(
+    theme as Record<string, unknown>,
+    { accent: 'string', position: 'string', title: 'string', subtitle: 'string', avatarUrl: 'string' },
+    'theme.',
+  );
+  if (theme.position && theme.position !== 'left' && theme.position !== 'right')
+    throw invalidOption('theme.position', DEV && "'left' or 'right'");
   const retry = (o.retry ?? {}) as Partial<RetryPolicy>;
   checkKinds(retry as Record<string, unknown>, { attempts: 'number', baseDelayMs: 'number', maxDelayMs: 'number' }, 'retry.');
   const attempts = retry.attempts ?? 4;

@@ -107,8 +107,9 @@ export class TokenState {
    * (token-matches-user) and — once the server's clock is known — not past `exp`.
    */
   check(token: unknown, from: string, checkExp: boolean): TokenClaims | HaloError {
-    if (isSecret(token)) return secretExposed(from);
     const claims = typeof token === 'string' ? decodeClaims(token) : null;
+    // A secret anywhere: the token's text, or any claim's (the JSON of the payload).
+    if (isSecret(token) || claims?.secret) return secretExposed(from);
     if (!claims) return invalidUserToken(from, 'not a JWT');
     if (claims.user_id !== this.userId) return tokenUserMismatch(from);
     if (checkExp && this.#clock.known && isExpired(claims, this.#clock.nowSeconds())) return invalidUserToken(from, 'token expired');
@@ -142,8 +143,7 @@ export class TokenState {
     if (current?.token === token) return;
     const claims = this.check(token, 'shared', true);
     if ('code' in claims) return;
-    const better =
-      !current || current.rejected || !this.usable() || (claims.exp ?? Infinity) > (current.claims.exp ?? Infinity);
+    const better = !current || current.rejected || !this.usable() || (claims.exp ?? Infinity) > (current.claims.exp ?? Infinity);
     if (better) this.#install(token, claims);
   }
 

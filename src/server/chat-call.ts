@@ -5,6 +5,7 @@ import { isThenable } from './is-thenable.js';
 import { clientMessageIdOf, messageOf, optionalString, traitsOf, type Body } from './parse-request.js';
 import { defaultRespond, type Respond } from './respond.js';
 import { newId, type ConversationStore, type StoredConversation, type StoredMessage } from './store.js';
+import { traitViews, type TraitLimits } from './traits.js';
 
 interface Exchange {
   conversation: StoredConversation;
@@ -36,7 +37,11 @@ function inflightKey(who: Identity, requested: string | undefined, clientMessage
  * per `client_message_id` (a retry gets the reply on record; concurrent retries share one
  * exchange), and answers `{ conversation_id, message, identity }`.
  */
-export function createChatCall(store: ConversationStore, respond: Respond): (who: Identity, body: Body) => Promise<unknown> {
+export function createChatCall(
+  store: ConversationStore,
+  respond: Respond,
+  limits: Required<TraitLimits>,
+): (who: Identity, body: Body) => Promise<unknown> {
   // Concurrent retries of one client_message_id wait for the first instead of answering twice.
   const inflight = new Map<string, Promise<Exchange>>();
 
@@ -44,7 +49,7 @@ export function createChatCall(store: ConversationStore, respond: Respond): (who
     const message = messageOf(body);
     const clientMessageId = clientMessageIdOf(body);
     const requested = optionalString(body, 'conversation_id');
-    const sent = traitsOf(body);
+    const sent = traitsOf(body, limits);
     // Each step's plain result is used at once (isThenable), so an exchange with a synchronous
     // store and respond costs no microtask turn per step.
     const exchange = async (): Promise<Exchange> => {
@@ -68,16 +73,22 @@ export function createChatCall(store: ConversationStore, respond: Respond): (who
           if (earlier) return { conversation, reply: earlier };
         }
       }
-      const traits = await traitsFor(store, who, sent, storedTraits);
+      const record = await traitsFor(store, who, sent, limits, storedTraits);
       // The default respond never reads the history, so it is not copied out of the store for it.
       const listed = respond === defaultRespond ? [] : store.listMessages(conversation.id);
       const history = isThenable(listed) ? await listed : listed;
-      const user = who.userId === null ? null : { user_id: who.userId, traits, verified: who.verified };
+      const user =
+        who.userId === null
+          ? null
+          : { user_id: who.userId, verified: who.verified, ...traitViews(record, who.verified, who.trusted).respond };
       const replied = respond({ message, user, history });
       const text = String(isThenable(replied) ? await replied : replied);
       const now = isoNow();
       const question: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'user', text: message, created_at: now };
       const answer: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'assistant', text, created_at: now };
+      // Monitor mode (and verification off) let a request speak for a user unverified: what it
+      // stored says so, for good (a later switch to enforce does not launder it).
+      if (!who.verified && who.userId !== null) question.unverified = answer.unverified = true;
       const stored = store.appendExchange(conversation.id, question, answer, clientMessageId);
       return { conversation, reply: isThenable(stored) ? await stored : stored };
     };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ADMIN_COMMANDS, ADMIN_HELP, AdminUsageError, runAdminCommand } from './admin/admin-cli.js';
 import type { HaloApiConfig } from './types.js';
 import { checkConfig } from './config.js';
 import { generateProjectKeys } from './generate-project-keys.js';
@@ -15,7 +16,11 @@ Usage:
   halo-widget sign --user-id ID [--claim k=v …] [--expires-in 1h]
                                                      sign a user token (secret from HALO_IDENTITY_SECRET)
   halo-widget serve --config halo.config.json [--port N] [--host H] [--data DIR | --memory]
-                                                     start the reference API
+                                                     start the reference API (admin page with HALO_ADMIN_TOKEN)
+  halo-widget report [--url URL] [--widget-key KEY]  the rollout report: is enforce safe?
+  halo-widget secret rotate|list|retire              identity secrets, through the admin API
+  halo-widget mode set off|monitor|enforce           the verification mode, through the admin API
+  halo-widget settings | audit                       allowed origins, token lifetime; the audit log
 
 Run \`halo-widget <command> --help\` for details.
 `,
@@ -39,9 +44,14 @@ users of the machine can see it.
 Starts the reference Halo API (and /halo.js, /snippet.js). The config file is JSON:
   { "projects": [ { "widgetKey": "ab_live_…", "identitySecrets": ["$HALO_IDENTITY_SECRET"],
                     "mode": "enforce", "allowedOrigins": ["https://app.example.com"] } ],
-    "rateLimit": { "burst": 30, "perSecond": 2 }, "database": "$DATABASE_URL" }
+    "rateLimit": { "burst": 30, "perSecond": 2 }, "trustProxy": false, "database": "$DATABASE_URL" }
+rateLimit (on by default; false turns it off), trustProxy, traitLimits and the connection
+limits (headersTimeoutMs, requestTimeoutMs, maxConnections, maxConnectionsPerAddress) are
+optional; a project may set maxTokenLifetime (e.g. "24h").
 A secret written as "$NAME" is read from the environment variable NAME, so the file
 need not hold it. mode: off | monitor | enforce (default monitor once there is a secret).
+With HALO_ADMIN_TOKEN set (16+ characters), the server also serves the security settings
+page at /admin and its API at /api/admin/…; the file's projects are its starting point.
 
 Where conversations are kept:
   DATABASE_URL=postgres://…   PostgreSQL (also "database" in the config; the variable wins)
@@ -52,6 +62,7 @@ Where conversations are kept:
   --port N   port to listen on (default 8787)
   --host H   address to bind (default 127.0.0.1)
 `,
+  ...ADMIN_HELP,
 };
 
 /** Where the CLI writes and reads its environment; injectable for tests. */
@@ -105,9 +116,14 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       return 0;
     }
     if (command === 'sign') return await sign(rest, io);
+    if (ADMIN_COMMANDS.includes(command)) return await runAdminCommand(command, rest, io);
     return await serve(rest, io);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof UsageError ||
+      error instanceof AdminUsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       io.err(`${(error as Error).message}\n\n${HELP[command]}`);
     } else {
       io.err(`halo-widget ${command}: ${(error as Error).message}\n`);
@@ -143,7 +159,13 @@ async function sign(args: string[], io: CliIO): Promise<number> {
 async function serve(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, memory: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      memory: { type: 'boolean' },
+    },
     strict: true,
   });
   if (!values.config) throw new UsageError('--config is required.');
@@ -171,17 +193,20 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   checkConfig(config, { info: () => undefined, warn: () => undefined, error: () => undefined });
   const databaseUrl = databaseUrlOf(config.database, values.config, io);
   if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other.');
-  if (databaseUrl && values.data && !values.memory) throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
+  if (databaseUrl && values.data && !values.memory)
+    throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
   const { database: _database, ...apiConfig } = config;
   const opened = await openConfiguredStore({ databaseUrl, dataDir: values.data, memory: values.memory }, (line) => io.err(`${line}\n`));
+  const adminToken = io.env.HALO_ADMIN_TOKEN;
   let server: Awaited<ReturnType<typeof startHaloServer>>;
   try {
-    server = await startHaloServer({ ...apiConfig, store: opened.store, port, host: values.host ?? '127.0.0.1' });
+    server = await startHaloServer({ ...apiConfig, store: opened.store, port, host: values.host ?? '127.0.0.1', admin: { token: adminToken || undefined } });
   } catch (error) {
     await opened.close();
     throw error;
   }
   io.out(`Halo API listening on ${server.url} (${config.projects.length} project(s); store: ${opened.description})\n`);
+  if (adminToken) io.out(`Security settings: ${server.url}/admin (operator token from HALO_ADMIN_TOKEN)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

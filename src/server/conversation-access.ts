@@ -1,8 +1,8 @@
 import type { Identity } from './check-identity.js';
 import { ApiError } from './http.js';
 import { isThenable } from './is-thenable.js';
-import { MAX_TRAITS } from './parse-request.js';
 import type { ConversationStore, StoredConversation } from './store.js';
+import { mergeTraits, readStoredTraits, type StoredTraits, type TraitLimits } from './traits.js';
 
 /** Whether an object has an own enumerable key, without listing its keys. */
 function hasKeys(object: Record<string, unknown>): boolean {
@@ -36,34 +36,31 @@ export async function conversationFor(
 }
 
 /**
- * trusted-claims-per-request: stored client traits ← this body's traits ← this request's
- * trusted claims. Only client traits are stored, and only when they changed: the SDK sends
- * the same traits with every message, and a database would otherwise write them each time.
- * `stored` is the identity's record when the caller already read it (`openChat`).
+ * The identity's stored client traits with this body's merged in by the trait rules
+ * (traits.ts: verified marks, caps), stored only when they changed: the SDK sends the same
+ * traits with every message, and a database would otherwise write them each time. The
+ * trusted claims are never stored (trusted-claims-per-request): see `traitViews` for what the
+ * answers show. `stored` is the identity's record when the caller already read it (`openChat`).
  */
 export async function traitsFor(
   store: ConversationStore,
   who: Identity,
   sent: Record<string, unknown>,
+  limits: Required<TraitLimits>,
   stored?: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
+): Promise<StoredTraits> {
   const key = who.project.widgetKey;
-  let traits = stored;
-  if (!traits) {
+  let raw: unknown = stored;
+  if (raw === undefined) {
     const read = store.getTraits(key, who.owner);
-    traits = isThenable(read) ? await read : read;
+    raw = isThenable(read) ? await read : read;
   }
-  if (hasKeys(sent)) {
-    // Newest last; past the limit the traits not sent for the longest time are dropped,
-    // so an identity's record stays bounded however many names a client invents.
-    const entries = [...Object.entries(traits).filter(([name]) => !Object.hasOwn(sent, name)), ...Object.entries(sent)].slice(-MAX_TRAITS);
-    const merged = Object.fromEntries(entries);
-    // Same names, order and values: nothing to write (the order is compared too, as it decides what is dropped first).
-    if (JSON.stringify(merged) !== JSON.stringify(traits)) {
-      const written = store.setTraits(key, who.owner, merged);
-      if (isThenable(written)) await written;
-    }
-    traits = merged;
+  const record = readStoredTraits(raw);
+  if (!hasKeys(sent)) return record;
+  const merged = mergeTraits(record, sent, who.verified, limits);
+  if (merged.changed) {
+    const written = store.setTraits(key, who.owner, merged.record);
+    if (isThenable(written)) await written;
   }
-  return { ...traits, ...who.trusted };
+  return merged.record;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createChatCall } from './chat-call.js';
-import { checkIdentity } from './check-identity.js';
+import { checkIdentity, type IdentityContext } from './check-identity.js';
 import { checkConfig } from './config.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { historyCall } from './history-call.js';
@@ -8,12 +8,14 @@ import { ApiError, sendError, sendJson } from './http.js';
 import { identifyCall } from './identify-call.js';
 import { logRequestError } from './log-request-error.js';
 import { CALLS, callOf, parseBody, readRequestBody } from './parse-request.js';
-import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { refuseSecrets } from './refuse-secrets.js';
+import { createRequestLimiter } from './request-limiter.js';
 import type { RequestState } from './request-state.js';
 import { defaultRespond } from './respond.js';
 import { createMemoryStore } from './store.js';
 import { isStoreUnavailable } from './store/store-unavailable-error.js';
 import { createOutageReporter, unavailableAnswer } from './store-outage.js';
+import { resolveTraitLimits } from './traits.js';
 import type { HaloApiConfig } from './types.js';
 
 /**
@@ -28,8 +30,14 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   checkConfig(config, logger);
   const store = config.store ?? createMemoryStore();
   const respond = config.respond ?? defaultRespond;
-  const limiter: RateLimiter | null = config.rateLimit ? createRateLimiter(config.rateLimit) : null;
-  const chat = createChatCall(store, respond);
+  const traitLimits = resolveTraitLimits(config.traitLimits);
+  const context: IdentityContext = {
+    config,
+    logger,
+    limiter: createRequestLimiter(config.rateLimit, config.trustProxy),
+    warnedNoExp: new Set(),
+  };
+  const chat = createChatCall(store, respond, traitLimits);
   const reportOutage = createOutageReporter(logger);
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
@@ -44,23 +52,16 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
     }
     const body = parseBody(await readRequestBody(req));
-    const who = checkIdentity(config, logger, req, body, state);
+    // The rate limit is part of the identity check: it runs before the token is looked at.
+    const who = checkIdentity(context, req, body, state);
     // Every later answer, errors included, carries the identity verdict.
     state.identityHeader = who.header;
     const headers = corsHeaders(req, state);
     headers.push('Halo-Identity', who.header);
-    if (limiter) {
-      const key = `${who.project.widgetKey} ${who.userId !== null ? `u:${who.userId}` : `ip:${req.socket.remoteAddress}`}`;
-      const decision = limiter.take(key);
-      if (!decision.ok) {
-        throw new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, {
-          'Retry-After': String(decision.retryAfterSeconds),
-        });
-      }
-    }
+    refuseSecrets(config.projects, logger, who, body);
     let answer: unknown;
     if (call === 'chat') answer = await chat(who, body);
-    else if (call === 'identify') answer = await identifyCall(store, who, body);
+    else if (call === 'identify') answer = await identifyCall(store, who, body, traitLimits);
     else answer = await historyCall(store, who, body);
     sendJson(res, 200, answer, headers);
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SECRET_PREFIX } from '../limits.js';
 
 /** A new project's keys: the publishable widget key and the identity secret. */
 export interface ProjectKeys {
@@ -12,6 +13,6 @@ export interface ProjectKeys {
 export function generateProjectKeys(): ProjectKeys {
   return {
     widgetKey: `ab_live_${randomBytes(16).toString('base64url')}`,
-    identitySecret: `ha_secret_${randomBytes(32).toString('base64url')}`,
+    identitySecret: `${SECRET_PREFIX}${randomBytes(32).toString('base64url')}`,
   };
 }

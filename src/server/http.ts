@@ -131,8 +131,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       // A small body arrives in one chunk: no copy.
       if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
-    req.on('error', (error) => {
-      if (!over) reject(error);
-    });
+    // A connection cut before the body ended (the client gone, the request timeout) is the
+    // client's doing, not a server error to log: it settles the read as a 400 nobody will
+    // read, and no half-read body stays referenced by a pending promise.
+    const cut = () => {
+      if (over || req.complete) return;
+      over = true;
+      chunks.length = 0;
+      reject(new ApiError(400, 'invalid_request', 'The connection closed before the body ended.'));
+    };
+    req.on('error', cut);
+    req.on('close', cut);
   });
 }

@@ -8,6 +8,9 @@ export { createHaloApi } from './create-halo-api.js';
 export type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './types.js';
 export { startHaloServer } from './start-halo-server.js';
 export type { HaloServer, StartHaloServerOptions } from './start-halo-server.js';
+export type { ConnectionLimits } from './connection-limits.js';
+export type { TrustProxy } from './client-address.js';
+export type { TraitLimits } from './traits.js';
 export { createMemoryStore } from './store.js';
 export type { ChatOpening, ConversationStore, MemoryStoreOptions, StoredConversation, StoredMessage } from './store.js';
 export { createPostgresStore } from './store/create-postgres-store.js';
@@ -16,12 +19,28 @@ export { createEmbeddedStore } from './store/create-embedded-store.js';
 export type { EmbeddedStoreOptions } from './store/create-embedded-store.js';
 export type { SqlConversationStore } from './store/sql-store.js';
 export { createPgClient, createPgliteClient } from './store/sql-client.js';
-export type { PgClientOptions, SqlClient, SqlQueryable, SqlResult } from './store/sql-client.js';
+export type { PgClientOptions, PgliteLike, SqlClient, SqlQueryable, SqlResult } from './store/sql-client.js';
 export { migrate } from './store/migrate.js';
 export { MIGRATIONS } from './store/migrations.js';
 export type { Migration } from './store/migrations.js';
 export { isStoreUnavailable, StoreUnavailableError } from './store/store-unavailable-error.js';
 export { defaultRespond } from './respond.js';
-export type { Respond, RespondContext } from './respond.js';
+export type { Respond, RespondContext, RespondUser } from './respond.js';
 export { createRateLimiter } from './rate-limiter.js';
 export type { RateDecision, RateLimitConfig, RateLimiter } from './rate-limiter.js';
+export { createMemoryAdminStore } from './admin/memory-admin-store.js';
+export type {
+  AdminStore,
+  AuditEntry,
+  IdentityBatch,
+  IdentityResult,
+  IdentityRows,
+  ProjectSettings,
+  SecretRecord,
+} from './admin/admin-store.js';
+export { createAdminSurface } from './admin/admin-server.js';
+export type { AdminServerOptions, AdminSurface } from './admin/admin-server.js';
+export type { AdminOperations, ProjectView, SecretView, SettingsPatch } from './admin/admin-operations.js';
+export type { IdentityReport, ReportWindow, ResultLine, WindowReport } from './admin/identity-report.js';
+export { createSqlAdminStore } from './admin/sql-admin-store.js';
+export type { AdminSqlClient, AdminSqlQueryable } from './admin/sql-admin-store.js';

@@ -1,5 +1,7 @@
+import { MAX_MESSAGE_CHARS as MAX_MESSAGE } from '../limits.js';
 import type { IncomingMessage } from 'node:http';
 import { ApiError, pathOf, readBody } from './http.js';
+import { checkTraits, TraitLimitError, type TraitLimits } from './traits.js';
 
 /** A request body: a JSON object. Internal. */
 export type Body = Record<string, unknown>;
@@ -7,11 +9,9 @@ export type Body = Record<string, unknown>;
 /** The calls of the API, under `/api/sdk/`. */
 export const CALLS = new Set(['identify', 'chat', 'history']);
 
-// request-limits: body, message, ids and client_message_id.
+// request-limits: body, message, ids and client_message_id. The message limit is shared with
+// the browser code (src/limits.ts holds only constants, nothing that needs a browser).
 const MAX_BODY = 64 * 1024;
-const MAX_MESSAGE = 4000;
-/** Client traits an identity keeps at most. */
-export const MAX_TRAITS = 50;
 const MAX_ID = 256;
 const MAX_CLIENT_MESSAGE_ID = 100;
 const API_PREFIX = '/api/sdk/';
@@ -70,13 +70,14 @@ export function optionalString(body: Body, field: string, max = MAX_ID): string 
 /** The body's `client_message_id`, or null. */
 export const clientMessageIdOf = (body: Body): string | null => optionalString(body, 'client_message_id', MAX_CLIENT_MESSAGE_ID) ?? null;
 
-/** The body's `user_traits`: an object of at most {@link MAX_TRAITS} keys, `{}` when absent. */
-export function traitsOf(body: Body): Record<string, unknown> {
-  const traits = body.user_traits;
-  if (traits === undefined || traits === null) return {};
-  if (typeof traits !== 'object' || Array.isArray(traits)) throw bad('`user_traits` must be an object.');
-  if (Object.keys(traits).length > MAX_TRAITS) throw bad(`\`user_traits\` has more than ${MAX_TRAITS} keys.`);
-  return traits as Record<string, unknown>;
+/** The body's `user_traits` within the trait limits (400 naming the limit otherwise), `{}` when absent. */
+export function traitsOf(body: Body, limits: Required<TraitLimits>): Record<string, unknown> {
+  try {
+    return checkTraits(body.user_traits, limits);
+  } catch (error) {
+    if (error instanceof TraitLimitError) throw bad(error.message);
+    throw error;
+  }
 }
 
 /** The body's `message`: 1 to 4000 code points. */

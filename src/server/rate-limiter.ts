@@ -4,17 +4,27 @@ export interface RateLimitConfig {
   burst?: number;
   /** Sustained requests per second per key. @default 2 */
   perSecond?: number;
-  /** Buckets kept at most; the least recently used are dropped first. @default 10000 */
+  /**
+   * Buckets kept at most per pool (the API keeps one pool per project and kind of key); the
+   * least recently used are dropped first, so one project's traffic never evicts another's.
+   * @default 10000
+   */
   maxKeys?: number;
 }
 
 /** The answer for one request. */
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
-/** A rate limiter keyed by widget key + user (or IP for anonymous visitors). */
+/** A rate limiter keyed by `key` inside a `pool` (widget key + kind: client address or verified user). */
 export interface RateLimiter {
-  take(key: string, nowMs?: number): RateDecision;
+  /** Spends one token of `key`'s bucket in `pool`, or says how long until there is one. */
+  take(key: string, nowMs?: number, pool?: string): RateDecision;
+  /** The decision {@link RateLimiter.take} would give, without spending anything. */
+  check(key: string, nowMs?: number, pool?: string): RateDecision;
 }
+
+/** The limits the API applies when `rateLimit` is not set: on by default. */
+export const DEFAULT_RATE_LIMIT: Required<RateLimitConfig> = { burst: 30, perSecond: 2, maxKeys: 10_000 };
 
 interface Bucket {
   tokens: number;
@@ -22,34 +32,40 @@ interface Bucket {
 }
 
 /**
- * Token buckets in memory. Memory stays bounded: a full bucket carries no state worth
- * keeping, and past `maxKeys` the least recently used bucket goes (a Map keeps insertion
- * order, and each use re-inserts).
+ * Token buckets in memory. Memory stays bounded: each pool holds at most `maxKeys` buckets
+ * (a Map keeps insertion order, each use re-inserts, and past the cap the least recently
+ * used goes), and the API's pools are one per configured project and kind of key.
  */
 export function createRateLimiter(config: RateLimitConfig = {}): RateLimiter {
-  const burst = config.burst ?? 30;
-  const perSecond = config.perSecond ?? 2;
-  const maxKeys = config.maxKeys ?? 10_000;
+  const burst = config.burst ?? DEFAULT_RATE_LIMIT.burst;
+  const perSecond = config.perSecond ?? DEFAULT_RATE_LIMIT.perSecond;
+  const maxKeys = config.maxKeys ?? DEFAULT_RATE_LIMIT.maxKeys;
   if (!(burst >= 1) || !(perSecond > 0) || !(maxKeys >= 1)) {
     throw new TypeError('rateLimit: burst must be ≥ 1, perSecond > 0 and maxKeys ≥ 1.');
   }
-  const buckets = new Map<string, Bucket>();
+  const pools = new Map<string, Map<string, Bucket>>();
+
+  function refilled(buckets: Map<string, Bucket> | undefined, key: string, nowMs: number): number {
+    const bucket = buckets?.get(key);
+    return bucket ? Math.min(burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * perSecond) : burst;
+  }
+
+  const refuse = (tokens: number): RateDecision => ({ ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perSecond)) });
+
   return {
-    take(key, nowMs = Date.now()) {
-      const bucket = buckets.get(key) ?? { tokens: burst, at: nowMs };
+    check(key, nowMs = Date.now(), pool = '') {
+      const tokens = refilled(pools.get(pool), key, nowMs);
+      return tokens >= 1 ? { ok: true } : refuse(tokens);
+    },
+    take(key, nowMs = Date.now(), pool = '') {
+      let buckets = pools.get(pool);
+      if (!buckets) pools.set(pool, (buckets = new Map<string, Bucket>()));
+      const tokens = refilled(buckets, key, nowMs);
       buckets.delete(key);
-      bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * perSecond);
-      bucket.at = nowMs;
-      let decision: RateDecision;
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        decision = { ok: true };
-      } else {
-        decision = { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
-      }
-      buckets.set(key, bucket);
+      const ok = tokens >= 1;
+      buckets.set(key, { tokens: ok ? tokens - 1 : tokens, at: nowMs });
       if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value as string);
-      return decision;
+      return ok ? { ok: true } : refuse(tokens);
     },
   };
 }

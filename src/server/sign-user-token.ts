@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { isSecret } from '../limits.js';
 
 /** Claims of a user token: `user_id`, plus any trusted traits (`name`, `email`, `plan`, …). */
 export interface UserTokenClaims {
@@ -21,7 +22,7 @@ export interface SignUserTokenOptions {
  * signing with the same string interoperates.
  */
 export async function signUserToken(claims: UserTokenClaims, secret: string, options: SignUserTokenOptions = {}): Promise<string> {
-  if (typeof secret !== 'string' || !secret.startsWith('ha_secret_')) {
+  if (!isSecret(secret)) {
     throw new TypeError("signUserToken: the secret must be the project's identity secret (ha_secret_…).");
   }
   if (typeof claims !== 'object' || claims === null || typeof claims.user_id !== 'string' || claims.user_id === '') {

@@ -3,17 +3,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createAdminSurface, type AdminServerOptions } from './admin/admin-server.js';
 import { createHaloApi } from './create-halo-api.js';
 import type { HaloApiConfig, HaloLogger } from './types.js';
+import { applyConnectionLimits, CONNECTIONS_CHECKING_INTERVAL_MS, type ConnectionLimits } from './connection-limits.js';
 import { answerClientError, EXPOSED, pathOf } from './http.js';
 import { safeLog } from './safe-log.js';
 
-/** {@link HaloApiConfig} plus where to listen. */
-export interface StartHaloServerOptions extends HaloApiConfig {
+/** {@link HaloApiConfig} plus where to listen and the connection limits (on by default). */
+export interface StartHaloServerOptions extends HaloApiConfig, ConnectionLimits {
   /** @default 0: any free port */
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /**
+   * The security settings page (`/admin`), its JSON API (`/api/admin/…`) and the rollout
+   * report. With it, projects are read from `admin.store` (seeded once from `projects`) and
+   * changes apply without a restart. @default none: projects come from `projects` only
+   */
+  admin?: AdminServerOptions;
 }
 
 /** A running reference API. */
@@ -73,11 +81,14 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
  * from `dist/` so a page can load the widget from the API's origin.
  */
 export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
-  const api = createHaloApi(options);
   const logger = options.logger ?? console;
+  const admin = options.admin ? await createAdminSurface(options.admin, options.projects, logger, options.store) : null;
+  const api = createHaloApi(admin ? { ...options, projects: admin.projects, onIdentityResult: admin.onIdentityResult } : options);
   const root = packageRoot();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
+    // The admin surface first: its paths never reach the SDK API (whose preflight answers any path).
+    if (admin?.handle(req, res)) return;
     // API calls go straight through: only the two scripts and the favicon are served here.
     if (url.startsWith('/api/')) return api(req, res);
     const path = pathOf(url);
@@ -90,7 +101,8 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
     }
     api(req, res);
   };
-  const server = createServer(handler);
+  const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, handler);
+  applyConnectionLimits(server, options, Boolean(options.trustProxy));
   // Wire protocol: no status but the protocol's. Node would answer an unknown `Expect` 417 and what
   // its parser refuses with a bare 400/431/408; the first is served as usual instead
   // (RFC 9110 lets a server ignore it), the second answered in JSON.
@@ -98,7 +110,10 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
   server.on('clientError', answerClientError);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      void admin?.close();
+      reject(error);
+    });
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
       const { port } = server.address() as AddressInfo;
@@ -106,7 +121,10 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
         url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
         close: () =>
           new Promise<void>((done, fail) => {
-            server.close((error) => (error ? fail(error) : done()));
+            server.close((error) => {
+              if (error) fail(error);
+              else void (admin?.close() ?? Promise.resolve()).then(done, fail);
+            });
             server.closeAllConnections();
           }),
       });

@@ -7,6 +7,11 @@ export interface StoredMessage {
   role: 'user' | 'assistant';
   text: string;
   created_at: string;
+  /**
+   * Set (only) on the messages stored by a request for a `user_id` that was not verified
+   * (monitor mode, verification off): history shows which messages the user may not have sent.
+   */
+  unverified?: true;
 }
 
 /** A conversation belongs to the identity that started it (history-isolation). */

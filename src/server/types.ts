@@ -1,6 +1,9 @@
+import type { TrustProxy } from './client-address.js';
 import type { RateLimitConfig } from './rate-limiter.js';
 import type { Respond } from './respond.js';
 import type { ConversationStore } from './store.js';
+import type { TraitLimits } from './traits.js';
+import type { VerifyFailure } from './verify-user-token.js';
 
 /** How a project treats user tokens (verification-modes). */
 export type VerificationMode = 'off' | 'monitor' | 'enforce';
@@ -15,6 +18,13 @@ export interface ProjectConfig {
   mode?: VerificationMode;
   /** Origins allowed to call from a browser (`'*'` for any). Calls without `Origin` are exempt. @default any */
   allowedOrigins?: string[];
+  /**
+   * The longest a user token may still be valid: seconds, or a span such as `'24h'`. A token
+   * without `exp`, or whose `exp` is further away, is refused under `enforce` (403
+   * `token_invalid`, logged with the reason `lifetime`) and logged under `monitor`.
+   * @default no maximum (a token without `exp` is then accepted, with one warning per user)
+   */
+  maxTokenLifetime?: string | number;
 }
 
 /** Console-shaped logger. */
@@ -33,6 +43,33 @@ export interface HaloApiConfig {
   respond?: Respond;
   /** @default console */
   logger?: HaloLogger;
-  /** Token buckets per widget key + user (or IP for visitors), answering 429. @default false: no limit */
+  /**
+   * Token buckets answering 429, in separate pools per project: per client address for every
+   * request that does not end verified (checked before the token is), per user for verified
+   * requests. `false` turns the limit off.
+   * @default { burst: 30, perSecond: 2, maxKeys: 10000 }
+   */
   rateLimit?: RateLimitConfig | false;
+  /**
+   * Called once per judged request with its `Halo-Identity` result, for the rollout report
+   * (the admin surface's counter: a few map operations, no I/O). Must not throw. @default none
+   */
+  onIdentityResult?: IdentityResultListener;
+  /**
+   * Trust `X-Forwarded-For` for the client address (behind a reverse proxy you run): `true`
+   * or `1` for one proxy, `n` for a chain of `n`. Off, a client could name any address.
+   * @default false
+   */
+  trustProxy?: TrustProxy;
+  /** Limits on `user_traits`, per request and stored per identity. @default { maxKeys: 50, maxBytes: 4096, maxDepth: 4 } */
+  traitLimits?: TraitLimits;
 }
+
+/** A request's identity result as the rollout report counts it. */
+export type IdentityOutcome = 'verified' | VerifyFailure | 'anonymous' | 'verification_off';
+
+/**
+ * Receives each judged request's identity result: the project, the result, the user id (null
+ * for a visitor) and the client's SDK version (`unknown` when it sent none, as the SDK does today).
+ */
+export type IdentityResultListener = (widgetKey: string, result: IdentityOutcome, userId: string | null, sdkVersion: string) => void;

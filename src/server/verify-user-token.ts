@@ -6,7 +6,14 @@ import type { JWTPayload } from 'jose';
 export type VerifyFailure = 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
 
 /** The outcome of {@link verifyUserToken}: the claims and trusted traits, or why not. */
-export type VerifyResult = { ok: true; claims: JWTPayload; trusted: Record<string, unknown> } | { ok: false; reason: VerifyFailure };
+export type VerifyResult =
+  | { ok: true; claims: JWTPayload; trusted: Record<string, unknown> }
+  | {
+      ok: false;
+      reason: VerifyFailure;
+      /** Set when a `token_invalid` is for the token's lifetime: `exp` missing or past `maxLifetimeSeconds` (for logs; the wire says `token_invalid`). */
+      detail?: 'lifetime';
+    };
 
 /** Options of {@link verifyUserToken}. */
 export interface VerifyUserTokenOptions {
@@ -14,6 +21,12 @@ export interface VerifyUserTokenOptions {
   userId?: string;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. @default 30 */
   clockToleranceSeconds?: number;
+  /**
+   * The longest lifetime a token may have left: a token without `exp`, or whose `exp` is
+   * further away than this (plus the clock tolerance), is `token_invalid` with
+   * `detail: 'lifetime'`. @default no maximum
+   */
+  maxLifetimeSeconds?: number;
 }
 
 const MAX_TOKEN_BYTES = 8 * 1024;
@@ -71,6 +84,7 @@ function headerIsHs256(head: string): boolean {
 }
 
 const FAIL = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
+const LIFETIME: VerifyResult = Object.freeze({ ok: false, reason: 'token_invalid', detail: 'lifetime' });
 
 /**
  * Verifies a user token: HS256 only (hs256-only), signed with any of `secrets` (the key is
@@ -133,6 +147,8 @@ export function verifyUserTokenSync(
   const userId = claims.user_id;
   if (typeof userId !== 'string' || userId === '') return FAIL('user_mismatch');
   if (options.userId !== undefined && userId !== options.userId) return FAIL('user_mismatch');
+  const maxLifetime = options.maxLifetimeSeconds;
+  if (maxLifetime !== undefined && (exp === undefined || exp > now + maxLifetime + tolerance)) return LIFETIME;
 
   const trusted: Record<string, unknown> = {};
   for (const name in claims) {

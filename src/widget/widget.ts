@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_CHARS } from '../limits.js';
 import type { MountWidget } from '../sdk/ui.js';
 import type { ChatMessage, IdentityState } from '../types.js';
 import { h, icon } from './dom.js';
@@ -188,7 +189,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       'aria-label': 'Message',
       placeholder: 'Write a message…',
       rows: '1',
-      maxlength: '4000',
+      maxlength: String(MAX_MESSAGE_CHARS),
       onkeydown: (e) => {
         const k = e as KeyboardEvent;
         if (k.key === 'Enter' && !k.shiftKey && !k.isComposing) {

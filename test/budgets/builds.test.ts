@@ -2,8 +2,9 @@
 // or reject with the same codes; only the development build explains at length.
 import { describe, expect, it } from 'vitest';
 import { requireDist, ROOT } from '../../bench/sizes.mjs';
+import type * as EntryModule from '../../src/index.js';
 
-type Entry = typeof import('../../src/index.js');
+type Entry = typeof EntryModule;
 
 async function load(file: string): Promise<Entry> {
   requireDist(ROOT, [file]);
@@ -33,8 +34,17 @@ async function outcomes({ createHalo }: Entry): Promise<Array<{ code: string; le
       return caught(error);
     }
   });
-  const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: 'http://127.0.0.1:9', launcher: false, fetch: async () => new Response('{}') });
-  for (const call of [() => client.identify(42 as never), () => client.sendMessage(''), () => client.identify('a', {}, { userToken: 'ha_secret_x' })]) {
+  const client = createHalo({
+    widgetKey: WIDGET_KEY,
+    apiBase: 'http://127.0.0.1:9',
+    launcher: false,
+    fetch: async () => new Response('{}'),
+  });
+  for (const call of [
+    () => client.identify(42 as never),
+    () => client.sendMessage(''),
+    () => client.identify('a', {}, { userToken: 'ha_secret_x' }),
+  ]) {
     results.push(await call().then(() => ({ code: 'none', length: 0 }), caught));
   }
   client.shutdown();

@@ -91,6 +91,8 @@ export function useEmbedSuite({ enforce = false } = {}): EmbedSuite {
       port: 0,
       host: '127.0.0.1',
       logger: { info() {}, warn() {}, error: console.error },
+      // The browser tests send bursts from one address; the limits have their own tests.
+      rateLimit: false,
     });
     suite.host = await startHostServer();
     suite.browser = await launchBrowser();

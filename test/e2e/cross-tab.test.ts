@@ -38,16 +38,19 @@ describe('cross-tab refresh', () => {
     const problems = await Promise.all(pages.map((page) => watch(page)));
     for (const page of pages) {
       await page.goto(suite.host.url);
-      await page.waitForFunction(() => (window as { Halo?: { getIdentityState?: () => { verified: boolean | null } } }).Halo?.getIdentityState?.().verified === true);
+      await page.waitForFunction(
+        () => (window as { Halo?: { getIdentityState?: () => { verified: boolean | null } } }).Halo?.getIdentityState?.().verified === true,
+      );
     }
     expect(tokenCalls).toBe(0); // the initial token was still fresh
 
     // Wait until the initial token is inside its skew in every tab, then call from all at once.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, issuedAt + ((LIFETIME / 2) + 1) * 1000 - Date.now())));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, issuedAt + (LIFETIME / 2 + 1) * 1000 - Date.now())));
     const sent = await Promise.all(
       pages.map((page) =>
         page.evaluate(async () => {
-          const halo = (window as unknown as { Halo: { history(): Promise<unknown[]>; getIdentityState(): { tokenExpiresAt: number } } }).Halo;
+          const halo = (window as unknown as { Halo: { history(): Promise<unknown[]>; getIdentityState(): { tokenExpiresAt: number } } })
+            .Halo;
           await halo.history();
           return halo.getIdentityState().tokenExpiresAt;
         }),
@@ -58,7 +61,9 @@ describe('cross-tab refresh', () => {
     expect(sent[0]).toBeGreaterThan(Math.floor(Date.now() / 1000) + 3000);
 
     for (const page of pages) {
-      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+      const stored = await page.evaluate(
+        () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie,
+      );
       expect(stored).not.toContain('eyJ');
     }
     for (const p of problems) {

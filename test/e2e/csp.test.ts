@@ -57,7 +57,10 @@ describe('the widget under a strict CSP', () => {
   it('applies the theme accent and the left position', async () => {
     await openStrictPage(`Halo.init({ widgetKey: '${suite.widgetKey}', theme: { accent: '#0f766e', position: 'left' } })`);
     await launcher().click();
-    const style = await launcher().evaluate((el) => ({ background: getComputedStyle(el).backgroundColor, left: getComputedStyle(el).left }));
+    const style = await launcher().evaluate((el) => ({
+      background: getComputedStyle(el).backgroundColor,
+      left: getComputedStyle(el).left,
+    }));
     expect(style).toEqual({ background: 'rgb(15, 118, 110)', left: '20px' });
     expect(await dialog().evaluate((el) => getComputedStyle(el).left)).toBe('20px');
     await screenshot(page, 'widget-open-theme-left.png');
@@ -66,9 +69,16 @@ describe('the widget under a strict CSP', () => {
 
   it('leaves the host page’s styles alone and ignores them inside the widget', async () => {
     const nonce = randomBytes(16).toString('base64');
-    suite.host.routes.set('/page.css', { body: 'button { background: rgb(255, 0, 0) !important; font-size: 40px; } p { color: rgb(0, 128, 0); }', type: 'text/css' });
+    suite.host.routes.set('/page.css', {
+      body: 'button { background: rgb(255, 0, 0) !important; font-size: 40px; } p { color: rgb(0, 128, 0); }',
+      type: 'text/css',
+    });
     suite.host.routes.set('/', {
-      body: suite.embed({ init: `Halo.init({ widgetKey: '${suite.widgetKey}' })`, nonce, extraHead: '<link rel="stylesheet" href="/page.css">' }),
+      body: suite.embed({
+        init: `Halo.init({ widgetKey: '${suite.widgetKey}' })`,
+        nonce,
+        extraHead: '<link rel="stylesheet" href="/page.css">',
+      }),
       headers: { 'Content-Security-Policy': strictCsp(nonce) },
     });
     page = await suite.newPage();

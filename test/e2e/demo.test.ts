@@ -101,7 +101,9 @@ describe('the demo', () => {
     await expect.poll(() => log.locator('.me').allTextContents(), { timeout: 15_000 }).toContain('Queued: sends once you are reconnected');
     expect(await page.getByRole('status').textContent()).toMatch(/^Reconnecting…/);
     await page.getByRole('button', { name: 'Sign in again' }).click();
-    await expect.poll(async () => (await bubbles()).slice(-2), { timeout: 15_000 }).toEqual(['Anyone there?', expect.stringMatching(/Bob/)]);
+    await expect
+      .poll(async () => (await bubbles()).slice(-2), { timeout: 15_000 })
+      .toEqual(['Anyone there?', expect.stringMatching(/Bob/)]);
     expect((await log.locator('.me').allTextContents()).filter(Boolean)).toEqual([]);
   });
 

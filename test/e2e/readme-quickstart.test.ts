@@ -1,6 +1,6 @@
 // The README's quickstart, run as written: its Express and Next.js token endpoints, its
-// script-tag embed under its Content-Security-Policy, and its npm/SPA block, against the
-// reference Halo API in `enforce` mode, in Chromium. Each block is taken from README.md by its
+// script-tag embed and its React block (bundled with esbuild, React 19, StrictMode), each under
+// its Content-Security-Policy, against the reference Halo API in `enforce` mode, in Chromium. Each block is taken from README.md by its
 // `<!-- quickstart:… -->` marker; only the placeholders the README tells a user to replace are
 // replaced, so a README edit that breaks the quickstart breaks this test.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import ts from 'typescript';
+import type { Express } from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RESULTS, ROOT, launchBrowser, serverModule, watch, type Problems } from './browser.js';
@@ -42,7 +44,7 @@ const ALICE: User = { id: 'alice', name: 'Alice', email: 'alice@example.com', pl
 
 /** What the test module built around the README's Express block exposes. */
 interface BackendModule {
-  app: import('express').Express;
+  app: Express;
 }
 
 /** The README's Next.js route handler. */
@@ -83,9 +85,15 @@ async function loadNextRoute(): Promise<NextRoute> {
   const dir = path.join(RESULTS, 'readme-quickstart', 'next');
   const lib = path.join(dir, 'node_modules/@/lib');
   mkdirSync(lib, { recursive: true });
-  writeFileSync(path.join(lib, 'package.json'), JSON.stringify({ name: '@/lib', type: 'module', exports: { './session': './session.js' } }));
-  writeFileSync(path.join(lib, 'session.js'), `export ${SESSION_USER}
-`);
+  writeFileSync(
+    path.join(lib, 'package.json'),
+    JSON.stringify({ name: '@/lib', type: 'module', exports: { './session': './session.js' } }),
+  );
+  writeFileSync(
+    path.join(lib, 'session.js'),
+    `export ${SESSION_USER}
+`,
+  );
   const { outputText } = ts.transpileModule(quickstart('nextjs'), {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
@@ -94,9 +102,51 @@ async function loadNextRoute(): Promise<NextRoute> {
   return import(pathToFileURL(file).href);
 }
 
+/**
+ * The README's React block in a module of its own, bundled for the browser with esbuild and
+ * React 19's development build (where StrictMode mounts, unmounts and mounts again). The entry
+ * plays "your app": it mounts the block's component under StrictMode with the page's
+ * `currentUser`, as an app mounts it near its root.
+ */
+async function bundleReactApp(): Promise<string> {
+  const dir = path.join(RESULTS, 'readme-quickstart', 'react');
+  mkdirSync(dir, { recursive: true });
+  const block = fill(quickstart('react'), { 'https://halo.example.com': api.url, 'ab_live_…': project.widgetKey });
+  const component = /export function (\w+)/.exec(block)?.[1];
+  if (!component) throw new Error('the React quickstart block exports no component');
+  writeFileSync(path.join(dir, 'quickstart.jsx'), block);
+  writeFileSync(
+    path.join(dir, 'main.jsx'),
+    `import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ${component} } from './quickstart.jsx';
+
+createRoot(document.getElementById('root')).render(
+  <StrictMode>
+    <${component} currentUser={window.currentUser}><h1>React app</h1></${component}>
+  </StrictMode>,
+);
+`,
+  );
+  const result = await build({
+    entryPoints: [path.join(dir, 'main.jsx')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    jsx: 'automatic',
+    absWorkingDir: ROOT,
+    define: { 'process.env.NODE_ENV': '"development"' },
+    logLevel: 'error',
+  });
+  return result.outputFiles[0]!.text;
+}
+
 /** Answers a Node request with the route handler's web `Response`. */
 async function serveRoute(route: NextRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const headers = Object.entries(req.headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)] as [string, string]]));
+  const headers = Object.entries(req.headers).flatMap(([name, value]) =>
+    value === undefined ? [] : [[name, String(value)] as [string, string]],
+  );
   const response = await route.GET(new Request(`${appUrl}${req.url}`, { headers }));
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.end(Buffer.from(await response.arrayBuffer()));
@@ -139,12 +189,10 @@ beforeAll(async () => {
   });
   backend = await loadBackend();
   nextRoute = await loadNextRoute();
-  const { default: express } = await import('express');
-  // The rest of "your app": its pages (served by the same Express app as the token
-  // endpoint, on another origin than the Halo API), the login page, and the package's files
-  // for the page without a bundler.
-  backend.app.use('/pkg/dist', express.static(path.join(ROOT, 'dist')));
-  backend.app.use('/pkg/jose', express.static(path.join(ROOT, 'node_modules/jose/dist/webapi')));
+  // The rest of "your app": its pages and the React bundle (served by the same Express app as
+  // the token endpoint, on another origin than the Halo API) and the login page.
+  const reactBundle = await bundleReactApp();
+  backend.app.get('/react-app.js', (_req, res) => void res.type('text/javascript').send(reactBundle));
   backend.app.get('/login', (_req, res) => void res.type('html').send('<!doctype html><title>Log in</title><h1>Log in</h1>'));
   backend.app.get('/favicon.ico', (_req, res) => void res.sendStatus(204));
   backend.app.get('/:page', (req, res) => {
@@ -179,11 +227,9 @@ beforeAll(async () => {
     csp,
     html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>App</title>${currentUser}\n${scriptTag}</head><body><h1>App</h1></body></html>`,
   });
-  // Without a bundler the page maps the bare specifiers itself (what a bundler does).
-  const importMap = JSON.stringify({ imports: { 'halo-widget': '/pkg/dist/index.mjs', 'jose/base64url': '/pkg/jose/util/base64url.js' } });
-  const spa = fill(quickstart('spa'), { 'https://halo.example.com': api.url, 'ab_live_…': project.widgetKey });
-  pages.set('spa', {
-    html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPA</title><script type="importmap">${importMap}</script>${currentUser}<script type="module">\n${spa}\n</script></head><body><h1>SPA</h1></body></html>`,
+  pages.set('react', {
+    csp,
+    html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>React app</title>${currentUser.replace('const currentUser', 'window.currentUser')}</head><body><div id="root"></div><script nonce="${NONCE}" src="/react-app.js"></script></body></html>`,
   });
 });
 
@@ -306,19 +352,31 @@ describe('the README quickstart: Express token endpoint + script tag + strict CS
   });
 });
 
-describe('the README quickstart: npm / SPA block with the same token endpoint', () => {
+describe('the README quickstart: React block (React 19, StrictMode) with the same token endpoint and CSP', () => {
+  let identifyRequests: number;
+
   beforeEach(async () => {
-    await page.goto(`${appUrl}/spa`);
+    identifyRequests = 0;
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url() === `${api.url}/api/sdk/identify`) identifyRequests++;
+    });
+    await page.goto(`${appUrl}/react`);
+    await expect.poll(() => page.getByRole('button', { name: 'Open support chat' }).isVisible()).toBe(true);
   });
 
-  it('chats as a verified user', async () => {
+  it('chats as a verified user, with one identify request under StrictMode and no CSP violation or console error', async () => {
     await chatsAsVerifiedAlice();
+    expect(identifyRequests).toBe(1);
+    expect(await page.locator('halo-widget').count()).toBe(1);
+    expect(await problems.csp()).toEqual([]);
+    expect(problems.console).toEqual([]);
     expect(problems.errors).toEqual([]);
   });
 
   it('calls onIdentityExpired (the login redirect) once the session has ended and the token is refused', async () => {
     await chatsAsVerifiedAlice();
     await expiresAndGoesToLogin();
+    expect(identifyRequests).toBe(1);
   });
 });
 

@@ -43,7 +43,13 @@ describe('the script-tag embed', () => {
     expect(await widgets()).toBe(0);
     release();
     await expect.poll(() => page.evaluate(() => (window as any).order.length)).toBe(5);
-    expect(await page.evaluate(() => (window as any).order)).toEqual(['init', 'open', 'message:user', 'message:assistant', 'reply:assistant']);
+    expect(await page.evaluate(() => (window as any).order)).toEqual([
+      'init',
+      'open',
+      'message:user',
+      'message:assistant',
+      'reply:assistant',
+    ]);
     // apiBase defaulted to the origin of the script's src: the reply came from the Halo API.
     expect(await page.getByRole('dialog', { name: 'Support chat' }).isVisible()).toBe(true);
     await expect.poll(() => page.getByRole('log', { name: 'Messages' }).locator('.t').allTextContents()).toContain('queued before load');

@@ -44,7 +44,9 @@ describe('the panel display in Chromium', () => {
     const valid = () => suite.server.signUserToken({ user_id: userId }, secret, { expiresIn: '10m' });
     // Signed with a secret the project does not have: refused in enforce mode and, with no
     // getUserToken to refresh it, the identity expires and messages queue (nothing-lost).
-    const forged = await suite.server.signUserToken({ user_id: userId }, suite.server.generateProjectKeys().identitySecret, { expiresIn: '10m' });
+    const forged = await suite.server.signUserToken({ user_id: userId }, suite.server.generateProjectKeys().identitySecret, {
+      expiresIn: '10m',
+    });
     const traits = { name: 'Quinn Q', email: 'quinn@acme.test' };
     const [first, later] = [await valid(), await valid()];
     await openPage(
@@ -85,7 +87,9 @@ describe('the panel display in Chromium', () => {
     const avatarUrl =
       'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
     const options = { widgetKey: suite.widgetKey, userId, userToken: token, userTraits: { name: 'Hana', email: 'hana@acme.test' } };
-    await openPage(`Halo.init(${JSON.stringify({ ...options, theme: { title: 'Acme help desk', subtitle: 'Real people, fast answers', avatarUrl } })})`);
+    await openPage(
+      `Halo.init(${JSON.stringify({ ...options, theme: { title: 'Acme help desk', subtitle: 'Real people, fast answers', avatarUrl } })})`,
+    );
     await launcher().click();
     const dialog = page.getByRole('dialog', { name: 'Support chat' });
     expect(await dialog.getByRole('heading', { name: 'Acme help desk' }).isVisible()).toBe(true);

@@ -20,7 +20,9 @@ let users = 0;
 /** Signs in a new Alice (a fresh user per test, so no test sees another's conversation). */
 async function aliceInit(): Promise<string> {
   const userId = `alice-${++users}`;
-  const token = await suite.server.signUserToken({ user_id: userId, name: 'Alice Martin', plan: 'pro' }, suite.secret, { expiresIn: '10m' });
+  const token = await suite.server.signUserToken({ user_id: userId, name: 'Alice Martin', plan: 'pro' }, suite.secret, {
+    expiresIn: '10m',
+  });
   const init = `Halo.init(${JSON.stringify({ widgetKey: suite.widgetKey, userId, userToken: token, userTraits: { name: 'Alice Martin', email: 'alice@acme.test' } })})`;
   await openPage(init);
   return token;

@@ -59,9 +59,9 @@ export function createFakeApi(options: FakeApiOptions = {}) {
   const judge = options.judge ?? defaultJudge;
 
   const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    const url = String(input);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const call = url.slice(url.lastIndexOf('/') + 1);
-    const body = JSON.parse(String(init?.body ?? '{}')) as Record<string, any>;
+    const body = JSON.parse(typeof init?.body === 'string' ? init.body : '{}') as Record<string, any>;
     calls.push({ call, body });
     const replaced = await options.intercept?.(call, body);
     if (replaced) return replaced;

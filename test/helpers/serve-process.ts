@@ -21,15 +21,24 @@ export interface ServeProcess {
 export function configFile(projects: unknown[]): { file: string; dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'halo-serve-'));
   const file = join(dir, 'halo.config.json');
-  writeFileSync(file, JSON.stringify({ projects }));
+  // These tests load one server from one address; the rate limit (on by default) has its own tests.
+  writeFileSync(file, JSON.stringify({ projects, rateLimit: false }));
   return { file, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts `node bin/halo-widget.mjs serve --config FILE --port 0 …args` and waits until it listens. */
-export async function startServe(config: string, args: string[], env: Record<string, string | undefined> = {}): Promise<ServeProcess> {
+/**
+ * Starts `node bin/halo-widget.mjs serve --config FILE --port 0 …args` in `cwd` (the
+ * repository by default) and waits until it listens.
+ */
+export async function startServe(
+  config: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  cwd: string = ROOT,
+): Promise<ServeProcess> {
   if (!existsSync(join(ROOT, 'dist/server/cli.mjs'))) throw new Error('dist/ is not built: run `npm run build` first');
   const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0', ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, DATABASE_URL: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

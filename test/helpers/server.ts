@@ -39,7 +39,9 @@ export function useHaloServer(config: () => StartHaloServerOptions): TestApi {
       }),
   };
   beforeAll(async () => {
-    server = await startHaloServer({ logger: silentLogger(), ...config() });
+    // The wire-protocol tests send hundreds of requests from one address: the rate limit (on by
+    // default) is off unless a test's config sets it; test/security checks the defaults.
+    server = await startHaloServer({ logger: silentLogger(), rateLimit: false, ...config() });
     api.url = server.url;
   });
   afterAll(async () => {

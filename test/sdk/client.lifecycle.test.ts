@@ -19,7 +19,11 @@ describe('identify', () => {
     const api = createFakeApi();
     make(api, { userId: 'alice', userToken: tokenFor('alice'), userTraits: { name: 'Alice', plan: 'pro' } });
     await vi.waitFor(() => expect(api.of('identify')).toHaveLength(1));
-    expect(api.of('identify')[0]!.body).toMatchObject({ widget_key: WIDGET_KEY, user_id: 'alice', user_traits: { name: 'Alice', plan: 'pro' } });
+    expect(api.of('identify')[0]!.body).toMatchObject({
+      widget_key: WIDGET_KEY,
+      user_id: 'alice',
+      user_traits: { name: 'Alice', plan: 'pro' },
+    });
   });
 
   it('a failing start-up identify goes to onError and never throws', async () => {
@@ -150,7 +154,14 @@ describe('shutdown', () => {
     const api = createFakeApi({ intercept: async (call) => (call === 'chat' ? (await reply.promise, undefined) : undefined) });
     const onError = vi.fn();
     const onIdentityExpired = vi.fn();
-    const client = make(api, { userId: 'alice', userToken: tokenFor('alice'), userTraits: { name: 'A' }, getUserToken: () => gate.promise, onError, onIdentityExpired });
+    const client = make(api, {
+      userId: 'alice',
+      userToken: tokenFor('alice'),
+      userTraits: { name: 'A' },
+      getUserToken: () => gate.promise,
+      onError,
+      onIdentityExpired,
+    });
     const heard = vi.fn();
     for (const event of ['message', 'identity', 'identityExpired', 'error'] as const) client.on(event, heard);
     const sent = client.sendMessage('on the wire at shutdown');
@@ -198,9 +209,9 @@ describe('shutdown', () => {
 describe('re-entrant', () => {
   it('an error met while createHalo runs reaches onError after it returns, so the handler can use the client', async () => {
     const api = createFakeApi();
-    let client: HaloClient | undefined;
     const seen: Array<{ code: string; userId: string | null | undefined }> = [];
-    client = make(api, {
+    // onError reads `client`: it runs only after createHalo has returned and the const is set.
+    const client: HaloClient = make(api, {
       userId: 'alice',
       userTraits: { name: 'A' },
       userToken: tokenFor('bob'),
@@ -217,12 +228,12 @@ describe('re-entrant', () => {
   it('SDK methods work from inside event handlers and callbacks', async () => {
     const bad = tokenFor('alice', 3600, { jti: 'revoked' });
     const api = createFakeApi({ judge: (body) => (body.user_token && body.user_token !== bad ? 'ok' : { reason: 'token_invalid' }) });
-    let client!: HaloClient;
     const replies: string[] = [];
     const onIdentityExpired = vi.fn(() => {
       void client.identify('alice', {}, { userToken: tokenFor('alice') });
     });
-    client = make(api, {
+    // The callbacks read `client`; the SDK calls them only after createHalo has returned.
+    const client: HaloClient = make(api, {
       userId: 'alice',
       userToken: bad,
       userTraits: { name: 'A' },
@@ -268,7 +279,7 @@ describe('re-entrant', () => {
     expect(error).toHaveBeenCalled();
   });
 
-  it('onError hears an error before on(\'error\') handlers, and a throwing onError does not stop them', async () => {
+  it("onError hears an error before on('error') handlers, and a throwing onError does not stop them", async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const calls: string[] = [];
     const api = createFakeApi({ intercept: () => new Response('nope', { status: 500 }) });

@@ -12,7 +12,9 @@ afterEach(() => {
 
 /** A server that accepts only tokens whose jti is in `valid`. */
 function jtiApi(valid: Set<string>) {
-  return createFakeApi({ judge: (body) => (body.user_token && valid.has(claimsOf(body.user_token).jti) ? 'ok' : { reason: 'token_invalid' }) });
+  return createFakeApi({
+    judge: (body) => (body.user_token && valid.has(claimsOf(body.user_token).jti) ? 'ok' : { reason: 'token_invalid' }),
+  });
 }
 
 const setup = (api: ReturnType<typeof createFakeApi>, extra: Record<string, unknown> = {}) =>
@@ -135,7 +137,7 @@ describe('message delivery', () => {
     const { client } = setup(api, { userToken: token('alice', 'a') });
     await vi.advanceTimersByTimeAsync(0);
     const queued = Array.from({ length: 100 }, (_, i) => client.sendMessage(`m${i}`));
-    queued.forEach((p) => p.catch(() => undefined));
+    queued.forEach((p) => void p.catch(() => undefined));
     await vi.advanceTimersByTimeAsync(0);
     expect(client.getIdentityState().status).toBe('expired');
     await expect(client.sendMessage('one too many')).rejects.toMatchObject({ code: 'identity_expired' });

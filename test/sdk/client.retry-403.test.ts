@@ -44,7 +44,9 @@ describe('403 identity_verification_failed', () => {
   it('50 concurrent 403s cause one getUserToken call, and each call is retried at most once', async () => {
     const bad = tokenFor('alice', 3600, { jti: 'bad' });
     // The start-up identify accepts the token; history calls are where the server rejects it.
-    const api = createFakeApi({ judge: (body, call) => (call === 'history' && body.user_token === bad ? { reason: 'token_invalid' } : 'ok') });
+    const api = createFakeApi({
+      judge: (body, call) => (call === 'history' && body.user_token === bad ? { reason: 'token_invalid' } : 'ok'),
+    });
     const gate = deferred<string>();
     const getUserToken = vi.fn(() => gate.promise);
     const { client, onIdentityExpired } = setup(api, { userId: 'alice', userToken: bad, getUserToken });

@@ -13,10 +13,32 @@ afterEach(() => {
 });
 
 describe('secrets and tokens', () => {
+  it('an option that contains ha_secret_ anywhere in a string makes createHalo throw secret_exposed and nothing is sent', () => {
+    const api = createFakeApi();
+    expect(() =>
+      createHalo({
+        widgetKey: WIDGET_KEY,
+        apiBase: API_BASE,
+        launcher: false,
+        userId: 'alice',
+        userTraits: { note: 'key=ha_secret_0123' },
+        fetch: api.fetch,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'secret_exposed' }));
+    expect(api.calls).toHaveLength(0);
+  });
+
   it('an ha_secret_ option makes createHalo throw secret_exposed and nothing is sent', () => {
     const api = createFakeApi();
     expect(() =>
-      createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, userId: 'alice', userToken: 'ha_secret_0123', fetch: api.fetch }),
+      createHalo({
+        widgetKey: WIDGET_KEY,
+        apiBase: API_BASE,
+        launcher: false,
+        userId: 'alice',
+        userToken: 'ha_secret_0123',
+        fetch: api.fetch,
+      }),
     ).toThrow(expect.objectContaining({ code: 'secret_exposed' }));
     expect(api.calls).toHaveLength(0);
   });
@@ -25,6 +47,8 @@ describe('secrets and tokens', () => {
     ['the userToken', ['alice', {}, { userToken: 'ha_secret_0123' }]],
     ['the userId', ['ha_secret_0123', {}]],
     ['a trait', ['alice', { note: 'ha_secret_0123' }]],
+    ['a trait that contains a secret after other text', ['alice', { note: 'key=ha_secret_0123' }]],
+    ['a deeply nested trait that contains a secret', ['alice', { a: { b: [{ c: 'Bearer ha_secret_0123 ok' }] } }]],
   ])('identify rejects with secret_exposed for %s, before anything is sent', async (_what, args) => {
     const api = createFakeApi();
     const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, fetch: api.fetch });
@@ -32,11 +56,27 @@ describe('secrets and tokens', () => {
     expect(api.calls).toHaveLength(0);
   });
 
+  it('a token whose claims contain a secret is reported as secret_exposed and never sent', async () => {
+    const api = createFakeApi();
+    const onError = vi.fn();
+    const client = createHalo({ widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, onError, fetch: api.fetch });
+    const token = tokenFor('alice', 3600, { note: 'key=ha_secret_0123' });
+    await client.identify('alice', { name: 'A' }, { userToken: token }).catch(() => undefined);
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'secret_exposed' }));
+    expect(JSON.stringify(api.calls)).not.toContain(token);
+  });
+
   it('a secret from getUserToken is reported and never sent', async () => {
     const api = createFakeApi();
     const onError = vi.fn();
     const client = createHalo({
-      widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, userId: 'alice', userTraits: { name: 'A' }, onError, fetch: api.fetch,
+      widgetKey: WIDGET_KEY,
+      apiBase: API_BASE,
+      launcher: false,
+      userId: 'alice',
+      userTraits: { name: 'A' },
+      onError,
+      fetch: api.fetch,
       getUserToken: async () => 'ha_secret_0123',
     });
     await expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
@@ -49,7 +89,14 @@ describe('secrets and tokens', () => {
     const onError = vi.fn();
     const bobs = tokenFor('bob');
     const client = createHalo({
-      widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, userId: 'alice', userTraits: { name: 'A' }, userToken: bobs, onError, fetch: api.fetch,
+      widgetKey: WIDGET_KEY,
+      apiBase: API_BASE,
+      launcher: false,
+      userId: 'alice',
+      userTraits: { name: 'A' },
+      userToken: bobs,
+      onError,
+      fetch: api.fetch,
     });
     await client.history().catch(() => undefined);
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ code: 'token_user_mismatch' }));
@@ -60,8 +107,15 @@ describe('secrets and tokens', () => {
     const api = createFakeApi();
     const getUserToken = vi.fn(async () => tokenFor('alice'));
     const client = createHalo({
-      widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, userId: 'alice', userTraits: { name: 'A' }, userToken: tokenFor('bob'),
-      getUserToken, onError: () => undefined, fetch: api.fetch,
+      widgetKey: WIDGET_KEY,
+      apiBase: API_BASE,
+      launcher: false,
+      userId: 'alice',
+      userTraits: { name: 'A' },
+      userToken: tokenFor('bob'),
+      getUserToken,
+      onError: () => undefined,
+      fetch: api.fetch,
     });
     await client.history();
     expect(getUserToken).toHaveBeenCalledTimes(1);
@@ -72,7 +126,13 @@ describe('secrets and tokens', () => {
     const api = createFakeApi();
     const onError = vi.fn();
     const client = createHalo({
-      widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, userId: 'alice', userTraits: { name: 'A' }, onError, fetch: api.fetch,
+      widgetKey: WIDGET_KEY,
+      apiBase: API_BASE,
+      launcher: false,
+      userId: 'alice',
+      userTraits: { name: 'A' },
+      onError,
+      fetch: api.fetch,
       getUserToken: async () => tokenFor('mallory'),
     });
     await expect(client.history()).rejects.toMatchObject({ code: 'token_refresh_failed' });
@@ -95,8 +155,14 @@ describe('secrets and tokens', () => {
       return api.fetch(input, init);
     });
     const client = createHalo({
-      widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, userId: 'alice', userToken: first,
-      getUserToken: async () => refreshed, onError: (e) => errors.push(e), fetch: fetchSpy as typeof fetch,
+      widgetKey: WIDGET_KEY,
+      apiBase: API_BASE,
+      launcher: false,
+      userId: 'alice',
+      userToken: first,
+      getUserToken: async () => refreshed,
+      onError: (e) => errors.push(e),
+      fetch: fetchSpy as typeof fetch,
     });
     await client.sendMessage('hello');
     await client.identify('alice', {}, { userToken: tokenFor('bob') }).catch(() => undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HaloError, isHaloError } from '../../src/index.js';
+import { isHaloError, type HaloError } from '../../src/index.js';
 import { resolveOptions } from '../../src/sdk/options.js';
 import { API_BASE, WIDGET_KEY } from '../helpers/fake-api.js';
 

@@ -41,13 +41,19 @@ describe('main() (from src)', () => {
   it('keys prints a fresh widget key and identity secret as JSON', async () => {
     const result = await runMain(['keys']);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.out)).toEqual({ widgetKey: expect.stringMatching(/^ab_live_/), identitySecret: expect.stringMatching(/^ha_secret_/) });
+    expect(JSON.parse(result.out)).toEqual({
+      widgetKey: expect.stringMatching(/^ab_live_/),
+      identitySecret: expect.stringMatching(/^ha_secret_/),
+    });
   });
 
   it('sign puts --claim values in the token as trusted traits, with the lifetime asked for', async () => {
-    const result = await runMain(['sign', '--user-id', 'alice', '--claim', 'name=Alice Liddell', '--claim', 'note=a=b', '--expires-in', '90'], {
-      HALO_IDENTITY_SECRET: SECRET,
-    });
+    const result = await runMain(
+      ['sign', '--user-id', 'alice', '--claim', 'name=Alice Liddell', '--claim', 'note=a=b', '--expires-in', '90'],
+      {
+        HALO_IDENTITY_SECRET: SECRET,
+      },
+    );
     expect(result.code).toBe(0);
     const claims = jwt.verify(result.out.trim(), SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
     expect(claims).toMatchObject({ user_id: 'alice', name: 'Alice Liddell', note: 'a=b' });
@@ -80,7 +86,9 @@ describe('main() (from src)', () => {
     const plain = join(dir, 'plain.json');
     writeFileSync(plain, JSON.stringify({ projects: [{ widgetKey: 'ab_test_x' }] }));
     expect((await runMain(['serve', '--config', plain, '--memory', '--data', dir])).err).toContain('--data and --memory');
-    const withUrl = await runMain(['serve', '--config', plain, '--data', dir], { DATABASE_URL: 'postgres://halo:pw-hidden-1@127.0.0.1:1/halo' });
+    const withUrl = await runMain(['serve', '--config', plain, '--data', dir], {
+      DATABASE_URL: 'postgres://halo:pw-hidden-1@127.0.0.1:1/halo',
+    });
     expect(withUrl.err).toContain('--data is the embedded database');
     expect(withUrl.err).not.toContain('pw-hidden-1');
     const wrong = join(dir, 'wrong.json');
@@ -143,7 +151,10 @@ describe('halo-widget CLI', () => {
       const dir = mkdtempSync(join(tmpdir(), 'halo-cli-'));
       const config = join(dir, 'halo.config.json');
       // The secret stays out of the file: "$HALO_IDENTITY_SECRET" is read from the environment.
-      writeFileSync(config, JSON.stringify({ projects: [{ widgetKey: keys.widgetKey, identitySecrets: ['$HALO_IDENTITY_SECRET'], mode: 'enforce' }] }));
+      writeFileSync(
+        config,
+        JSON.stringify({ projects: [{ widgetKey: keys.widgetKey, identitySecrets: ['$HALO_IDENTITY_SECRET'], mode: 'enforce' }] }),
+      );
       // --memory: this test is about tokens; the database stores have their own (serve.crash, serve.instances).
       server = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0', '--memory'], {
         stdio: ['ignore', 'pipe', 'pipe'],

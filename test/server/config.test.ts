@@ -13,7 +13,11 @@ describe('config checks', () => {
     ['a widget key listed twice', { projects: [{ widgetKey: 'ab_test_x' }, { widgetKey: 'ab_test_x' }] }, /twice/],
     ['an identity secret used as a widget key', { projects: [{ widgetKey: SECRET }] }, /identity secret/],
     ['identitySecrets that is a string', { projects: [{ widgetKey: 'k', identitySecrets: SECRET }] }, /identitySecrets/],
-    ['a secret without the ha_secret_ prefix', { projects: [{ widgetKey: 'k', identitySecrets: ['hunter2-hunter2'] }] }, /identitySecrets\[0\]/],
+    [
+      'a secret without the ha_secret_ prefix',
+      { projects: [{ widgetKey: 'k', identitySecrets: ['hunter2-hunter2'] }] },
+      /identitySecrets\[0\]/,
+    ],
     ['an unknown mode', { projects: [{ widgetKey: 'k', mode: 'strict' }] }, /mode/],
     ['allowedOrigins that is a string', { projects: [{ widgetKey: 'k', allowedOrigins: 'https://a.example' }] }, /allowedOrigins/],
     ['a respond that is not a function', { projects: [], respond: 'hi' }, /respond/],
@@ -34,7 +38,15 @@ describe('config checks', () => {
 
   it('warns when enforce or monitor is set without any secret', () => {
     const logger = silentLogger();
-    make({ projects: [{ widgetKey: 'ab_test_enforce', mode: 'enforce' }, { widgetKey: 'ab_test_monitor', mode: 'monitor' }] }, logger);
+    make(
+      {
+        projects: [
+          { widgetKey: 'ab_test_enforce', mode: 'enforce' },
+          { widgetKey: 'ab_test_monitor', mode: 'monitor' },
+        ],
+      },
+      logger,
+    );
     const logged = JSON.stringify(logger.lines);
     expect(logged).toContain('ab_test_enforce');
     expect(logged).toContain('refused');
@@ -62,7 +74,9 @@ describe('config checks', () => {
     const logger = silentLogger();
     make(
       {
-        projects: [{ widgetKey: 'ab_test_full', identitySecrets: [SECRET], mode: 'enforce', allowedOrigins: ['https://app.example.com', '*'] }],
+        projects: [
+          { widgetKey: 'ab_test_full', identitySecrets: [SECRET], mode: 'enforce', allowedOrigins: ['https://app.example.com', '*'] },
+        ],
         respond: () => 'ok',
         rateLimit: { burst: 5, perSecond: 1 },
       },

@@ -23,7 +23,11 @@ describe('bad input', () => {
   });
 
   it('a missing or non-JSON Content-Type is 415', async () => {
-    expectError(await api.raw('/api/sdk/chat', { method: 'POST', body: JSON.stringify({ ...visitor, message: 'x' }) }), 415, 'unsupported_media_type');
+    expectError(
+      await api.raw('/api/sdk/chat', { method: 'POST', body: JSON.stringify({ ...visitor, message: 'x' }) }),
+      415,
+      'unsupported_media_type',
+    );
     expectError(await api.post('chat', { ...visitor, message: 'x' }, { 'Content-Type': 'text/plain' }), 415, 'unsupported_media_type');
   });
 
@@ -113,22 +117,41 @@ describe('bad input', () => {
   });
 
   it('wrongly typed fields are 400 naming the field', async () => {
-    for (const [field, value] of [['user_id', 5], ['visitor_id', {}], ['conversation_id', []], ['client_message_id', true], ['user_traits', 'x']] as const) {
+    for (const [field, value] of [
+      ['user_id', 5],
+      ['visitor_id', {}],
+      ['conversation_id', []],
+      ['client_message_id', true],
+      ['user_traits', 'x'],
+    ] as const) {
       const answer = await api.post('chat', { ...visitor, message: 'x', [field]: value });
       expectError(answer, 400, 'invalid_request');
       expect(answer.body.error.message).toContain(field);
     }
   });
 
-  it('a visitor\'s user_token of any type is ignored', async () => {
-    for (const token of [7, {}, true, 'garbage']) expect((await api.post('chat', { ...visitor, message: 'x', user_token: token })).status).toBe(200);
+  it("a visitor's user_token of any type is ignored", async () => {
+    for (const token of [7, {}, true, 'garbage'])
+      expect((await api.post('chat', { ...visitor, message: 'x', user_token: token })).status).toBe(200);
   });
 
   it('hundreds of random malformed bodies never get a 5xx, and the server keeps serving', async () => {
     const random = prng(7);
-    const pick = <T,>(items: T[]) => items[Math.floor(random() * items.length)]!;
-    const values = () => pick<unknown>([null, true, 0, -1, 1e308, '', 'x', '😀'.repeat(3), [], {}, [1, 'a'], { a: { b: [] } }, 'ha_secret_x', KEY, 'a.b.c']);
-    const fields = ['widget_key', 'user_id', 'visitor_id', 'user_token', 'message', 'conversation_id', 'client_message_id', 'user_traits', '__proto__', 'constructor'];
+    const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
+    const values = () =>
+      pick<unknown>([null, true, 0, -1, 1e308, '', 'x', '😀'.repeat(3), [], {}, [1, 'a'], { a: { b: [] } }, 'ha_secret_x', KEY, 'a.b.c']);
+    const fields = [
+      'widget_key',
+      'user_id',
+      'visitor_id',
+      'user_token',
+      'message',
+      'conversation_id',
+      'client_message_id',
+      'user_traits',
+      '__proto__',
+      'constructor',
+    ];
     const statuses = new Map<number, number>();
     for (let i = 0; i < 300; i++) {
       const body: Record<string, unknown> = {};

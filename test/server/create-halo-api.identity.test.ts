@@ -25,24 +25,37 @@ const attacks: [string, () => string | undefined, string][] = [
   ['an expired token', () => jwt.sign({ user_id: 'alice', exp: now() - 60 }, SECRET), 'token_expired'],
   ["another user's token", () => jwt.sign({ user_id: 'bob' }, SECRET), 'user_mismatch'],
   ['a token signed with the wrong secret', () => jwt.sign({ user_id: 'alice' }, WRONG), 'token_invalid'],
-  ['a tampered payload', () => {
-    const [h, , s] = jwt.sign({ user_id: 'bob', plan: 'free' }, SECRET).split('.');
-    return `${h}.${b64({ user_id: 'alice', plan: 'enterprise' })}.${s}`;
-  }, 'token_invalid'],
+  [
+    'a tampered payload',
+    () => {
+      const [h, , s] = jwt.sign({ user_id: 'bob', plan: 'free' }, SECRET).split('.');
+      return `${h}.${b64({ user_id: 'alice', plan: 'enterprise' })}.${s}`;
+    },
+    'token_invalid',
+  ],
   ['alg none', () => `${b64({ alg: 'none' })}.${b64({ user_id: 'alice' })}.`, 'token_invalid'],
   ['HS384 with the right secret', () => jwt.sign({ user_id: 'alice' }, SECRET, { algorithm: 'HS384' }), 'token_invalid'],
   ['HS512 with the right secret', () => jwt.sign({ user_id: 'alice' }, SECRET, { algorithm: 'HS512' }), 'token_invalid'],
-  ['an RS256-labelled header', () => {
-    const signed = `${b64({ alg: 'RS256' })}.${b64({ user_id: 'alice' })}`;
-    return `${signed}.${createHmac('sha256', SECRET).update(signed).digest('base64url')}`;
-  }, 'token_invalid'],
+  [
+    'an RS256-labelled header',
+    () => {
+      const signed = `${b64({ alg: 'RS256' })}.${b64({ user_id: 'alice' })}`;
+      return `${signed}.${createHmac('sha256', SECRET).update(signed).digest('base64url')}`;
+    },
+    'token_invalid',
+  ],
   ['garbage', () => 'garbage', 'token_invalid'],
   ['a token over 8 KiB', () => jwt.sign({ user_id: 'alice', pad: 'x'.repeat(9000) }, SECRET), 'token_invalid'],
 ];
 
 // verification-modes: a user_token of the wrong JSON type is a bad token like any other, judged by the mode.
 const MARKER = 'not-a-string-token-marker';
-const nonStringTokens: [string, unknown][] = [['a number', 4242424242], ['an object', { token: MARKER }], ['true', true], ['an array', [MARKER]]];
+const nonStringTokens: [string, unknown][] = [
+  ['a number', 4242424242],
+  ['an object', { token: MARKER }],
+  ['true', true],
+  ['an array', [MARKER]],
+];
 
 const chat = (widgetKey: string, userToken?: unknown, extra: Record<string, unknown> = {}) =>
   api.post('chat', { widget_key: widgetKey, user_id: 'alice', user_token: userToken, message: 'hello', ...extra });
@@ -83,7 +96,12 @@ describe('enforce mode', () => {
     const answer = await chat('ab_test_enforce00', token, { user_traits: { name: 'Mallory', plan: 'enterprise', color: 'red' } });
     expect(answer.body.message.text).toContain('Alice');
     expect(answer.body.message.text).toContain('pro');
-    const who = await api.post('identify', { widget_key: 'ab_test_enforce00', user_id: 'alice', user_token: token, user_traits: { plan: 'enterprise' } });
+    const who = await api.post('identify', {
+      widget_key: 'ab_test_enforce00',
+      user_id: 'alice',
+      user_token: token,
+      user_traits: { plan: 'enterprise' },
+    });
     expect(who.body).toEqual({
       user: { user_id: 'alice', traits: { name: 'Alice', plan: 'pro', color: 'red' } },
       identity: { verified: true, mode: 'enforce' },
@@ -99,17 +117,20 @@ describe('monitor mode', () => {
     expect(answer.headers.get('Halo-Identity')).toBe(`unverified; reason=${reason}`);
   });
 
-  it.each(nonStringTokens)('lets %s as user_token through unverified with reason token_invalid, and logs a warning without it', async (_name, token) => {
-    logger.lines.length = 0;
-    const answer = await chat('ab_test_monitor00', token);
-    expect(answer.status).toBe(200);
-    expect(answer.body.identity).toEqual({ verified: false, mode: 'monitor' });
-    expect(answer.headers.get('Halo-Identity')).toBe('unverified; reason=token_invalid');
-    const logged = JSON.stringify(logger.lines);
-    expect(logged).toContain('token_invalid');
-    expect(logged).not.toContain(MARKER);
-    expect(logged).not.toContain('4242424242');
-  });
+  it.each(nonStringTokens)(
+    'lets %s as user_token through unverified with reason token_invalid, and logs a warning without it',
+    async (_name, token) => {
+      logger.lines.length = 0;
+      const answer = await chat('ab_test_monitor00', token);
+      expect(answer.status).toBe(200);
+      expect(answer.body.identity).toEqual({ verified: false, mode: 'monitor' });
+      expect(answer.headers.get('Halo-Identity')).toBe('unverified; reason=token_invalid');
+      const logged = JSON.stringify(logger.lines);
+      expect(logged).toContain('token_invalid');
+      expect(logged).not.toContain(MARKER);
+      expect(logged).not.toContain('4242424242');
+    },
+  );
 
   it('logs the reason of each unverified request, never the token or the secret', async () => {
     const token = jwt.sign({ user_id: 'bob' }, SECRET);
@@ -122,12 +143,20 @@ describe('monitor mode', () => {
     expect(logged).not.toContain(SECRET);
   });
 
-  it('does not carry a verified request\'s trusted claims over to a later unverified one', async () => {
+  it("does not carry a verified request's trusted claims over to a later unverified one", async () => {
     const token = await signUserToken({ user_id: 'carol', name: 'Carol', plan: 'enterprise' }, SECRET);
-    const verified = await api.post('identify', { widget_key: 'ab_test_monitor00', user_id: 'carol', user_token: token, user_traits: { theme: 'dark' } });
+    const verified = await api.post('identify', {
+      widget_key: 'ab_test_monitor00',
+      user_id: 'carol',
+      user_token: token,
+      user_traits: { theme: 'dark' },
+    });
     expect(verified.body.user.traits).toEqual({ theme: 'dark', name: 'Carol', plan: 'enterprise' });
     const unverified = await api.post('identify', { widget_key: 'ab_test_monitor00', user_id: 'carol' });
-    expect(unverified.body).toEqual({ user: { user_id: 'carol', traits: { theme: 'dark' } }, identity: { verified: false, mode: 'monitor' } });
+    expect(unverified.body).toEqual({
+      user: { user_id: 'carol', traits: { theme: 'dark' } },
+      identity: { verified: false, mode: 'monitor' },
+    });
   });
 
   it('gives unverified requests no trusted traits', async () => {

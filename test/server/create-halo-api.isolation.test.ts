@@ -34,7 +34,12 @@ describe('history isolation', () => {
     const latest = await api.post('history', { widget_key: KEY, user_id: 'alice', user_token: aliceToken });
     expect(latest.body.conversation_id).toBe(aliceConversation);
     expect(latest.body.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
-    const byId = await api.post('history', { widget_key: KEY, user_id: 'alice', user_token: aliceToken, conversation_id: aliceConversation });
+    const byId = await api.post('history', {
+      widget_key: KEY,
+      user_id: 'alice',
+      user_token: aliceToken,
+      conversation_id: aliceConversation,
+    });
     expect(byId.body.messages[0].text).toBe(SECRET_TEXT);
   });
 
@@ -45,7 +50,10 @@ describe('history isolation', () => {
     ['an anonymous visitor naming the conversation', () => ({ visitor_id: 'v-1', conversation_id: aliceConversation })],
     ['a visitor whose visitor_id is "alice"', () => ({ visitor_id: 'alice' })],
     ['a visitor whose visitor_id is "alice", naming the conversation', () => ({ visitor_id: 'alice', conversation_id: aliceConversation })],
-    ['a guessed conversation id', () => ({ user_id: 'bob', user_token: bobToken, conversation_id: 'conv_00000000-0000-4000-8000-000000000000' })],
+    [
+      'a guessed conversation id',
+      () => ({ user_id: 'bob', user_token: bobToken, conversation_id: 'conv_00000000-0000-4000-8000-000000000000' }),
+    ],
   ])('%s reads nothing', async (_name, identity) => {
     for (const call of ['history', 'chat']) {
       const answer = await api.post(call, { widget_key: KEY, message: 'let me in', ...identity() });
@@ -63,7 +71,13 @@ describe('history isolation', () => {
   });
 
   it('nobody can append to another identity’s conversation', async () => {
-    await api.post('chat', { widget_key: KEY, user_id: 'bob', user_token: bobToken, conversation_id: aliceConversation, message: 'injected' });
+    await api.post('chat', {
+      widget_key: KEY,
+      user_id: 'bob',
+      user_token: bobToken,
+      conversation_id: aliceConversation,
+      message: 'injected',
+    });
     const history = await api.post('history', { widget_key: KEY, user_id: 'alice', user_token: aliceToken });
     expect(JSON.stringify(history.body)).not.toContain('injected');
   });
@@ -79,7 +93,11 @@ describe('history isolation', () => {
     const first = await api.post('chat', { widget_key: KEY, visitor_id: 'visitor-9', message: 'anon question' });
     const again = await api.post('history', { widget_key: KEY, visitor_id: 'visitor-9' });
     expect(again.body.conversation_id).toBe(first.body.conversation_id);
-    const asUser = await api.post('history', { widget_key: KEY, user_id: 'visitor-9', user_token: await signUserToken({ user_id: 'visitor-9' }, SECRET) });
+    const asUser = await api.post('history', {
+      widget_key: KEY,
+      user_id: 'visitor-9',
+      user_token: await signUserToken({ user_id: 'visitor-9' }, SECRET),
+    });
     expect(asUser.body.messages).toEqual([]);
   });
 });

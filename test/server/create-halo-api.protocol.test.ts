@@ -19,7 +19,8 @@ const respond: Respond = ({ message }) => {
   return `re: ${message}`;
 };
 /** Everything the logger received, printed as deeply as a console would print it. */
-const loggedText = () => logger.lines.map((line) => line.map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 8 }))).join(' ')).join('\n');
+const loggedText = () =>
+  logger.lines.map((line) => line.map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 8 }))).join(' ')).join('\n');
 const api = useHaloServer(() => ({
   projects: [
     { widgetKey: 'ab_test_anyorigin', identitySecrets: [SECRET] },
@@ -34,7 +35,11 @@ describe('CORS', () => {
   it('answers a preflight 204 with no body, allowing POST and Content-Type', async () => {
     const answer = await api.raw('/api/sdk/chat', {
       method: 'OPTIONS',
-      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+      headers: {
+        Origin: 'https://evil.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type',
+      },
     });
     expect(answer.status).toBe(204);
     expect(answer.body).toBeNull();
@@ -74,7 +79,10 @@ describe('CORS', () => {
 
   it('answers a preflight 204 on any path, outside /api/sdk/ and for unknown calls too', async () => {
     for (const path of ['/nope', '/api/sdk/delete-everything', '/api/sdk/chat/extra', '/halo.js']) {
-      const answer = await api.raw(path, { method: 'OPTIONS', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST' } });
+      const answer = await api.raw(path, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST' },
+      });
       expect(answer.status, path).toBe(204);
       expect(answer.body, path).toBeNull();
       expect(answer.headers.get('Access-Control-Allow-Origin'), path).toBe('https://app.example.com');
@@ -153,7 +161,9 @@ describe('chat', () => {
     const answer = await api.post('chat', { ...visitor('ab_test_anyorigin'), message: 'x', client_message_id: 'c'.repeat(101) });
     expect(answer.status).toBe(400);
     expect(answer.body.error.message).toContain('client_message_id');
-    expect((await api.post('chat', { ...visitor('ab_test_anyorigin'), message: 'x', client_message_id: 'c'.repeat(100) })).status).toBe(200);
+    expect((await api.post('chat', { ...visitor('ab_test_anyorigin'), message: 'x', client_message_id: 'c'.repeat(100) })).status).toBe(
+      200,
+    );
   });
 
   it('a body with both user_id and visitor_id is the user’s', async () => {
@@ -234,8 +244,16 @@ describe('chat', () => {
 
   it('identify stores traits and returns them', async () => {
     const token = await signUserToken({ user_id: 'u1', name: 'Una' }, SECRET);
-    const answer = await api.post('identify', { widget_key: 'ab_test_anyorigin', user_id: 'u1', user_token: token, user_traits: { team: 'ops' } });
-    expect(answer.body).toEqual({ user: { user_id: 'u1', traits: { team: 'ops', name: 'Una' } }, identity: { verified: true, mode: 'monitor' } });
+    const answer = await api.post('identify', {
+      widget_key: 'ab_test_anyorigin',
+      user_id: 'u1',
+      user_token: token,
+      user_traits: { team: 'ops' },
+    });
+    expect(answer.body).toEqual({
+      user: { user_id: 'u1', traits: { team: 'ops', name: 'Una' } },
+      identity: { verified: true, mode: 'monitor' },
+    });
   });
 
   it('identify merges traits over calls; an anonymous visitor gets user: null', async () => {
@@ -307,7 +325,7 @@ describe('a logger that throws', () => {
 describe('rate limit', () => {
   const limited = useHaloServer(() => ({ projects: [{ widgetKey: 'ab_test_limited00' }], rateLimit: { burst: 3, perSecond: 0.2 } }));
 
-  it('answers 429 rate_limited with Retry-After past the burst, per user or visitor', async () => {
+  it('answers 429 rate_limited with Retry-After past the burst; unverified requests share their address’s budget', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await limited.post('history', visitor('ab_test_limited00', 'v-flood'))).status);
     expect(statuses).toEqual([200, 200, 200]);
@@ -316,7 +334,8 @@ describe('rate limit', () => {
     expect(refused.body.error.code).toBe('rate_limited');
     expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
     expect(refused.headers.get('Access-Control-Expose-Headers')).toContain('Retry-After');
+    // An unverified request spends its client address's budget, whoever it claims to be.
     const other = await limited.post('history', { widget_key: 'ab_test_limited00', user_id: 'someone-else' });
-    expect(other.status).toBe(200);
+    expect(other.status).toBe(429);
   });
 });

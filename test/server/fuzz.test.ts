@@ -20,18 +20,20 @@ const api = useHaloServer(() => ({
 describe('fuzz', () => {
   it(`${N} random bodies and tokens: 0 × 5xx, and the server still serves`, async () => {
     const random = prng(20261124);
-    const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const str = () => pick(['', 'a', 'alice', 'bob', '😀', 'x'.repeat(300), '\u0000', '<script>', 'ha_secret_x', ...KEYS]);
     const token = () =>
       pick([
         () => jwt.sign({ user_id: pick(['alice', 'bob', 7, null]), exp: Math.floor(Date.now() / 1000) + pick([-100, 100, 1e10]) }, SECRET),
         () => jwt.sign({ user_id: 'alice' }, 'ha_secret_wrong'),
         () => jwt.sign({ user_id: 'alice' }, SECRET, { algorithm: pick(['HS384', 'HS512'] as const) }),
-        () => `${Buffer.from(JSON.stringify({ alg: pick(['none', 'RS256', 'HS256', 5]) })).toString('base64url')}.${Buffer.from(JSON.stringify({ user_id: 'alice' })).toString('base64url')}.${str()}`,
+        () =>
+          `${Buffer.from(JSON.stringify({ alg: pick(['none', 'RS256', 'HS256', 5]) })).toString('base64url')}.${Buffer.from(JSON.stringify({ user_id: 'alice' })).toString('base64url')}.${str()}`,
         () => str(),
         () => [...Array(Math.floor(random() * 5))].map(str).join('.'),
       ])();
-    const value = (): unknown => pick([() => str(), () => random() * 1e6, () => null, () => true, () => [str()], () => ({ k: str() }), token])();
+    const value = (): unknown =>
+      pick([() => str(), () => random() * 1e6, () => null, () => true, () => [str()], () => ({ k: str() }), token])();
     const counts = new Map<number, number>();
     const batch = 25;
     for (let i = 0; i < N; i += batch) {

@@ -33,6 +33,23 @@ describe('createRateLimiter', () => {
     expect(limiter.take('b', 4).ok).toBe(true); // forgotten: a fresh bucket
   });
 
+  it('keeps a separate pool per project: a flood of new keys on one evicts nothing of another', () => {
+    const limiter = createRateLimiter({ burst: 1, perSecond: 0.001, maxKeys: 10 });
+    expect(limiter.take('attacker', 0, 'project-b').ok).toBe(true);
+    for (let i = 0; i < 1000; i++) limiter.take(`visitor-${i}`, 1, 'project-a');
+    expect(limiter.take('attacker', 2, 'project-b').ok).toBe(false);
+    // The same key in another pool is another bucket.
+    expect(limiter.take('attacker', 2, 'project-c').ok).toBe(true);
+  });
+
+  it('check() gives the decision take() would, without spending a token', () => {
+    const limiter = createRateLimiter({ burst: 1, perSecond: 1 });
+    expect(limiter.check('k', 0)).toEqual({ ok: true });
+    expect(limiter.check('k', 0)).toEqual({ ok: true });
+    expect(limiter.take('k', 0)).toEqual({ ok: true });
+    expect(limiter.check('k', 0)).toEqual({ ok: false, retryAfterSeconds: 1 });
+  });
+
   it('refuses nonsense settings', () => {
     expect(() => createRateLimiter({ burst: 0 })).toThrow(/burst/);
     expect(() => createRateLimiter({ perSecond: -1 })).toThrow(/perSecond/);

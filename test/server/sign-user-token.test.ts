@@ -34,7 +34,10 @@ describe('signUserToken', () => {
     const claims = jwt.decode(token) as jwt.JwtPayload;
     expect(claims.exp! - claims.iat!).toBe(-60);
     expect(() => jwt.verify(token, SECRET)).toThrow(/expired/);
-    expect(await verifyUserToken(token, SECRET, { userId: 'alice', clockToleranceSeconds: 0 })).toEqual({ ok: false, reason: 'token_expired' });
+    expect(await verifyUserToken(token, SECRET, { userId: 'alice', clockToleranceSeconds: 0 })).toEqual({
+      ok: false,
+      reason: 'token_expired',
+    });
     const now = jwt.decode(await signUserToken({ user_id: 'alice' }, SECRET, { expiresIn: 0 })) as jwt.JwtPayload;
     expect(now.exp).toBe(now.iat);
   });

@@ -15,9 +15,13 @@ let url = '';
 beforeAll(async () => {
   if (!existsSync(new URL('../../dist/server/index.mjs', import.meta.url))) throw new Error('dist/ is missing: run `npm run build` first');
   const config = { projects: [{ widgetKey: KEY, identitySecrets: [SECRET], mode: 'enforce' }], rateLimit: { burst: 1e9, perSecond: 1e9 } };
-  child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('../soak/soak-server.mjs', import.meta.url)), JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  child = spawn(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(new URL('../soak/soak-server.mjs', import.meta.url)), JSON.stringify(config)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   url = await new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       const match = /listening on (\S+)/.exec(String(chunk));
@@ -48,12 +52,24 @@ describe('soak', () => {
       const i = n % 3;
       const user = ['alice', 'bob', 'carol'][i]!;
       switch (n % 6) {
-        case 0: return post('chat', { widget_key: KEY, user_id: user, user_token: tokens[i], message: 'hello', client_message_id: `first-${user}` });
-        case 1: return post('history', { widget_key: KEY, user_id: user, user_token: tokens[i] });
-        case 2: return post('identify', { widget_key: KEY, user_id: user, user_token: tokens[i], user_traits: { plan: 'pro' } });
-        case 3: return post('chat', { widget_key: KEY, user_id: user, user_token: 'garbage', message: 'x' });
-        case 4: return post('chat', { widget_key: KEY, user_id: user, message: '' });
-        default: return post('nope', {});
+        case 0:
+          return post('chat', {
+            widget_key: KEY,
+            user_id: user,
+            user_token: tokens[i],
+            message: 'hello',
+            client_message_id: `first-${user}`,
+          });
+        case 1:
+          return post('history', { widget_key: KEY, user_id: user, user_token: tokens[i] });
+        case 2:
+          return post('identify', { widget_key: KEY, user_id: user, user_token: tokens[i], user_traits: { plan: 'pro' } });
+        case 3:
+          return post('chat', { widget_key: KEY, user_id: user, user_token: 'garbage', message: 'x' });
+        case 4:
+          return post('chat', { widget_key: KEY, user_id: user, message: '' });
+        default:
+          return post('nope', {});
       }
     };
     const statuses = new Map<number, number>();
@@ -70,7 +86,9 @@ describe('soak', () => {
     await runFor(SECONDS * 1000);
     const after = await heap();
     const growthMb = (after - before) / 1024 / 1024;
-    console.info(`[soak] ${n} requests in ${SECONDS} s; heap ${(before / 1048576).toFixed(1)} → ${(after / 1048576).toFixed(1)} MB (${growthMb >= 0 ? '+' : ''}${growthMb.toFixed(2)} MB); statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.info(
+      `[soak] ${n} requests in ${SECONDS} s; heap ${(before / 1048576).toFixed(1)} → ${(after / 1048576).toFixed(1)} MB (${growthMb >= 0 ? '+' : ''}${growthMb.toFixed(2)} MB); statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
     expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
     expect(growthMb).toBeLessThan(3);
   }, 600_000);

@@ -96,7 +96,8 @@ describe('createMemoryStore bounds', () => {
     const old = await store.createConversation('p', 'user:old');
     await store.appendExchange(old.id, message(old.id, 'user', 'o1'), message(old.id, 'assistant', 'r-o1'), 'cm-o1');
     const busy = await store.createConversation('p', 'user:busy');
-    for (const n of [1, 2]) await store.appendExchange(busy.id, message(busy.id, 'user', `b${n}`), message(busy.id, 'assistant', `r-b${n}`), `cm-${n}`);
+    for (const n of [1, 2])
+      await store.appendExchange(busy.id, message(busy.id, 'user', `b${n}`), message(busy.id, 'assistant', `r-b${n}`), `cm-${n}`);
     expect(await store.getConversation('p', old.id)).toBeNull();
     await store.appendExchange(busy.id, message(busy.id, 'user', 'b3'), message(busy.id, 'assistant', 'r-b3'), 'cm-3');
     expect((await store.listMessages(busy.id)).map((m) => m.text)).toEqual(['b2', 'r-b2', 'b3', 'r-b3']);
@@ -110,7 +111,12 @@ describe('createMemoryStore bounds', () => {
     for (let i = 0; i < 5000; i++) {
       const opened = (await store.openChat!('p', `visitor:${i}`, null, `cm-${i}`))!;
       await store.setTraits('p', `visitor:${i}`, { i });
-      await store.appendExchange(opened.conversation.id, message(opened.conversation.id, 'user', `q${i}`), message(opened.conversation.id, 'assistant', `a${i}`), `cm-${i}`);
+      await store.appendExchange(
+        opened.conversation.id,
+        message(opened.conversation.id, 'user', `q${i}`),
+        message(opened.conversation.id, 'assistant', `a${i}`),
+        `cm-${i}`,
+      );
     }
     let conversations = 0;
     let messages = 0;

@@ -37,10 +37,14 @@ describe('verifyUserToken', () => {
     ['a token without user_id', () => jwt.sign({ name: 'x' }, SECRET), 'user_mismatch'],
     ['a numeric user_id', () => jwt.sign({ user_id: 7 }, SECRET), 'user_mismatch'],
     ['a wrong secret', () => jwt.sign({ user_id: 'alice' }, OTHER), 'token_invalid'],
-    ['a tampered payload', () => {
-      const [h, , s] = jwt.sign({ user_id: 'bob' }, SECRET).split('.');
-      return `${h}.${b64({ user_id: 'alice' })}.${s}`;
-    }, 'token_invalid'],
+    [
+      'a tampered payload',
+      () => {
+        const [h, , s] = jwt.sign({ user_id: 'bob' }, SECRET).split('.');
+        return `${h}.${b64({ user_id: 'alice' })}.${s}`;
+      },
+      'token_invalid',
+    ],
     ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ user_id: 'alice' })}.`, 'token_invalid'],
     ['HS384 with the right secret', () => jwt.sign({ user_id: 'alice' }, SECRET, { algorithm: 'HS384' }), 'token_invalid'],
     ['HS512 with the right secret', () => jwt.sign({ user_id: 'alice' }, SECRET, { algorithm: 'HS512' }), 'token_invalid'],
@@ -88,8 +92,40 @@ describe('verifyUserToken', () => {
 
   it('an HS256 header seen before does not vouch for a later token with another header', async () => {
     expect((await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET), SECRET)).ok).toBe(true);
-    expect(await verifyUserToken(forge({ alg: 'HS256', typ: 'JWT' }, { user_id: 'alice' }, OTHER), SECRET)).toEqual({ ok: false, reason: 'token_invalid' });
-    expect(await verifyUserToken(forge({ alg: 'HS384', typ: 'JWT' }, { user_id: 'alice' }, SECRET, 'sha384'), SECRET)).toEqual({ ok: false, reason: 'token_invalid' });
+    expect(await verifyUserToken(forge({ alg: 'HS256', typ: 'JWT' }, { user_id: 'alice' }, OTHER), SECRET)).toEqual({
+      ok: false,
+      reason: 'token_invalid',
+    });
+    expect(await verifyUserToken(forge({ alg: 'HS384', typ: 'JWT' }, { user_id: 'alice' }, SECRET, 'sha384'), SECRET)).toEqual({
+      ok: false,
+      reason: 'token_invalid',
+    });
   });
 
+  describe('maxLifetimeSeconds', () => {
+    const day = 86_400;
+    it('refuses a token without exp, or with exp further away, as token_invalid with detail lifetime', async () => {
+      const lifetime = { ok: false, reason: 'token_invalid', detail: 'lifetime' };
+      expect(await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET), SECRET, { maxLifetimeSeconds: day })).toEqual(lifetime);
+      expect(await verifyUserToken(jwt.sign({ user_id: 'alice', exp: 1e300 }, SECRET), SECRET, { maxLifetimeSeconds: day })).toEqual(
+        lifetime,
+      );
+      expect(
+        await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET, { expiresIn: '25h' }), SECRET, { maxLifetimeSeconds: day }),
+      ).toEqual(lifetime);
+    });
+
+    it('accepts a token that expires within it (the clock tolerance included)', async () => {
+      expect(
+        (await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET, { expiresIn: '24h' }), SECRET, { maxLifetimeSeconds: day })).ok,
+      ).toBe(true);
+      expect(
+        (await verifyUserToken(jwt.sign({ user_id: 'alice', exp: now() + day + 20 }, SECRET), SECRET, { maxLifetimeSeconds: day })).ok,
+      ).toBe(true);
+    });
+
+    it('without it, a token without exp still verifies (as before)', async () => {
+      expect((await verifyUserToken(jwt.sign({ user_id: 'alice' }, SECRET), SECRET)).ok).toBe(true);
+    });
+  });
 });

@@ -1,8 +1,7 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 import { newId } from '../store.js';
 import { migrate } from './migrate.js';
-import { createPgClient, createPgliteClient, type SqlClient } from './sql-client.js';
+import { createPgClient, createPgliteClient, type PgliteLike, type SqlClient } from './sql-client.js';
 import { createSqlStore, type SqlConversationStore } from './sql-store.js';
 
 /** Where {@link createPostgresStore} keeps its data: give one of the four. */
@@ -12,7 +11,7 @@ export interface PostgresStoreOptions {
   /** A `pg` pool of your own; `close()` leaves it open. */
   pool?: Pool;
   /** A PGlite instance of your own (same schema and SQL, embedded); `close()` leaves it open. */
-  pglite?: PGlite;
+  pglite?: PgliteLike;
   /** Any {@link SqlClient} (e.g. one that counts round trips); `close()` closes it. */
   client?: SqlClient;
   /** Pool size with `connectionString`. @default 10 */

@@ -1,3 +1,5 @@
+import { ADMIN_MIGRATIONS } from '../admin/admin-migrations.js';
+
 /** One schema change, applied once per database, in `version` order, inside a transaction. */
 export interface Migration {
   /** Unique and increasing; the `schema_migrations` table records each one applied. */
@@ -66,4 +68,6 @@ export const MIGRATIONS: readonly Migration[] = [
           from exchanges;
     `,
   },
+  // The admin surface's tables (settings, secrets, audit log, identity report buckets).
+  ...ADMIN_MIGRATIONS,
 ];

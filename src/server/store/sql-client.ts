@@ -1,4 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type { Pool, PoolClient } from 'pg';
 import { toStoreError } from './store-unavailable-error.js';
 
@@ -163,12 +162,25 @@ function literal(value: unknown): string {
 }
 
 /**
+ * The part of a PGlite instance the client uses. Structural, so the package's public types
+ * never load PGlite's own declarations (they need Emscripten's types, which a consumer
+ * compiling with `skipLibCheck: false` does not have).
+ */
+export interface PgliteLike {
+  query<Row>(text: string, params?: unknown[]): Promise<{ rows: Row[] }>;
+  exec(text: string): Promise<Array<{ rows: unknown[] }>>;
+  transaction<T>(fn: (tx: Pick<PgliteLike, 'query' | 'exec'>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+/**
  * A {@link SqlClient} over a PGlite instance (one connection: PGlite runs one statement at a
  * time). A statement with parameters is prepared once (`PREPARE`) and run as `EXECUTE` with
  * its parameters as literals: PGlite has no statement cache, and parsing and planning each
  * time cost more than the statement itself (about 2.5× the time for the store's statements).
  */
-export function createPgliteClient(db: PGlite, { owned = false }: { owned?: boolean } = {}): SqlClient {
+export function createPgliteClient(db: PgliteLike, { owned = false }: { owned?: boolean } = {}): SqlClient {
   const prepared = new Map<string, Promise<void>>();
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -179,7 +191,7 @@ export function createPgliteClient(db: PGlite, { owned = false }: { owned?: bool
   };
   // Inside a transaction (migrations) statements go through PGlite's own parameter binding:
   // preparing there would wait for the lock the transaction holds.
-  const plain = (target: Pick<PGlite, 'query' | 'exec'>): SqlQueryable => ({
+  const plain = (target: Pick<PgliteLike, 'query' | 'exec'>): SqlQueryable => ({
     query: <Row>(text: string, params: readonly unknown[] = []) =>
       run(async () => ({ rows: (await target.query<Row>(text, params as unknown[])).rows })),
     exec: (text) => run(async () => void (await target.exec(text))),

@@ -33,7 +33,20 @@ describe('migrate', () => {
     const { rows } = await client.query<{ table_name: string }>(
       "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
     );
-    expect(rows.map((r) => r.table_name)).toEqual(['conversations', 'exchanges', 'identities', 'messages', 'schema_migrations']);
+    // The conversation store's tables, and the admin surface's (settings, audit log, report buckets).
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'admin_audit',
+      'admin_projects',
+      'admin_secrets',
+      'conversations',
+      'exchanges',
+      'identities',
+      'identity_counts',
+      'identity_users',
+      'identity_versions',
+      'messages',
+      'schema_migrations',
+    ]);
   });
 
   it('applies nothing when started a second time', async () => {

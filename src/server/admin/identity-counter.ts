@@ -1,0 +1,126 @@
+import {
+  REPORT_RETENTION_MS,
+  USERS_PER_BUCKET,
+  VERSIONS_PER_BUCKET,
+  type AdminStore,
+  type IdentityBatch,
+  type IdentityResult,
+} from './admin-store.js';
+
+const HOUR = 3600_000;
+/** Batches a failed flush keeps for the next one; past it the oldest are dropped (each failure is reported). */
+const MAX_PENDING = 500;
+
+/** Options of {@link createIdentityCounter}. */
+export interface IdentityCounterOptions {
+  /** How often counts are written. @default 10_000 ms */
+  flushMs?: number;
+  /** @default Date.now */
+  now?: () => number;
+  /** A flush that failed (its counts are kept for the next one). @default console.error */
+  onError?: (error: unknown) => void;
+}
+
+/** Counts `Halo-Identity` results in memory and writes them to the store in batches. */
+export interface IdentityCounter {
+  /** Counts one request: a few map operations, no I/O, never throws. */
+  record: (widgetKey: string, result: IdentityResult, userId: string | null, sdkVersion: string) => void;
+  /** Writes what was counted so far (and prunes buckets past the retention once an hour). */
+  flush: () => Promise<void>;
+  /** Stops the timer and flushes. */
+  close: () => Promise<void>;
+}
+
+interface Tally {
+  hour: number;
+  counts: Partial<Record<IdentityResult, number>>;
+  users: Partial<Record<IdentityResult, Set<string>>>;
+  versions: Map<string, number>;
+}
+
+function toBatch(widgetKey: string, tally: Tally): IdentityBatch {
+  const users: IdentityBatch['users'] = {};
+  for (const [result, set] of Object.entries(tally.users) as [IdentityResult, Set<string>][]) users[result] = [...set];
+  return { widgetKey, hour: tally.hour, counts: tally.counts, users, versions: Object.fromEntries(tally.versions) };
+}
+
+/**
+ * The rollout report's counter. The chat path only increments maps held per project and
+ * hour; a timer (unref'd) writes them every `flushMs`, so counting never waits on the
+ * database. What a failed write held is retried with the next flush.
+ */
+export function createIdentityCounter(store: AdminStore, options: IdentityCounterOptions = {}): IdentityCounter {
+  const now = options.now ?? Date.now;
+  const onError = options.onError ?? ((error: unknown) => console.error('[halo] could not write the identity report counts:', error));
+  let current = new Map<string, Tally>();
+  let pending: IdentityBatch[] = [];
+  let prunedHour = 0;
+  let flushing: Promise<void> | null = null;
+
+  function record(widgetKey: string, result: IdentityResult, userId: string | null, sdkVersion: string): void {
+    const at = now();
+    const hour = at - (at % HOUR);
+    let tally = current.get(widgetKey);
+    if (!tally || tally.hour !== hour) {
+      // A new hour: the finished bucket waits for the next flush.
+      if (tally) pending.push(toBatch(widgetKey, tally));
+      tally = { hour, counts: {}, users: {}, versions: new Map() };
+      current.set(widgetKey, tally);
+    }
+    tally.counts[result] = (tally.counts[result] ?? 0) + 1;
+    if (userId !== null) {
+      const set = (tally.users[result] ??= new Set());
+      if (set.size < USERS_PER_BUCKET) set.add(userId);
+    }
+    const version = tally.versions.has(sdkVersion) || tally.versions.size < VERSIONS_PER_BUCKET ? sdkVersion : 'other';
+    tally.versions.set(version, (tally.versions.get(version) ?? 0) + 1);
+  }
+
+  async function write(): Promise<void> {
+    const batches = pending;
+    for (const [widgetKey, tally] of current) batches.push(toBatch(widgetKey, tally));
+    current = new Map();
+    pending = [];
+    if (batches.length) {
+      try {
+        await store.addIdentityBatches(batches);
+      } catch (error) {
+        pending = [...batches, ...pending].slice(-MAX_PENDING);
+        onError(error);
+        return;
+      }
+    }
+    const at = now();
+    const hour = at - (at % HOUR);
+    if (hour !== prunedHour) {
+      prunedHour = hour;
+      try {
+        await store.pruneIdentity(hour - REPORT_RETENTION_MS);
+      } catch (error) {
+        prunedHour = 0;
+        onError(error);
+      }
+    }
+  }
+
+  // One flush at a time; a flush asked for during one runs after it, so it sees every count made before the call.
+  const flush = (): Promise<void> => {
+    const run = (flushing ?? Promise.resolve()).then(write);
+    flushing = run.finally(() => {
+      if (flushing === settled) flushing = null;
+    });
+    const settled = flushing;
+    return run;
+  };
+
+  const timer = setInterval(() => void flush(), options.flushMs ?? 10_000);
+  timer.unref();
+  return {
+    record,
+    flush,
+    close: async () => {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
