@@ -256,17 +256,26 @@ describe('the production build', () => {
     'enforce mode refused the token',
     "a token's user_id is not",
   ];
-  const files = (dev: boolean) =>
-    ['dist/index.mjs', 'dist/index.cjs', 'dist/halo.js', ...readdirSync(join(ROOT, 'dist/chunks')).map((f) => `dist/chunks/${f}`)].filter(
-      (file) => file.includes('.development') === dev,
+  /** The browser code in dist/ (the server is Node-only), by build: every ESM, CJS and script-tag file with its chunks. */
+  const browserFiles = (dir = 'dist'): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory()
+        ? entry.name === 'server'
+          ? []
+          : browserFiles(`${dir}/${entry.name}`)
+        : /\.(m|c)?js$/.test(entry.name)
+          ? [`${dir}/${entry.name}`]
+          : [],
     );
+  const read = (files: string[]) => files.map((file) => readFileSync(join(ROOT, file), 'utf8')).join('\n');
 
   it('contains none of the diagnostics; the development build has them all', () => {
     requireDist(ROOT, ['dist/index.mjs', 'dist/index.cjs', 'dist/halo.js', 'dist/index.development.mjs', 'dist/halo.development.js']);
-    const production = files(false)
-      .map((file) => readFileSync(join(ROOT, file), 'utf8'))
-      .join('\n');
-    const development = ['dist/index.development.mjs', 'dist/halo.development.js'].map((file) => readFileSync(join(ROOT, file), 'utf8'));
+    const all = browserFiles();
+    const production = read(all.filter((file) => !file.includes('.development')));
+    const dev = all.filter((file) => file.includes('.development'));
+    // The npm ESM and CJS development builds (entry and chunks), and the script-tag one.
+    const development = [/\.mjs$/, /\.cjs$/, /halo\.development\.js$/].map((kind) => read(dev.filter((file) => kind.test(file))));
     for (const hint of HINTS) {
       expect(production, hint).not.toContain(hint);
       for (const build of development) expect(build, hint).toContain(hint);
