@@ -12,7 +12,7 @@ export declare function bundleImport(
   moduleId: string,
   names: string[],
   options?: { root?: string; external?: string[]; alias?: Record<string, string> },
-): Promise<{ entry: Sizes & { modules: number }; chunks: Array<Sizes & { name: string }> }>;
+): Promise<{ entry: Sizes & { modules: number; staticImports: number }; chunks: Array<Sizes & { name: string }> }>;
 export interface ReactBindingSizes {
   total: Sizes & { modules: number };
   addedGzip: number;
@@ -23,9 +23,10 @@ export declare function measureReactBinding(options?: { root?: string; core?: Si
 export declare function measureSizes(options?: { root?: string }): Promise<{
   widget: Sizes;
   widgetDev: Sizes;
-  core: Sizes & { modules: number };
-  coreDev: Sizes & { modules: number };
+  core: Sizes & { modules: number; staticImports: number };
+  coreDev: Sizes & { modules: number; staticImports: number };
   coreChunks: Array<Sizes & { name: string }>;
+  coreDevChunks: Array<Sizes & { name: string }>;
   snippet: Sizes;
   react: ReactBindingSizes;
 }>;

@@ -65,6 +65,9 @@ export async function bundleImport(moduleId, names, { root = ROOT, external = []
   const bundle = await rollup({
     input: id,
     onwarn: () => {},
+    // An app's entry exports nothing, so the code its lazy chunks share with it stays in the
+    // entry chunk; without this the re-exporting virtual entry would become a facade.
+    preserveEntrySignatures: 'allow-extension',
     external,
     plugins: [
       virtualEntry(id, `export { ${names.join(', ')} } from ${JSON.stringify(moduleId)};`),
@@ -80,7 +83,9 @@ export async function bundleImport(moduleId, names, { root = ROOT, external = []
     const chunks = output.filter((file) => file.type === 'chunk');
     const entry = chunks.find((chunk) => chunk.isEntry);
     return {
-      entry: { ...sizesOf(entry.code), modules: Object.keys(entry.modules).length },
+      // staticImports: other chunks the entry needs before it runs; they would be start-up
+      // cost the entry's size leaves out, so the budget test requires none.
+      entry: { ...sizesOf(entry.code), modules: Object.keys(entry.modules).length, staticImports: entry.imports.length },
       chunks: chunks
         .filter((chunk) => !chunk.isEntry)
         .map((chunk) => ({ name: chunk.name, ...sizesOf(chunk.code) })),
@@ -106,6 +111,7 @@ export async function measureSizes({ root = ROOT } = {}) {
     core: core.entry,
     coreDev: coreDev.entry,
     coreChunks: core.chunks,
+    coreDevChunks: coreDev.chunks,
     snippet: sizesOf(read('dist/snippet.js')),
     react,
   };

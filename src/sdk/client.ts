@@ -15,6 +15,7 @@ import { randomId } from './random-id.js';
 import { Session } from './session.js';
 import type { WidgetHandle } from './ui.js';
 import { VisitorId } from './visitor.js';
+import { hints, hintThrow, missingTraitsHint, startDiagnostics } from './diagnostics.js';
 
 /** `launcher: true` outside a browser (server rendering, Node): warned about once per process, then ignored. */
 let warnedNoDom = false;
@@ -54,6 +55,8 @@ export class Client implements HaloClient {
     if (options.onError) this.#events.on('error', options.onError);
     if (options.onIdentityExpired) this.#events.on('identityExpired', options.onIdentityExpired);
     this.#visitor = new VisitorId(options.widgetKey);
+    // Development build: watches options.fetch and getUserToken, and the userToken (docs/troubleshooting.md).
+    if (DEV) startDiagnostics(this, options, this.#clock);
     this.#calls = {
       fetch: options.fetch,
       apiBase: options.apiBase,
@@ -103,6 +106,7 @@ export class Client implements HaloClient {
           this.#traits = { ...this.#traits, ...traits };
         }
         if (userToken) this.#session.tokens.offer(userToken);
+        if (DEV) hints(this)?.token(userToken, 'userToken');
       } finally {
         this.#holdEvents = false;
       }
@@ -204,6 +208,7 @@ export class Client implements HaloClient {
     this.#switchUser(null, shutdownError());
     if (logout) this.#visitor.reset();
     this.#coordinator?.close();
+    if (DEV) hints(this)?.close();
     this.#widget?.destroy();
     this.#widget = null;
   }
@@ -281,6 +286,7 @@ export class Client implements HaloClient {
   #report(error: HaloError): void {
     if (error.code === 'shutdown' || this.#done || this.#reported.has(error)) return;
     this.#reported.add(error);
+    if (DEV) hints(this)?.error(error, this.#session.userId);
     if (this.#starting) queueMicrotask(() => this.#events.emit('error', error));
     else this.#events.emit('error', error);
   }
@@ -300,9 +306,7 @@ export class Client implements HaloClient {
     if (this.#traits.name || this.#traits.email || tokens.namesUser) return;
     this.#warnedAnonymous.add(userId);
     console.warn(
-      DEV
-        ? `[halo] user "${userId}" has no name or email trait and will show as "Anonymous". Pass userTraits: { name, email }.`
-        : `[halo] warn-missing-traits: ${userId}`,
+      DEV ? missingTraitsHint(userId) : `[halo] warn-missing-traits: ${userId}`,
     );
   }
 
@@ -335,5 +339,5 @@ export class Client implements HaloClient {
 
 /** Creates an independent chat client. Throws `secret_exposed` / `invalid_options`. */
 export function createHalo(options: HaloOptions): HaloClient {
-  return new Client(resolveOptions(options));
+  return new Client(DEV ? hintThrow(() => resolveOptions(options)) : resolveOptions(options));
 }

@@ -21,12 +21,12 @@ function decodeSegment(segment: string): string {
 
 /** Decodes a JWT's payload without verifying it; `null` when it is not a compact JWS. */
 export function decodeClaims(token: string): TokenClaims | null {
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts[1] || /[^\w-]/.test(parts[1])) return null;
+  // Three base64url parts, nothing else: a JSON body that merely holds a token is not one.
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return null;
   let claims: Record<string, unknown>;
   let text: string;
   try {
-    claims = JSON.parse((text = decodeSegment(parts[1]))) as Record<string, unknown>;
+    claims = JSON.parse((text = decodeSegment(token.split('.')[1]!))) as Record<string, unknown>;
   } catch (error) {
     // Not base64url or not JSON: the caller reports `invalid_user_token`.
     void error;
