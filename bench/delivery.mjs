@@ -207,7 +207,14 @@ export async function runDeliveryScenario({ scenario, messages, browser, server,
   }
 }
 
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-dev-shm-usage'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-dev-shm-usage',
+];
 
 /** The bench section: every scenario with `messages` messages (200 in `npm run bench`). */
 export async function measureDelivery({ root = ROOT, messages = 200, scenarios = SCENARIOS } = {}) {
@@ -224,13 +231,18 @@ export async function measureDelivery({ root = ROOT, messages = 200, scenarios =
     rateLimit: false,
     logger: { info() {}, warn() {}, error: console.error },
   });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
   const embed = (init) =>
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Delivery bench</title><script>${snippet}</script>` +
     `<script async src="${api.url}/halo.js"></script><script>${init}</script></head><body><main><h1>App</h1></main></body></html>`;
   try {
     const rows = [];
-    for (const scenario of scenarios) rows.push(await runDeliveryScenario({ scenario, messages, browser, server, apiUrl: api.url, project, embed }));
+    for (const scenario of scenarios)
+      rows.push(await runDeliveryScenario({ scenario, messages, browser, server, apiUrl: api.url, project, embed }));
     return rows;
   } finally {
     await browser.close();
@@ -242,6 +254,10 @@ export async function measureDelivery({ root = ROOT, messages = 200, scenarios =
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const messages = Number(process.argv[2] ?? 200);
   const rows = await measureDelivery({ messages });
-  console.table(rows.map(({ rejections, faults, rotation, pageErrors, ...row }) => row));
-  for (const row of rows) console.log(row.scenario, JSON.stringify({ faults: row.faults, rotation: row.rotation, rejections: row.rejections.slice(0, 5), pageErrors: row.pageErrors }));
+  console.table(rows.map(({ rejections: _rejections, faults: _faults, rotation: _rotation, pageErrors: _pageErrors, ...row }) => row));
+  for (const row of rows)
+    console.log(
+      row.scenario,
+      JSON.stringify({ faults: row.faults, rotation: row.rotation, rejections: row.rejections.slice(0, 5), pageErrors: row.pageErrors }),
+    );
 }

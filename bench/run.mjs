@@ -76,7 +76,14 @@ results.goals.widgetGzip = sizes.widget.gzip <= BUDGETS.widgetGzip;
 results.goals.coreGzip = sizes.core.gzip <= BUDGETS.coreGzip;
 results.goals.snippetRaw = sizes.snippet.raw <= BUDGETS.snippetRaw;
 results.goals.reactAddedGzip = sizes.react.addedGzip <= BUDGETS.reactAddedGzip;
-const sizeRow = (what, s, budget, met) => ({ what, raw: s.raw, gzip: s.gzip, brotli: s.brotli, budget, goal: met === undefined ? '' : verdict(met) });
+const sizeRow = (what, s, budget, met) => ({
+  what,
+  raw: s.raw,
+  gzip: s.gzip,
+  brotli: s.brotli,
+  budget,
+  goal: met === undefined ? '' : verdict(met),
+});
 table('Size (bytes; gzip level 9, brotli q11; 1 KB = 1000 B)', [
   sizeRow('dist/halo.js (whole widget, production)', sizes.widget, `gzip ≤ ${kb(BUDGETS.widgetGzip)}`, results.goals.widgetGzip),
   sizeRow('dist/halo.development.js', sizes.widgetDev, 'development build', undefined),

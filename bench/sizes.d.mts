@@ -35,4 +35,7 @@ export declare function measureAuth0(options?: { root?: string }): Promise<{
   esmFile: Sizes & { file: string };
   bundled: Sizes & { modules: number };
 } | null>;
-export declare function coreBreakdown(options?: { root?: string; mode?: 'production' | 'development' }): Promise<Array<Sizes & { module: string }>>;
+export declare function coreBreakdown(options?: {
+  root?: string;
+  mode?: 'production' | 'development';
+}): Promise<Array<Sizes & { module: string }>>;

@@ -86,9 +86,7 @@ export async function bundleImport(moduleId, names, { root = ROOT, external = []
       // staticImports: other chunks the entry needs before it runs; they would be start-up
       // cost the entry's size leaves out, so the budget test requires none.
       entry: { ...sizesOf(entry.code), modules: Object.keys(entry.modules).length, staticImports: entry.imports.length },
-      chunks: chunks
-        .filter((chunk) => !chunk.isEntry)
-        .map((chunk) => ({ name: chunk.name, ...sizesOf(chunk.code) })),
+      chunks: chunks.filter((chunk) => !chunk.isEntry).map((chunk) => ({ name: chunk.name, ...sizesOf(chunk.code) })),
     };
   } finally {
     await bundle.close();
@@ -188,7 +186,9 @@ export async function coreBreakdown({ root = ROOT, mode = 'production' } = {}) {
       .filter((fileName) => fileName !== entry.fileName)
       .map((fileName) => {
         const module = byName.get(fileName).facadeModuleId ?? fileName;
-        const label = module.includes('node_modules') ? module.slice(module.lastIndexOf('node_modules/') + 13) : module.replace(`${root}/`, '');
+        const label = module.includes('node_modules')
+          ? module.slice(module.lastIndexOf('node_modules/') + 13)
+          : module.replace(`${root}/`, '');
         return { module: label, ...sizesOf(byName.get(fileName).code) };
       })
       .sort((a, b) => b.gzip - a.gzip);

@@ -231,16 +231,18 @@ export async function startDemo({
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ widget_key: widgetKey, user_id: 'bob', user_token: await sign('bob') }),
   }).then((r) => r.json());
-  const seeded = bobHistory.messages?.length ? { ok: true } : await fetch(`${url}/api/sdk/chat`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      widget_key: widgetKey,
-      user_id: 'bob',
-      user_token: await sign('bob'),
-      message: 'My card ending 4242 was charged twice for March. Can you refund one?',
-    }),
-  });
+  const seeded = bobHistory.messages?.length
+    ? { ok: true }
+    : await fetch(`${url}/api/sdk/chat`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          widget_key: widgetKey,
+          user_id: 'bob',
+          user_token: await sign('bob'),
+          message: 'My card ending 4242 was charged twice for March. Can you refund one?',
+        }),
+      });
   if (!seeded.ok) logger.warn(`[demo] could not seed Bob's conversation: ${seeded.status}`);
 
   return {

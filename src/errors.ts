@@ -80,8 +80,7 @@ function halo(code: HaloErrorCode, text: string | false, detail = '', details?: 
 export const shutdownError = (): HaloError => halo('shutdown', DEV && 'Client is shut down; create a new one.');
 
 /** Another user was identified before the call completed (user-switch-discards). */
-export const identityChanged = (): HaloError =>
-  halo('identity_changed', DEV && 'User changed before the call completed.');
+export const identityChanged = (): HaloError => halo('identity_changed', DEV && 'User changed before the call completed.');
 
 /** The expired episode: the app must sign the user in again (retry-once-on-403). */
 export const identityExpired = (reason: IdentityExpiredReason, cause?: unknown): HaloError =>
@@ -93,7 +92,11 @@ export const invalidOption = (option: string, expected: string | false): HaloErr
 
 /** A value holding an identity secret (no-secrets-in-browser); never repeats the value. */
 export const secretExposed = (where: string): HaloError =>
-  halo('secret_exposed', DEV && `${where} holds an identity secret (ha_secret_…): keep it on your backend and pass a signed userToken.`, where);
+  halo(
+    'secret_exposed',
+    DEV && `${where} holds an identity secret (ha_secret_…): keep it on your backend and pass a signed userToken.`,
+    where,
+  );
 
 /** A token that is not a JWT, or one already past `exp` (accept-until-exp). */
 export const invalidUserToken = (from: string, why: string | false): HaloError =>
@@ -108,8 +111,7 @@ export const tokenRefreshFailed = (why: string | false, cause?: unknown): HaloEr
   halo('token_refresh_failed', DEV && (why || 'getUserToken failed.'), '', { cause });
 
 /** An answer the SDK cannot read, or an unexpected failure inside the SDK. */
-export const serverError = (what: string | false, details?: HaloErrorDetails): HaloError =>
-  halo('server_error', DEV && what, '', details);
+export const serverError = (what: string | false, details?: HaloErrorDetails): HaloError => halo('server_error', DEV && what, '', details);
 
 /** The request never got an answer (offline, DNS, timeout). */
 export const networkError = (what: string, cause?: unknown): HaloError =>

@@ -1,6 +1,17 @@
 import { DEV } from '../dev.js';
 import { identityChanged, invalidRequest, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
-import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HaloOptions, IdentifyOptions, IdentityState, PendingMessage, SendOptions, UserTraits } from '../types.js';
+import type {
+  ChatMessage,
+  HaloClient,
+  HaloEventMap,
+  HaloEventName,
+  HaloOptions,
+  IdentifyOptions,
+  IdentityState,
+  PendingMessage,
+  SendOptions,
+  UserTraits,
+} from '../types.js';
 import { ServerClock } from './clock.js';
 import { createCoordinator, type TokenCoordinator } from './cross-tab.js';
 import { Emitter } from './emitter.js';
@@ -138,7 +149,8 @@ export class Client implements HaloClient {
       () =>
         new Promise<ChatMessage>((resolve, reject) => {
           checkText(text);
-          if (this.#outbox.has(clientMessageId)) throw invalidRequest(DEV && `A message with clientMessageId "${clientMessageId}" is already pending.`);
+          if (this.#outbox.has(clientMessageId))
+            throw invalidRequest(DEV && `A message with clientMessageId "${clientMessageId}" is already pending.`);
           this.#outbox.push({ text, clientMessageId, session: this.#session, resolve, reject });
         }),
     );
@@ -305,9 +317,7 @@ export class Client implements HaloClient {
     if (!userId || this.#warnedAnonymous.has(userId)) return;
     if (this.#traits.name || this.#traits.email || tokens.namesUser) return;
     this.#warnedAnonymous.add(userId);
-    console.warn(
-      DEV ? missingTraitsHint(userId) : `[halo] warn-missing-traits: ${userId}`,
-    );
+    console.warn(DEV ? missingTraitsHint(userId) : `[halo] warn-missing-traits: ${userId}`);
   }
 
   async #identifyCall(): Promise<void> {
@@ -316,7 +326,8 @@ export class Client implements HaloClient {
 
   #mountWidget(): void {
     if (typeof document === 'undefined') {
-      if (!warnedNoDom) console.warn(DEV ? '[halo] `launcher: true` needs a browser: no launcher is rendered here.' : '[halo] no DOM: no launcher');
+      if (!warnedNoDom)
+        console.warn(DEV ? '[halo] `launcher: true` needs a browser: no launcher is rendered here.' : '[halo] no DOM: no launcher');
       warnedNoDom = true;
       return;
     }

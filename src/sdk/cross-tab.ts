@@ -35,10 +35,7 @@ function lockManager(): LockManagerLike | null {
 }
 
 /** `null` outside browsers (no BroadcastChannel): the client then refreshes alone. */
-export function createCoordinator(
-  widgetKey: string,
-  onToken: (userId: string, token: string) => void,
-): TokenCoordinator | null {
+export function createCoordinator(widgetKey: string, onToken: (userId: string, token: string) => void): TokenCoordinator | null {
   if (typeof BroadcastChannel !== 'function') return null;
   const channel = new BroadcastChannel(channelName(widgetKey));
   channel.onmessage = (event: MessageEvent<SharedToken>) => {

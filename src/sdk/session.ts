@@ -40,7 +40,7 @@ export class Session {
   constructor(userId: string | null, settings: SessionSettings, host: TokenHost) {
     this.userId = userId;
     this.signal = this.#controller.signal;
-    this.ended = new Promise<never>((_, reject) => this.signal.addEventListener('abort', () => reject(this.signal.reason)));
+    this.ended = new Promise<never>((_, reject) => this.signal.addEventListener('abort', () => reject(this.signal.reason as Error)));
     // Nobody may be waiting when the session ends; the reason is the callers' business, not a failure.
     this.ended.catch((reason: unknown) => void reason);
     // A session that ended is silent: nothing it still runs reaches the app.

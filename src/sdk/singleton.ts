@@ -16,7 +16,8 @@ function later<T>(run: (c: HaloClient) => Promise<T>): Promise<T> {
   try {
     return run(client());
   } catch (error) {
-    return Promise.reject(error);
+    // What `client()` or a method throws synchronously is a HaloError (invalid_request, shutdown).
+    return Promise.reject(error as Error);
   }
 }
 

@@ -12,9 +12,9 @@ export interface WidgetHandle {
 export interface WidgetOptions {
   theme: HaloTheme;
   /** `sendMessage` under a given `client_message_id`: a retry keeps the id of its message. */
-  send(text: string, clientMessageId: string): Promise<ChatMessage>;
+  send: (text: string, clientMessageId: string) => Promise<ChatMessage>;
   /** A fresh `client_message_id` (the widget imports nothing from the SDK: its chunk stays apart). */
-  messageId(): string;
+  messageId: () => string;
   /** The user opened or closed the panel in the widget (launcher, close button, Escape). */
   toggled?: (open: boolean) => void;
 }

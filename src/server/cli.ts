@@ -200,7 +200,13 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   const adminToken = io.env.HALO_ADMIN_TOKEN;
   let server: Awaited<ReturnType<typeof startHaloServer>>;
   try {
-    server = await startHaloServer({ ...apiConfig, store: opened.store, port, host: values.host ?? '127.0.0.1', admin: { token: adminToken || undefined } });
+    server = await startHaloServer({
+      ...apiConfig,
+      store: opened.store,
+      port,
+      host: values.host ?? '127.0.0.1',
+      admin: { token: adminToken || undefined },
+    });
   } catch (error) {
     await opened.close();
     throw error;

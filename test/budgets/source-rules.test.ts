@@ -22,8 +22,14 @@ const definedOutside = (pattern: RegExp, home: string) => sources.filter((file) 
 // Files allowed past 300 lines, each with why, and the length it may not grow past.
 const LONG_FILES: Record<string, { reason: string; lines: number }> = {
   'src/sdk/client.ts': {
-    reason: 'the public surface of the client and the wiring of its parts; open in issue 12 (split or state why)',
-    lines: 360,
+    reason:
+      'the public HaloClient class: each method is a few lines of wiring into session, identity-call, outbox and messages; a class cannot be split across files without spreading its public surface',
+    lines: 350,
+  },
+  'src/widget/widget.ts': {
+    reason:
+      'the panel DOM and its event wiring share one closure, so the lazily loaded widget chunk stays one module; styles, DOM helpers and the launcher are already separate files',
+    lines: 325,
   },
 };
 

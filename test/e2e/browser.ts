@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type * as ServerModule from '../../src/server/index.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const RESULTS = path.join(ROOT, 'test-results');
@@ -35,7 +36,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** The built server entry (dist/), as a user of `halo-widget/server` gets it. */
-export async function serverModule(): Promise<typeof import('../../src/server/index.js')> {
+export async function serverModule(): Promise<typeof ServerModule> {
   const file = path.join(ROOT, 'dist/server/index.mjs');
   if (!existsSync(file)) throw new Error('dist/ is missing: run `npm run build` (npm run test:e2e does).');
   return import(pathToFileURL(file).href);

@@ -54,19 +54,27 @@ describe('delivered-exactly-once under injected faults, default settings, real C
     expectDeliveredExactlyOnce(row);
   });
 
-  it('stores every message once and in order when 15 % answer 503 and 15 % are cut off after the server stored them', { timeout: 120_000 }, async () => {
-    const row = await run(dropped);
-    expect(row.faults.droppedAfterStore).toBeGreaterThan(0);
-    expectDeliveredExactlyOnce(row);
-  });
+  it(
+    'stores every message once and in order when 15 % answer 503 and 15 % are cut off after the server stored them',
+    { timeout: 120_000 },
+    async () => {
+      const row = await run(dropped);
+      expect(row.faults.droppedAfterStore).toBeGreaterThan(0);
+      expectDeliveredExactlyOnce(row);
+    },
+  );
 
-  it('stores every message once and in order through drops, 503s, 0.5–3 s delays and an identity-secret rotation', { timeout: 120_000 }, async () => {
-    const row = await run(mixed);
-    expect(row.faults.delayed).toBeGreaterThan(0);
-    // The rotation happened mid-run: the old secret was removed while messages were pending.
-    expect(row.rotation?.removedAt).toBeLessThan(MESSAGES);
-    expect(suite.project.identitySecrets).toHaveLength(1);
-    expect(suite.project.identitySecrets).not.toContain(suite.secret);
-    expectDeliveredExactlyOnce(row);
-  });
+  it(
+    'stores every message once and in order through drops, 503s, 0.5–3 s delays and an identity-secret rotation',
+    { timeout: 120_000 },
+    async () => {
+      const row = await run(mixed);
+      expect(row.faults.delayed).toBeGreaterThan(0);
+      // The rotation happened mid-run: the old secret was removed while messages were pending.
+      expect(row.rotation?.removedAt).toBeLessThan(MESSAGES);
+      expect(suite.project.identitySecrets).toHaveLength(1);
+      expect(suite.project.identitySecrets).not.toContain(suite.secret);
+      expectDeliveredExactlyOnce(row);
+    },
+  );
 });

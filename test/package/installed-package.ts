@@ -17,7 +17,21 @@ export interface InstalledPackage {
 }
 
 // pg, PGlite and pg's types: the server's public types name pg's Pool and PGlite.
-const LINKED = ['jose', 'react', 'react-dom', 'jsdom', '@types/react', '@types/node', 'undici-types', 'csstype', 'pg', '@types/pg', 'pg-protocol', 'pg-types', '@electric-sql/pglite'];
+const LINKED = [
+  'jose',
+  'react',
+  'react-dom',
+  'jsdom',
+  '@types/react',
+  '@types/node',
+  'undici-types',
+  'csstype',
+  'pg',
+  '@types/pg',
+  'pg-protocol',
+  'pg-types',
+  '@electric-sql/pglite',
+];
 
 /** Packs the built package and installs it into a fresh temporary app folder. */
 export function installPackage(): InstalledPackage {

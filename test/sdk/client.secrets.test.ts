@@ -152,7 +152,7 @@ describe('secrets and tokens', () => {
     const urls: string[] = [];
     const api = createFakeApi({ judge: (body) => (body.user_token === first ? { reason: 'token_invalid' } : 'ok') });
     const fetchSpy = vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
-      urls.push(String(input));
+      urls.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
       return api.fetch(input, init);
     });
     const client = createHalo({

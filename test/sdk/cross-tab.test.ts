@@ -14,9 +14,11 @@ function installLocks() {
       if (options.ifAvailable && held.has(name)) return Promise.resolve().then(() => fn(null));
       held.add(name);
       const previous = tails.get(name) ?? Promise.resolve();
-      const result = previous.then(() => fn({ name })).finally(() => {
-        if (tails.get(name) === settled) held.delete(name);
-      });
+      const result = previous
+        .then(() => fn({ name }))
+        .finally(() => {
+          if (tails.get(name) === settled) held.delete(name);
+        });
       const settled = result.catch(() => undefined);
       tails.set(name, settled);
       return result;
@@ -26,7 +28,12 @@ function installLocks() {
 }
 
 const clients: HaloClient[] = [];
-function tab(api: ReturnType<typeof createFakeApi>, getUserToken: () => Promise<string>, userId = 'alice', userToken = agingToken(userId, 100)) {
+function tab(
+  api: ReturnType<typeof createFakeApi>,
+  getUserToken: () => Promise<string>,
+  userId = 'alice',
+  userToken = agingToken(userId, 100),
+) {
   const client = createHalo({
     widgetKey: WIDGET_KEY,
     apiBase: API_BASE,

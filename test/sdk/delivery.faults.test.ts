@@ -10,14 +10,21 @@ function storeApi() {
   const stored: { text: string; clientMessageId: string }[] = [];
   const replies = new Map<string, Record<string, unknown>>();
   const fetch = async (_input: RequestInfo | URL, init?: RequestInit) => {
-    const body = JSON.parse(String(init?.body));
-    if (!String(_input).endsWith('/chat')) return json(200, { user: { user_id: body.user_id, traits: {} }, identity: { verified: true, mode: 'enforce' } });
+    const body = JSON.parse(init?.body as string);
+    if (!(_input as string).endsWith('/chat'))
+      return json(200, { user: { user_id: body.user_id, traits: {} }, identity: { verified: true, mode: 'enforce' } });
     const seen = replies.get(body.client_message_id);
     if (seen) return json(200, seen);
     stored.push({ text: body.message, clientMessageId: body.client_message_id });
     const answer = {
       conversation_id: 'conv_1',
-      message: { id: `r${stored.length}`, conversation_id: 'conv_1', role: 'assistant', text: `ack ${body.message}`, created_at: new Date().toISOString() },
+      message: {
+        id: `r${stored.length}`,
+        conversation_id: 'conv_1',
+        role: 'assistant',
+        text: `ack ${body.message}`,
+        created_at: new Date().toISOString(),
+      },
       identity: { verified: true, mode: 'enforce' },
     };
     replies.set(body.client_message_id, answer);
@@ -57,9 +64,7 @@ describe('delivery under faults', () => {
     });
     const texts = Array.from({ length: 200 }, (_, i) => `message ${i}`);
     const outcomes: string[] = [];
-    const all = Promise.allSettled(
-      texts.map((t) => client.sendMessage(t).then((reply) => void outcomes.push(reply.text))),
-    );
+    const all = Promise.allSettled(texts.map((t) => client.sendMessage(t).then((reply) => void outcomes.push(reply.text))));
     let settled = false;
     void all.then(() => (settled = true));
     for (let i = 0; i < 10_000 && !settled; i++) await vi.advanceTimersByTimeAsync(1000);

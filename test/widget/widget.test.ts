@@ -295,7 +295,11 @@ describe('history', () => {
   it('restores the conversation on first open only, above messages that arrived meanwhile', async () => {
     launcher().click();
     client.emit('message', message('assistant', 'live', 'l1'));
-    client.historyCalls[0].resolve([message('user', 'old question', 'h1'), message('assistant', 'old answer', 'h2'), message('assistant', 'live', 'l1')]);
+    client.historyCalls[0].resolve([
+      message('user', 'old question', 'h1'),
+      message('assistant', 'old answer', 'h2'),
+      message('assistant', 'live', 'l1'),
+    ]);
     await flush();
     expect(messages()).toEqual(['old question', 'old answer', 'live']);
     launcher().click();

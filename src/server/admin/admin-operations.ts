@@ -139,8 +139,7 @@ export function createAdminOperations(store: AdminStore, now: () => Date = () =>
 
     /** A new project (a fresh `ab_live_` key unless one is given), without a secret: mode `off`. */
     async createProject(actor: string, widgetKey = generateProjectKeys().widgetKey): Promise<ProjectView> {
-      if (!WIDGET_KEY.test(widgetKey) || isSecret(widgetKey))
-        throw bad('`widgetKey` must be 8–128 letters, digits, _ or -.');
+      if (!WIDGET_KEY.test(widgetKey) || isSecret(widgetKey)) throw bad('`widgetKey` must be 8–128 letters, digits, _ or -.');
       const at = now().toISOString();
       const project: ProjectSettings = { widgetKey, secrets: [], mode: null, allowedOrigins: null, maxTokenLifetime: null, updatedAt: at };
       const entry: AuditEntry = { at, widgetKey, actor, action: 'project.create', detail: {} };
