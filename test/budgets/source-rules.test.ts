@@ -24,12 +24,12 @@ const LONG_FILES: Record<string, { reason: string; lines: number }> = {
   'src/sdk/client.ts': {
     reason:
       'the public HaloClient class: each method is a few lines of wiring into session, identity-call, outbox and messages; a class cannot be split across files without spreading its public surface',
-    lines: 350,
+    lines: 360,
   },
   'src/widget/widget.ts': {
     reason:
       'the panel DOM and its event wiring share one closure, so the lazily loaded widget chunk stays one module; styles, DOM helpers and the launcher are already separate files',
-    lines: 325,
+    lines: 335,
   },
 };
 
