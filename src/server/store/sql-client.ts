@@ -158,7 +158,9 @@ function literal(value: unknown): string {
   else if (typeof value === 'string') text = value;
   else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
   else text = JSON.stringify(value);
-  return `'${text.split("'").join("''")}'`;
+  // An escape-string literal: its meaning does not depend on standard_conforming_strings,
+  // which an app's own PGlite instance could have turned off.
+  return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
 /**

@@ -1,0 +1,34 @@
+// The SQL client over PGlite sends parameters as literals of prepared statements: whatever a
+// client sends (quotes, backslashes, SQL) comes back as it was and runs nothing, whichever
+// string syntax the instance is set to.
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgliteClient, type SqlClient } from '../../../src/server/store/sql-client.js';
+
+const NASTY = ["it's", "'); drop table notes; --", "back\\slash \\' and \\\\ and \\x41", 'E\'\\047\' $$dollar$$ "double"', 'ünïcødé ✓ 🎉'];
+
+describe('createPgliteClient', () => {
+  let db: PGlite;
+  let client: SqlClient;
+
+  beforeAll(async () => {
+    db = await PGlite.create();
+    client = createPgliteClient(db);
+    await client.exec('create table notes (id int primary key, body text not null)');
+  }, 60_000);
+  afterAll(async () => {
+    await db.close();
+  });
+
+  for (const setting of ['on', 'off']) {
+    it(`stores and reads back quotes, backslashes and SQL as text with standard_conforming_strings ${setting}`, async () => {
+      await db.exec(`set standard_conforming_strings = ${setting}`);
+      await client.exec('delete from notes');
+      for (const [i, body] of NASTY.entries()) await client.query('insert into notes (id, body) values ($1, $2)', [i, body]);
+      const { rows } = await client.query<{ body: string }>('select body from notes where id >= $1 order by id', [0]);
+      expect(rows.map((row) => row.body)).toEqual(NASTY);
+      const found = await client.query<{ id: number }>('select id from notes where body = $1', [NASTY[1]]);
+      expect(found.rows).toEqual([{ id: 1 }]);
+    });
+  }
+});
