@@ -1,5 +1,5 @@
 import { DEV } from '../dev.js';
-import { identityChanged, invalidRequest, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
+import { identityChanged, invalidRequest, isHaloError, serverError, shutdownError, type HaloError } from '../errors.js';
 import type {
   ChatMessage,
   HaloClient,
@@ -21,15 +21,15 @@ import { callWithIdentity, type CallSettings } from './identity-call.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { createMessages, type Outgoing } from './messages.js';
 import type { Outbox } from './outbox.js';
+import { identitySnapshot } from './identity-snapshot.js';
+import { loadLauncher } from './launcher.js';
 import { PanelState } from './panel-state.js';
 import { randomId } from './random-id.js';
 import { Session } from './session.js';
 import type { WidgetHandle } from './ui.js';
 import { VisitorId } from './visitor.js';
-import { hints, hintThrow, missingTraitsHint, startDiagnostics } from './diagnostics.js';
-
-/** `launcher: true` outside a browser (server rendering, Node): warned about once per process, then ignored. */
-let warnedNoDom = false;
+import { hints, hintThrow, startDiagnostics } from './diagnostics.js';
+import { warnMissingTraits } from './warn-missing-traits.js';
 
 /**
  * One chat client: the public surface ({@link HaloClient}), its events, and the wiring of
@@ -95,9 +95,8 @@ export class Client implements HaloClient {
     if (options.userToken) this.#session.tokens.offer(options.userToken);
     this.#lastState = this.getIdentityState();
     if (options.userId) {
-      this.#warnIfAnonymous();
       // Posted in the background; a failure goes to onError, never throws.
-      this.#identifyCall().catch((error: unknown) => this.#fail(error));
+      this.#identifyNow().catch((error: unknown) => this.#fail(error));
     }
     if (options.launcher) this.#mountWidget();
     this.#starting = false;
@@ -122,8 +121,7 @@ export class Client implements HaloClient {
         this.#holdEvents = false;
       }
       this.#emitState();
-      this.#warnIfAnonymous();
-      await this.#identifyCall();
+      await this.#identifyNow();
     });
   }
 
@@ -136,7 +134,7 @@ export class Client implements HaloClient {
   }
 
   cancel(clientMessageId: string): boolean {
-    this.#assertAlive();
+    if (this.#done) throw shutdownError();
     return this.#outbox.cancel(clientMessageId);
   }
 
@@ -169,7 +167,7 @@ export class Client implements HaloClient {
   }
 
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
-    this.#assertAlive();
+    if (this.#done) throw shutdownError();
     checkListener(event, handler);
     return this.#events.on(event, handler);
   }
@@ -186,14 +184,7 @@ export class Client implements HaloClient {
     const { userId, status, tokens } = this.#session;
     // A token past exp is never called verified, whatever the server said before (refresh-failure-keeps-messages).
     const verified = this.#session.verified && tokens.pastExp ? false : this.#session.verified;
-    const last = this.#state;
-    return last &&
-      last.userId === userId &&
-      last.status === status &&
-      last.verified === verified &&
-      last.tokenExpiresAt === tokens.expiresAt
-      ? last
-      : (this.#state = Object.freeze({ userId, status, verified, tokenExpiresAt: tokens.expiresAt }));
+    return (this.#state = identitySnapshot(this.#state, { userId, status, verified, tokenExpiresAt: tokens.expiresAt }));
   }
 
   shutdown(): void {
@@ -269,7 +260,7 @@ export class Client implements HaloClient {
 
   /** Runs a public async method: after shutdown it rejects, every failure is a reported HaloError. */
   async #guard<T>(run: () => Promise<T>): Promise<T> {
-    this.#assertAlive();
+    if (this.#done) throw shutdownError();
     try {
       return await run();
     } catch (error) {
@@ -277,12 +268,8 @@ export class Client implements HaloClient {
     }
   }
 
-  #assertAlive(): void {
-    if (this.#done) throw shutdownError();
-  }
-
   #show(open: boolean): void {
-    this.#assertAlive();
+    if (this.#done) throw shutdownError();
     this.#panel.set(open);
     this.#widget?.[open ? 'open' : 'close']();
   }
@@ -311,39 +298,26 @@ export class Client implements HaloClient {
     this.#events.emit('identity', state);
   }
 
-  /** warn-missing-traits: once per client and user, tell the developer the user will be "Anonymous". */
-  #warnIfAnonymous(): void {
-    const { userId, tokens } = this.#session;
-    if (!userId || this.#warnedAnonymous.has(userId)) return;
-    if (this.#traits.name || this.#traits.email || tokens.namesUser) return;
-    this.#warnedAnonymous.add(userId);
-    console.warn(DEV ? missingTraitsHint(userId) : `[halo] warn-missing-traits: ${userId}`);
-  }
-
-  async #identifyCall(): Promise<void> {
+  /** warn-missing-traits for this user (once), then the identify call in the current session. */
+  async #identifyNow(): Promise<void> {
+    warnMissingTraits(this.#warnedAnonymous, this.#session.userId, this.#traits, this.#session.tokens.namesUser);
     await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
   }
 
   #mountWidget(): void {
-    if (typeof document === 'undefined') {
-      if (!warnedNoDom)
-        console.warn(DEV ? '[halo] `launcher: true` needs a browser: no launcher is rendered here.' : '[halo] no DOM: no launcher');
-      warnedNoDom = true;
-      return;
-    }
-    import('../widget/widget.js').then(
-      ({ mountWidget }) => {
-        if (this.#done) return;
-        const widget = mountWidget(this, {
-          theme: this.#options.theme,
-          send: (text, id) => this.#send(text, id),
-          messageId: randomId,
-          toggled: (open) => this.#done || this.#panel.set(open),
-        });
-        this.#widget = widget;
-        if (this.#panel.open) widget.open();
+    const send = (text: string, id: string) => this.#send(text, id);
+    const toggled = (open: boolean) => this.#done || this.#panel.set(open);
+    loadLauncher(
+      this,
+      { theme: this.#options.theme, send, messageId: randomId, toggled },
+      {
+        ended: () => this.#done,
+        mounted: (widget) => {
+          this.#widget = widget;
+          if (this.#panel.open) widget.open();
+        },
+        failed: (error) => this.#report(error),
       },
-      (cause: unknown) => this.#report(networkError('launcher', cause)),
     );
   }
 }

@@ -24,7 +24,7 @@ const LONG_FILES: Record<string, { reason: string; lines: number }> = {
   'src/sdk/client.ts': {
     reason:
       'the public HaloClient class: each method is a few lines of wiring into session, identity-call, outbox and messages; a class cannot be split across files without spreading its public surface',
-    lines: 360,
+    lines: 330,
   },
   'src/widget/widget.ts': {
     reason:
