@@ -143,7 +143,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = process.argv.includes('--quick');
   // --no-fsync: PostgreSQL without flushing commits to disk, to see how much of its time the disk takes.
   const fsync = !process.argv.includes('--no-fsync');
-  const result = await measureStore(quick ? { seconds: 2, rounds: 1, chats: 30, fsync } : { fsync });
+  const connections = Number(process.argv.find((arg) => arg.startsWith('--connections='))?.slice(14) ?? 10);
+  const result = await measureStore(quick ? { seconds: 2, rounds: 1, chats: 30, fsync, connections } : { fsync, connections });
   console.table(Object.entries(result.engines).map(([engine, r]) => ({ engine, ...r })));
   console.log(
     `PostgreSQL ÷ memory ${result.postgresVsMemory.toFixed(2)}× (goal ≥ 0.4), embedded ÷ memory ${result.embeddedVsMemory.toFixed(2)}× (goal ≥ 0.2); ` +

@@ -4,7 +4,7 @@ import { ApiError } from './http.js';
 import { isThenable } from './is-thenable.js';
 import { clientMessageIdOf, messageOf, optionalString, traitsOf, type Body } from './parse-request.js';
 import { defaultRespond, type Respond } from './respond.js';
-import { newId, type ConversationStore, type StoredConversation, type StoredMessage } from './store.js';
+import { newId, type ComposedExchange, type ConversationStore, type StoredConversation, type StoredMessage } from './store.js';
 import { traitViews, type TraitLimits } from './traits.js';
 
 interface Exchange {
@@ -52,27 +52,8 @@ export function createChatCall(
     const sent = traitsOf(body, limits);
     // Each step's plain result is used at once (isThenable), so an exchange with a synchronous
     // store and respond costs no microtask turn per step.
-    const exchange = async (): Promise<Exchange> => {
-      let conversation: StoredConversation;
-      let storedTraits: Record<string, unknown> | undefined;
-      if (store.openChat) {
-        // A database reads the conversation (ownership checked in SQL), the earlier reply and
-        // the traits in one round trip.
-        const opening = store.openChat(who.project.widgetKey, who.owner, requested ?? null, clientMessageId);
-        const opened = isThenable(opening) ? await opening : opening;
-        // Another identity's conversation looks exactly like a missing one (history-isolation).
-        if (!opened) throw new ApiError(404, 'not_found', 'No such conversation.');
-        if (opened.earlier) return { conversation: opened.conversation, reply: opened.earlier };
-        conversation = opened.conversation;
-        storedTraits = opened.traits;
-      } else {
-        conversation = (await conversationFor(store, who, requested, true))!;
-        if (clientMessageId) {
-          const found = store.findReply(conversation.id, clientMessageId);
-          const earlier = isThenable(found) ? await found : found;
-          if (earlier) return { conversation, reply: earlier };
-        }
-      }
+    // The message and reply to store, composed from the identity's stored traits.
+    const compose = async (conversation: StoredConversation, storedTraits?: Record<string, unknown>): Promise<ComposedExchange> => {
       const record = await traitsFor(store, who, sent, limits, storedTraits);
       // The default respond never reads the history, so it is not copied out of the store for it.
       const listed = respond === defaultRespond ? [] : store.listMessages(conversation.id);
@@ -89,7 +70,40 @@ export function createChatCall(
       // Monitor mode (and verification off) let a request speak for a user unverified: what it
       // stored says so, for good (a later switch to enforce does not launder it).
       if (!who.verified && who.userId !== null) question.unverified = answer.unverified = true;
-      const stored = store.appendExchange(conversation.id, question, answer, clientMessageId);
+      return { message: question, reply: answer };
+    };
+    // Another identity's conversation looks exactly like a missing one (history-isolation).
+    const missing = () => new ApiError(404, 'not_found', 'No such conversation.');
+    const exchange = async (): Promise<Exchange> => {
+      const key = who.project.widgetKey;
+      if (store.chatExchange) {
+        // A database reads (ownership checked in SQL) and writes in as few round trips as it can.
+        const done = await store.chatExchange(key, who.owner, requested ?? null, clientMessageId, (opening) =>
+          compose(opening.conversation, opening.traits),
+        );
+        if (!done) throw missing();
+        return done;
+      }
+      let conversation: StoredConversation;
+      let storedTraits: Record<string, unknown> | undefined;
+      if (store.openChat) {
+        // The conversation, the earlier reply and the traits from one call.
+        const opening = store.openChat(key, who.owner, requested ?? null, clientMessageId);
+        const opened = isThenable(opening) ? await opening : opening;
+        if (!opened) throw missing();
+        if (opened.earlier) return { conversation: opened.conversation, reply: opened.earlier };
+        conversation = opened.conversation;
+        storedTraits = opened.traits;
+      } else {
+        conversation = (await conversationFor(store, who, requested, true))!;
+        if (clientMessageId) {
+          const found = store.findReply(conversation.id, clientMessageId);
+          const earlier = isThenable(found) ? await found : found;
+          if (earlier) return { conversation, reply: earlier };
+        }
+      }
+      const composed = await compose(conversation, storedTraits);
+      const stored = store.appendExchange(conversation.id, composed.message, composed.reply, clientMessageId);
       return { conversation, reply: isThenable(stored) ? await stored : stored };
     };
     let result: Exchange;

@@ -12,7 +12,7 @@ export type { ConnectionLimits } from './connection-limits.js';
 export type { TrustProxy } from './client-address.js';
 export type { TraitLimits } from './traits.js';
 export { createMemoryStore } from './store.js';
-export type { ChatOpening, ConversationStore, MemoryStoreOptions, StoredConversation, StoredMessage } from './store.js';
+export type { ChatOpening, ComposedExchange, ConversationStore, MemoryStoreOptions, StoredConversation, StoredMessage } from './store.js';
 export { createPostgresStore } from './store/create-postgres-store.js';
 export type { PostgresStoreOptions } from './store/create-postgres-store.js';
 export { createEmbeddedStore } from './store/create-embedded-store.js';

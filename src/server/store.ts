@@ -32,6 +32,12 @@ export interface ChatOpening {
   traits: Record<string, unknown>;
 }
 
+/** What one chat stores: the user's message and the reply composed for it. */
+export interface ComposedExchange {
+  message: StoredMessage;
+  reply: StoredMessage;
+}
+
 /**
  * Where the reference API keeps conversations and user traits. Every method may return a
  * promise, so a database can implement it; `createMemoryStore()` is the default.
@@ -71,6 +77,20 @@ export interface ConversationStore {
     conversationId: string | null,
     clientMessageId: string | null,
   ): Promise<ChatOpening | null> | ChatOpening | null;
+  /**
+   * Optional, for a database: a whole chat exchange in as few round trips as the store can
+   * make it. `compose` gets what {@link openChat} would answer and returns the message and
+   * reply to store; it may be called a second time when what it was given turned out stale
+   * (only one result is stored), and not at all for a `clientMessageId` already answered.
+   * Resolves with the conversation and the reply on record, or `null` as `openChat` does.
+   */
+  chatExchange?(
+    project: string,
+    owner: string,
+    conversationId: string | null,
+    clientMessageId: string | null,
+    compose: (opening: ChatOpening) => Promise<ComposedExchange>,
+  ): Promise<{ conversation: StoredConversation; reply: StoredMessage } | null>;
 }
 
 // Random bytes for 256 ids per refill, as crypto.randomUUID() buffers its own.

@@ -68,6 +68,14 @@ export const MIGRATIONS: readonly Migration[] = [
           from exchanges;
     `,
   },
+  {
+    version: 2,
+    name: 'identity-version',
+    // Counts the changes of an identity row (traits, latest conversation). A server that kept
+    // what it read of an identity writes a chat only if the row is still at the version it
+    // read (chat-exchange.ts): another instance's change is never answered from a stale copy.
+    sql: `alter table identities add column version bigint not null default 0;`,
+  },
   // The admin surface's tables (settings, secrets, audit log, identity report buckets).
   ...ADMIN_MIGRATIONS,
 ];

@@ -147,21 +147,36 @@ export async function createPgClient(options: PgClientOptions): Promise<SqlClien
   };
 }
 
+/** A scalar parameter's text, as PostgreSQL reads it for any type (`true`, an ISO date, a number). */
+function scalarText(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+/** An array parameter in PostgreSQL's array syntax: `{"a","b\\"c",NULL}` (each element quoted). */
+function arrayText(values: readonly unknown[]): string {
+  const elements = values.map((value) =>
+    value === null || value === undefined ? 'NULL' : `"${scalarText(value).replace(/[\\"]/g, '\\$&')}"`,
+  );
+  return `{${elements.join(',')}}`;
+}
+
 /**
  * A parameter as an SQL literal: `NULL`, or a quoted string that PostgreSQL coerces to the
- * parameter's type (standard_conforming_strings is on, so only `'` needs doubling).
+ * parameter's type — an array in PostgreSQL's array syntax, so one parameter can carry a batch.
  */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  let text: string;
-  if (value instanceof Date) text = value.toISOString();
-  else if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
-  else text = JSON.stringify(value);
+  const text = Array.isArray(value) ? arrayText(value) : scalarText(value);
   // An escape-string literal: its meaning does not depend on standard_conforming_strings,
   // which an app's own PGlite instance could have turned off.
   return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
+
+const holdsNul = (param: unknown): boolean =>
+  typeof param === 'string' ? param.includes('\0') : Array.isArray(param) && param.some(holdsNul);
 
 /**
  * The part of a PGlite instance the client uses. Structural, so the package's public types
@@ -203,7 +218,7 @@ export function createPgliteClient(db: PgliteLike, { owned = false }: { owned?: 
     engine: 'pglite',
     query: <Row>(text: string, params: readonly unknown[] = []) => {
       // A literal cannot hold U+0000 (the stores never send one; anything else takes the slow path).
-      if (!params.length || params.some((p) => typeof p === 'string' && p.includes('\0'))) return direct.query<Row>(text, params);
+      if (!params.length || params.some(holdsNul)) return direct.query<Row>(text, params);
       const name = statementName(text);
       return run(async () => {
         let ready = prepared.get(name);
