@@ -1,5 +1,6 @@
-// SQL round trips per call on a real PostgreSQL, counted by wrapping the store's client: a chat
-// exchange's write is one statement, and a whole chat costs two.
+// SQL round trips per call on a real PostgreSQL, counted by wrapping the store's client: a
+// returning user's chat is one statement (its write), a first chat two (open, write); a server
+// that kept a stale copy of an identity reads it afresh instead of answering from it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaloServer, type HaloServer } from '../../../src/server/index.js';
 import { createPostgresStore } from '../../../src/server/store/create-postgres-store.js';
@@ -42,11 +43,11 @@ describe('SQL round trips per call', () => {
     expect(writes(sent)).toHaveLength(1);
   });
 
-  it('a returning user’s chat with the same traits as before: two statements', async () => {
+  it('a returning user’s chat with the same traits as before: one statement, the write', async () => {
     const traits = { zeta: true, name: 'Ann', email: 'ann@example.com' }; // not in jsonb's sorted order
     await statements('chat', { user_id: 'u-back', message: 'one', user_traits: traits });
     const sent = await statements('chat', { user_id: 'u-back', message: 'two', client_message_id: 'cm-2', user_traits: traits });
-    expect(sent).toHaveLength(2);
+    expect(sent).toHaveLength(1);
     expect(writes(sent)).toHaveLength(1);
   });
 
@@ -56,20 +57,86 @@ describe('SQL round trips per call', () => {
       message: 'three',
       user_traits: { zeta: true, name: 'Ann', email: 'ann@example.com', plan: 'pro' },
     });
-    expect(sent).toHaveLength(3);
+    expect(sent).toHaveLength(2);
+    expect(writes(sent)).toHaveLength(1);
   });
 
-  it('a repeated client_message_id: one statement, which finds the reply on record', async () => {
-    await statements('chat', { visitor_id: 'v-repeat', message: 'once', client_message_id: 'cm-r' });
+  it('a repeated client_message_id: one statement, which answers the reply on record and stores nothing', async () => {
+    const first = await call(server.url, 'chat', { widget_key: KEY, visitor_id: 'v-repeat', message: 'once', client_message_id: 'cm-r' });
     const sent = await statements('chat', { visitor_id: 'v-repeat', message: 'once', client_message_id: 'cm-r' });
     expect(sent).toHaveLength(1);
-    expect(writes(sent)).toHaveLength(0);
+    const again = await call(server.url, 'chat', { widget_key: KEY, visitor_id: 'v-repeat', message: 'once', client_message_id: 'cm-r' });
+    expect(again.body.message).toEqual(first.body.message);
+    const history = await call(server.url, 'history', { widget_key: KEY, visitor_id: 'v-repeat' });
+    expect(history.body.messages).toHaveLength(2);
   });
 
-  it('a chat naming its conversation: two statements, ownership checked in the first', async () => {
+  it('a chat naming its conversation, on a server that has not read the identity: two statements, ownership checked in the first', async () => {
     const first = await call(server.url, 'chat', { widget_key: KEY, visitor_id: 'v-named', message: 'start' });
-    const sent = await statements('chat', { visitor_id: 'v-named', message: 'more', conversation_id: first.body.conversation_id });
-    expect(sent).toHaveLength(2);
-    expect(sent[0]).toMatch(/c\.owner = \$2/);
+    const other = await secondServer();
+    try {
+      const before = other.client.texts.length;
+      const answer = await call(other.server.url, 'chat', {
+        widget_key: KEY,
+        visitor_id: 'v-named',
+        message: 'more',
+        conversation_id: first.body.conversation_id,
+      });
+      expect(answer.status).toBe(200);
+      const sent = other.client.texts.slice(before);
+      expect(sent).toHaveLength(2);
+      expect(sent[0]).toMatch(/c\.owner = input\.owner/);
+      const stranger = await call(other.server.url, 'chat', {
+        widget_key: KEY,
+        visitor_id: 'v-stranger',
+        message: 'peek',
+        conversation_id: first.body.conversation_id,
+      });
+      expect(stranger.status).toBe(404);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+/** Another server instance on the same database, with its own counted client. */
+async function secondServer() {
+  const client = countingClient(await createPgClient({ connectionString: pg.cluster.url }));
+  const otherStore = await createPostgresStore({ client });
+  const other = await startHaloServer({ projects: [{ widgetKey: KEY }], store: otherStore, logger: silentLogger() });
+  return {
+    client,
+    server: other,
+    close: async () => {
+      await other.close();
+      await otherStore.close();
+    },
+  };
+}
+
+describe('what a server kept of an identity', () => {
+  it('is not answered from once another instance changed the identity: the chat reads it afresh', async () => {
+    const greet = (body: { message: { text: string } }) => body.message.text;
+    await call(server.url, 'chat', { widget_key: KEY, user_id: 'u-moved', message: 'hi', user_traits: { name: 'Ann' } });
+    const other = await secondServer();
+    try {
+      const renamed = await call(other.server.url, 'chat', { widget_key: KEY, user_id: 'u-moved', message: 'hi', user_traits: { name: 'Bea' } });
+      expect(greet(renamed.body)).toContain('Bea');
+    } finally {
+      await other.close();
+    }
+    // This server last read "Ann": its guarded write is refused, it reads the row again (three statements).
+    const sent = await statements('chat', { user_id: 'u-moved', message: 'still me' });
+    expect(sent).toHaveLength(3);
+    expect(writes(sent)).toHaveLength(2);
+    const after = await call(server.url, 'chat', { widget_key: KEY, user_id: 'u-moved', message: 'and again' });
+    expect(greet(after.body)).toContain('Bea');
+    const history = await call(server.url, 'history', { widget_key: KEY, user_id: 'u-moved' });
+    expect(history.body.messages.filter((m: { role: string }) => m.role === 'user').map((m: { text: string }) => m.text)).toEqual([
+      'hi',
+      'hi',
+      'still me',
+      'and again',
+    ]);
   });
 });
