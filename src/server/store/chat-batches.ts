@@ -140,20 +140,23 @@ export async function appendExchanges(client: SqlClient, inputs: AppendInput[]):
   }
   const column = <K extends keyof AppendInput>(key: K) => unique.map((input) => input[key]);
   const guard = <K extends 'project' | 'owner' | 'version'>(key: K) => unique.map((input) => input.guard?.[key] ?? null);
-  const { rows } = await client.query<ReplyRow & { conversation_id: string; client_message_id: string | null; message_id: string }>(APPEND, [
-    column('conversationId'),
-    column('clientMessageId'),
-    column('messageId'),
-    column('messageText'),
-    column('verified'),
-    column('replyId'),
-    column('replyText'),
-    column('replyVerified'),
-    column('createdAt'),
-    guard('project'),
-    guard('owner'),
-    guard('version'),
-  ]);
+  const { rows } = await client.query<ReplyRow & { conversation_id: string; client_message_id: string | null; message_id: string }>(
+    APPEND,
+    [
+      column('conversationId'),
+      column('clientMessageId'),
+      column('messageId'),
+      column('messageText'),
+      column('verified'),
+      column('replyId'),
+      column('replyText'),
+      column('replyVerified'),
+      column('createdAt'),
+      guard('project'),
+      guard('owner'),
+      guard('version'),
+    ],
+  );
   // Without a client message id a row is found by its own new message id, which no other row has.
   const byKey = new Map<string, ReplyRow>();
   for (const row of rows) {

@@ -44,13 +44,19 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
       fresh: newConversationId(),
     });
     if (!row) return null;
-    if (row.version !== null) known.remember(KnownIdentities.key(k(project), k(owner)), row.id, conversationId === null, row.traits, String(row.version));
+    if (row.version !== null)
+      known.remember(KnownIdentities.key(k(project), k(owner)), row.id, conversationId === null, row.traits, String(row.version));
     const conversation: StoredConversation = { id: idFromStorable(row.id), project, owner };
     const earlier = row.reply_id ? replyOf(row as ReplyRow, conversation.id) : null;
     return { conversation, earlier, traits: row.traits ?? {} };
   };
 
-  const write = async (conversation: StoredConversation, composed: ComposedExchange, clientMessageId: string | null, version: string | null) => {
+  const write = async (
+    conversation: StoredConversation,
+    composed: ComposedExchange,
+    clientMessageId: string | null,
+    version: string | null,
+  ) => {
     const { message: question, reply } = composed;
     const row = await append({
       conversationId: k(conversation.id),

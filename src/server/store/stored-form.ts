@@ -75,4 +75,3 @@ export function message(
 /** The reply of a stored exchange row, as the wire shows it. */
 export const replyOf = (row: ReplyRow, conversationId: string): StoredMessage =>
   message(row.reply_id, conversationId, 'assistant', row.reply_text, iso(row.created_at), row.reply_verified);
-

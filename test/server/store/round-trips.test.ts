@@ -120,7 +120,12 @@ describe('what a server kept of an identity', () => {
     await call(server.url, 'chat', { widget_key: KEY, user_id: 'u-moved', message: 'hi', user_traits: { name: 'Ann' } });
     const other = await secondServer();
     try {
-      const renamed = await call(other.server.url, 'chat', { widget_key: KEY, user_id: 'u-moved', message: 'hi', user_traits: { name: 'Bea' } });
+      const renamed = await call(other.server.url, 'chat', {
+        widget_key: KEY,
+        user_id: 'u-moved',
+        message: 'hi',
+        user_traits: { name: 'Bea' },
+      });
       expect(greet(renamed.body)).toContain('Bea');
     } finally {
       await other.close();
