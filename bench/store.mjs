@@ -123,7 +123,8 @@ export async function measureStore({ root = ROOT, seconds = 6, connections = [10
       const runs = { memory: [], embedded: [], postgres: [] };
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? ENGINES : [...ENGINES].reverse();
-        for (const engine of order) runs[engine].push(await load(servers[engine].url, bodies, { seconds: perRound, connections: level, pin }));
+        for (const engine of order)
+          runs[engine].push(await load(servers[engine].url, bodies, { seconds: perRound, connections: level, pin }));
       }
       const rate = (run) => run.total / run.duration;
       const ratio = (engine) => median(runs[engine].map((run, i) => rate(run) / rate(runs.memory[i])));
