@@ -123,6 +123,27 @@ describe('createBatcher', () => {
     expect(seen).toEqual([['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
   });
 
+  it('runs the calls of a failed batch again one at a time, still never more than `concurrency` runs at once', async () => {
+    const seen: string[][] = [];
+    let active = 0;
+    let most = 0;
+    const call = createBatcher(
+      async (inputs: string[]) => {
+        seen.push(inputs);
+        most = Math.max(most, ++active);
+        await turn();
+        active -= 1;
+        if (inputs.includes('bad')) throw new Error('refused: bad');
+        return inputs;
+      },
+      { concurrency: 1, maxBatch: 10 },
+    );
+    const answers = await Promise.allSettled(['a', 'bad', 'c', 'd'].map(call));
+    expect(answers.map((answer) => answer.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(seen).toEqual([['a', 'bad', 'c', 'd'], ['a'], ['bad'], ['c'], ['d']]);
+    expect(most).toBe(1);
+  });
+
   it('fails every call of a batch with StoreUnavailableError at once, without running any again', async () => {
     let runs = 0;
     const down = new StoreUnavailableError('database unavailable (ECONNREFUSED)');
@@ -136,6 +157,23 @@ describe('createBatcher', () => {
     const answers = await Promise.allSettled([call('a'), call('b'), call('c')]);
     expect(answers).toEqual([0, 1, 2].map(() => ({ status: 'rejected', reason: down })));
     expect(runs).toBe(1);
+  });
+
+  it('fails the calls not yet run again with StoreUnavailableError at once when the database goes away during the re-runs', async () => {
+    const seen: string[][] = [];
+    const down = new StoreUnavailableError('database unavailable (ECONNRESET)');
+    const call = createBatcher(
+      async (inputs: string[]) => {
+        seen.push(inputs);
+        if (inputs.length > 1) throw new Error('refused');
+        if (inputs[0] === 'b') throw down;
+        return inputs;
+      },
+      { concurrency: 1, maxBatch: 10 },
+    );
+    const answers = await Promise.allSettled(['a', 'b', 'c', 'd'].map(call));
+    expect(answers).toEqual([{ status: 'fulfilled', value: 'a' }, ...[1, 2, 3].map(() => ({ status: 'rejected', reason: down }))]);
+    expect(seen).toEqual([['a', 'b', 'c', 'd'], ['a'], ['b']]);
   });
 
   it('rejects the calls of a run that answers a different number of results than it got calls', async () => {
