@@ -31,18 +31,37 @@ export function createBatcher<In, Out>(run: (inputs: In[]) => Promise<Out[]>, op
   let queue: Waiting<In, Out>[] = [];
   let running = 0;
 
+  const runChecked = async (inputs: In[]): Promise<Out[]> => {
+    const results = await run(inputs);
+    if (results.length !== inputs.length) throw new Error(`batch answered ${results.length} results for ${inputs.length} calls`);
+    return results;
+  };
+
   const settle = async (batch: Waiting<In, Out>[]): Promise<void> => {
     try {
-      const results = await run(batch.map((call) => call.input));
-      if (results.length !== batch.length) throw new Error(`batch answered ${results.length} results for ${batch.length} calls`);
+      const results = await runChecked(batch.map((call) => call.input));
       batch.forEach((call, i) => call.resolve(results[i]!));
     } catch (error) {
       if (batch.length === 1 || isStoreUnavailable(error)) {
         for (const call of batch) call.reject(error);
         return;
       }
-      // Alone, each call gets its own answer: only the ones the database refuses fail.
-      await Promise.all(batch.map((call) => settle([call])));
+      // Alone, each call gets its own answer: only the ones the database refuses fail. One
+      // after the other, in this batch's slot, so the re-runs keep to `concurrency` too; once
+      // the database is unreachable, the calls not yet re-run fail with that at once.
+      let down: unknown = null;
+      for (const call of batch) {
+        if (down) {
+          call.reject(down);
+          continue;
+        }
+        try {
+          call.resolve((await runChecked([call.input]))[0]!);
+        } catch (alone) {
+          if (isStoreUnavailable(alone)) down = alone;
+          call.reject(alone);
+        }
+      }
     }
   };
 
