@@ -51,15 +51,11 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
     return { conversation, earlier, traits: row.traits ?? {} };
   };
 
-  const write = async (
-    conversation: StoredConversation,
-    composed: ComposedExchange,
-    clientMessageId: string | null,
-    version: string | null,
-  ) => {
+  /** Stores one exchange; with `guard`, only while the identity's row is at its version (else `null`). */
+  const write = async (conversationId: string, composed: ComposedExchange, clientMessageId: string | null, guard: AppendInput['guard']) => {
     const { message: question, reply } = composed;
     const row = await append({
-      conversationId: k(conversation.id),
+      conversationId: k(conversationId),
       clientMessageId: clientMessageId === null ? null : k(clientMessageId),
       messageId: k(question.id),
       messageText: storable(question.text),
@@ -68,18 +64,14 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
       replyText: storable(reply.text),
       replyVerified: !(reply as Flagged).unverified,
       createdAt: question.created_at,
-      guard: version === null ? null : { project: k(conversation.project), owner: k(conversation.owner), version },
+      guard,
     });
-    return row && replyOf(row, conversation.id);
+    return row && replyOf(row, conversationId);
   };
 
   return {
     openChat: openFresh,
-    appendExchange: async (id, message, reply, clientMessageId) => {
-      // Without an opening the conversation's identity is unknown here: the write is unguarded.
-      const stored = await write({ id, project: '', owner: '' }, { message, reply }, clientMessageId, null);
-      return stored!;
-    },
+    appendExchange: async (id, message, reply, clientMessageId) => (await write(id, { message, reply }, clientMessageId, null))!,
     chatExchange: async (project, owner, conversationId, clientMessageId, compose) => {
       const key = KnownIdentities.key(k(project), k(owner));
       const entry = known.get(key);
@@ -91,14 +83,15 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
         // reply on record (the unique key), as it does for one another instance just stored.
         const composed = await compose({ conversation, earlier: null, traits });
         // The version this server last saw — its own trait write in `compose` moved it.
-        const reply = await write(conversation, composed, clientMessageId, known.get(key)?.version ?? entry.version);
+        const version = known.get(key)?.version ?? entry.version;
+        const reply = await write(conversation.id, composed, clientMessageId, { project: k(project), owner: k(owner), version });
         if (reply) return { conversation, reply };
         known.forget(key);
       }
       const opened = await openFresh(project, owner, conversationId, clientMessageId);
       if (!opened) return null;
       if (opened.earlier) return { conversation: opened.conversation, reply: opened.earlier };
-      const reply = await write(opened.conversation, await compose(opened), clientMessageId, null);
+      const reply = await write(opened.conversation.id, await compose(opened), clientMessageId, null);
       return { conversation: opened.conversation, reply: reply! };
     },
     wroteTraits: (project, owner, traits, version) => known.wroteTraits(KnownIdentities.key(k(project), k(owner)), traits, version),
