@@ -40,7 +40,7 @@ export interface AppendInput {
   createdAt: string;
   /**
    * Written only if the identity's row is still at this version (what the caller's reply was
-   * composed from); `null` writes unconditionally.
+   * composed from) and the conversation is that identity's; `null` writes unconditionally.
    */
   guard: { project: string; owner: string; version: string } | null;
 }
@@ -89,8 +89,9 @@ left join exchanges e on e.conversation_id = chosen.id and e.client_message_id =
 // Many exchanges in one statement. A repeated client_message_id conflicts on the unique key;
 // DO UPDATE (a no-op) then returns the row already stored — also one another instance
 // committed while this statement waited, which a SELECT in the same statement would not see.
-// A guarded exchange goes in only while its identity's row is at the version it names; one
-// that does not comes back without a row.
+// A guarded exchange goes in only while its identity's row is at the version it names and the
+// conversation is that identity's (history-isolation, checked in SQL on every write, whatever
+// the server kept); one that does not comes back without a row.
 const APPEND = `
 with input as (
   select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::boolean[], $9::timestamptz[],
@@ -101,7 +102,10 @@ insert into exchanges (conversation_id, client_message_id, message_id, message_t
 select conversation_id, client_message_id, message_id, message_text, verified, reply_id, reply_text, reply_verified, created_at
 from input
 where input.version is null
-  or exists (select 1 from identities x where x.project = input.project and x.owner = input.owner and x.version = input.version)
+  or exists (
+    select 1 from identities x join conversations c on c.project = x.project and c.owner = x.owner
+    where x.project = input.project and x.owner = input.owner and x.version = input.version and c.id = input.conversation_id
+  )
 on conflict (conversation_id, client_message_id) do update set client_message_id = excluded.client_message_id
 returning conversation_id, client_message_id, message_id, reply_id, reply_text, reply_verified, created_at`;
 

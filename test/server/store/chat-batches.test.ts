@@ -128,6 +128,20 @@ describe.each(engines)('chat batches on $name', ({ connect }) => {
     expect(await count('from exchanges where conversation_id = $1 and client_message_id = $2', [id, 'g-current'])).toBe(1);
   });
 
+  it('refuses a guarded exchange into another identity’s conversation, even at that identity’s current version', async () => {
+    const theirs = await conversationOf('o-owner');
+    await conversationOf('o-intruder');
+    const { rows } = await client.query<{ v: string }>('select version::text as v from identities where project = $1 and owner = $2', [
+      PROJECT,
+      'o-intruder',
+    ]);
+    const [answer] = await appendExchanges(client, [
+      exchange(theirs, { clientMessageId: 'g-intrude', guard: { project: PROJECT, owner: 'o-intruder', version: rows[0]!.v } }),
+    ]);
+    expect(answer).toBeNull();
+    expect(await count('from exchanges where conversation_id = $1', [theirs])).toBe(0);
+  });
+
   it('keeps quotes, backslashes, double quotes, braces, commas, the word NULL, NULL client ids and unicode as they were', async () => {
     const [project, owner] = ['p {"x",\\y}', 'o\'wner, "NULL"'];
     const [opened] = await openChats(client, [opening(owner, { project })]);
