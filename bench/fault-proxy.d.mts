@@ -24,5 +24,4 @@ export interface FaultProxy {
   attempts: Map<string, number>;
   close(): Promise<void>;
 }
-export declare function prng(seed: number): () => number;
 export declare function startFaultProxy(options: { upstream: string; seed: number; plan: FaultProxyPlan }): Promise<FaultProxy>;

@@ -4,18 +4,7 @@
 // identify, history, the scripts) passes through untouched. Plain JavaScript so that both
 // the bench (plain Node) and the browser tests (TypeScript, via fault-proxy.d.mts) use it.
 import { createServer, request as httpRequest } from 'node:http';
-
-/** Mulberry32: a small seeded PRNG. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.mjs';
 
 const CHAT_PATH = '/api/sdk/chat';
 // Hop-by-hop headers are the proxy's own business on each side, never forwarded.

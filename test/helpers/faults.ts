@@ -1,10 +1,8 @@
 // Fault injection between the SDK and an API: dropped connections (before or after the
 // server handled the request), 503 bursts, answers slower than the client's timeout, and
 // requests the network delivered twice. Seeded, so a failure can be replayed.
-// The PRNG is the loopback fault proxy's (browser tests, bench): one generator for both.
-import { prng } from '../../bench/fault-proxy.mjs';
-
-export { prng };
+// The PRNG is bench/prng.mjs, which the loopback fault proxy (browser tests, bench) uses too.
+import { prng } from '../../bench/prng.mjs';
 
 export interface FaultCounts {
   requests: number;

@@ -1,6 +1,6 @@
 // request-limits and the wire protocol's errors: malformed input gets a clear 4xx, never a 5xx, and the server keeps serving.
 import { describe, expect, it } from 'vitest';
-import { prng } from '../helpers/faults.js';
+import { prng } from '../../bench/prng.mjs';
 import { useHaloServer } from '../helpers/server.js';
 
 const KEY = 'ab_test_badinput0';

@@ -3,7 +3,7 @@
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { generateProjectKeys } from '../../src/server/index.js';
-import { prng } from '../helpers/faults.js';
+import { prng } from '../../bench/prng.mjs';
 import { useHaloServer } from '../helpers/server.js';
 
 const N = Number(process.env.HALO_FUZZ_N ?? (process.env.HALO_SOAK ? 10_000 : 1_000));

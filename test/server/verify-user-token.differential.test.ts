@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { prng } from '../../bench/prng.mjs';
 import { verifyUserToken } from '../../src/server/index.js';
 
 // A differential test: verifyUserToken and jose's jwtVerify (an independent implementation)
@@ -15,17 +16,7 @@ const MAX_TOKEN_BYTES = 8 * 1024;
 const CASES_PER_CATEGORY = 900;
 const key = new TextEncoder().encode(SECRET);
 
-/** mulberry32: a small seeded PRNG, so every run generates the same tokens. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so every run generates the same tokens.
 const random = prng(0x5eed1234);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
