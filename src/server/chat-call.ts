@@ -24,6 +24,9 @@ function isoNow(): string {
   return isoText;
 }
 
+// Another identity's conversation looks exactly like a missing one (history-isolation).
+const missing = () => new ApiError(404, 'not_found', 'No such conversation.');
+
 /** The in-flight key of one retried message: no two (project, owner, conversation, id) tuples share one. */
 function inflightKey(who: Identity, requested: string | undefined, clientMessageId: string): string {
   // Every part but the last is length-prefixed, so no two tuples share a key, without the
@@ -72,8 +75,6 @@ export function createChatCall(
       if (!who.verified && who.userId !== null) question.unverified = answer.unverified = true;
       return { message: question, reply: answer };
     };
-    // Another identity's conversation looks exactly like a missing one (history-isolation).
-    const missing = () => new ApiError(404, 'not_found', 'No such conversation.');
     const exchange = async (): Promise<Exchange> => {
       const key = who.project.widgetKey;
       if (store.chatExchange) {
