@@ -69,6 +69,7 @@ async function signIn(): Promise<void> {
 
 async function chooseProject(key: string): Promise<void> {
   await page.locator('#project').selectOption(key);
+  await expect.poll(() => page.locator('#project').inputValue()).toBe(key);
   await expect.poll(() => page.locator('#audit tbody tr').count()).toBeGreaterThan(0);
 }
 
@@ -102,10 +103,30 @@ describe('the /admin page in Chromium', () => {
     expect(await page.locator('#app').isVisible()).toBe(false);
   });
 
+  it('shows the project chosen last, even when the answer for an earlier choice arrives after it', async () => {
+    await signIn();
+    const slow = `**/api/admin/projects/${encodeURIComponent(mixKey)}`;
+    await page.route(slow, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.continue();
+    });
+    try {
+      await page.locator('#project').selectOption(mixKey);
+      await page.locator('#project').selectOption(widgetKey);
+      await expect.poll(() => page.locator('#effective-mode').textContent()).toBe('off (default)');
+      // The late answer for the first choice has come and gone without taking the page back.
+      await page.waitForTimeout(1200);
+      expect(await page.locator('#project').inputValue()).toBe(widgetKey);
+      expect(await page.locator('#effective-mode').textContent()).toBe('off (default)');
+    } finally {
+      await page.unroute(slow);
+    }
+  });
+
   it('walks through the rollout: secret, verified chat, report safe, enforce, rotate, retire', async () => {
     await signIn();
     await chooseProject(widgetKey);
-    expect(await page.locator('#effective-mode').textContent()).toBe('off (default)');
+    await expect.poll(() => page.locator('#effective-mode').textContent()).toBe('off (default)');
     const first = await generate();
     expect(first).toMatch(/^ha_secret_/);
     expect(await page.locator('#effective-mode').textContent()).toBe('monitor (default)');

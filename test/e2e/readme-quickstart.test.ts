@@ -163,6 +163,8 @@ let appServer: Server;
 let appUrl: string;
 let browser: Browser;
 let page: Page;
+/** Requests from the page to the Halo API not answered yet. */
+let apiCallsInFlight = 0;
 let problems: Problems;
 /** The token endpoint's answers (statuses), in order. */
 const tokenAnswers: number[] = [];
@@ -251,6 +253,11 @@ beforeEach(async () => {
   rotateSecret();
   page = await (await browser.newContext()).newPage();
   problems = await watch(page);
+  apiCallsInFlight = 0;
+  const toApi = (request: { url(): string }) => request.url().startsWith(api.url);
+  page.on('request', (request) => void (toApi(request) && apiCallsInFlight++));
+  page.on('requestfinished', (request) => void (toApi(request) && apiCallsInFlight--));
+  page.on('requestfailed', (request) => void (toApi(request) && apiCallsInFlight--));
 });
 
 afterEach(async () => {
@@ -274,6 +281,9 @@ async function chatsAsVerifiedAlice(): Promise<void> {
 
 /** The session ends at the app (its token endpoint now answers 401) and the API stops accepting the token. */
 async function expiresAndGoesToLogin(): Promise<void> {
+  // The calls made so far (the panel's history load may still be on its way under load) are
+  // answered before the session ends, so the send below is what meets the refused token.
+  await expect.poll(() => apiCallsInFlight).toBe(0);
   signIn(null);
   rotateSecret();
   await send('Are you still there?');

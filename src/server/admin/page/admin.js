@@ -142,8 +142,14 @@
     renderReport();
   }
 
+  // The last project chosen wins: an answer for an earlier choice (the first load, a quick
+  // change of mind) that arrives later must not put that project back on screen.
+  let choice = 0;
   async function select(widgetKey) {
-    ({ project: current } = await api('GET', `projects/${encodeURIComponent(widgetKey)}`));
+    const mine = ++choice;
+    const { project } = await api('GET', `projects/${encodeURIComponent(widgetKey)}`);
+    if (mine !== choice) return;
+    current = project;
     renderProject();
     await Promise.all([loadAudit(), loadReport()]);
   }
