@@ -76,22 +76,14 @@ describe('SQL round trips per call', () => {
     const other = await secondServer();
     try {
       const before = other.client.texts.length;
-      const answer = await call(other.server.url, 'chat', {
-        widget_key: KEY,
-        visitor_id: 'v-named',
-        message: 'more',
-        conversation_id: first.body.conversation_id,
-      });
+      const chatIn = (visitor: string, message: string) =>
+        call(other.server.url, 'chat', { widget_key: KEY, visitor_id: visitor, message, conversation_id: first.body.conversation_id });
+      const answer = await chatIn('v-named', 'more');
       expect(answer.status).toBe(200);
       const sent = other.client.texts.slice(before);
       expect(sent).toHaveLength(2);
       expect(sent[0]).toMatch(/c\.owner = input\.owner/);
-      const stranger = await call(other.server.url, 'chat', {
-        widget_key: KEY,
-        visitor_id: 'v-stranger',
-        message: 'peek',
-        conversation_id: first.body.conversation_id,
-      });
+      const stranger = await chatIn('v-stranger', 'peek');
       expect(stranger.status).toBe(404);
     } finally {
       await other.close();
