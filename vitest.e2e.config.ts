@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { alias } from './vitest.config.js';
 
 // Real-browser tests (Chromium via playwright-core): one file at a time, generous timeouts.
 export default defineConfig({
+  resolve: { alias },
   test: {
     include: ['test/e2e/**/*.test.ts'],
     environment: 'node',

@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { ROOT } from './sizes.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 const KEY = 'ab_live_abusebench0123456';
 const SECRET = 'ha_secret_abusebench0123456789abcdefghijklmnopqrstuvwxyzABC';

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ROOT } from './sizes.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 const { values } = parseArgs({ options: { ms: { type: 'string', default: '300' }, rounds: { type: 'string', default: '3' } } });
 const ms = Number(values.ms);

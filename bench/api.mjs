@@ -5,7 +5,7 @@ import { execFileSync, fork, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ROOT } from './sizes.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 export const WIDGET_KEY = 'ab_live_bench0123456789ab';
 export const SECRET = 'ha_secret_bench0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';

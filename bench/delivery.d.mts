@@ -1,6 +1,6 @@
 // Types of bench/delivery.mjs for the TypeScript tests that import it.
 import type { Browser } from 'playwright-core';
-import type { FaultProxyCounts, FaultProxyPlan } from './fault-proxy.mjs';
+import type { FaultProxyCounts, FaultProxyPlan } from '../test/helpers/fault-proxy.mjs';
 
 export interface DeliveryScenario {
   name: string;

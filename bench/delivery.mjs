@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startFaultProxy } from './fault-proxy.mjs';
-import { ROOT } from './sizes.mjs';
+import { startFaultProxy } from '../test/helpers/fault-proxy.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 /**
  * The three scenarios of the delivery issue, each with its own seed. `resend`: the app

@@ -1,7 +1,7 @@
 // Idle cost: after createHalo and one delivered message, how many timers are still live?
 // Refresh is lazy (refresh-within-skew: a hidden tab refreshes at its next call), so the goal is none.
 import { createFakeFetch, loadSdk, tokenFor } from './refresh.mjs';
-import { ROOT } from './sizes.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 /**
  * Wraps the global timer functions so every handle is known until it fires (timeouts) or

@@ -2,7 +2,7 @@
 // getUserToken calls for N concurrent calls near expiry, and after a 403 storm (single-flight-refresh, retry-once-on-403).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from './sizes.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 const WIDGET_KEY = 'ab_test_0123456789abcdef';
 const API_BASE = 'http://127.0.0.1:9';

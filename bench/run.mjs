@@ -12,7 +12,7 @@ import { measureDelivery } from './delivery.mjs';
 import { measureIdle } from './idle.mjs';
 import { measureRefresh } from './refresh.mjs';
 import { measureStore } from './store.mjs';
-import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from './sizes.mjs';
+import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from '../test/helpers/sizes.mjs';
 import { measureVerify } from './verify.mjs';
 
 const QUICK = process.argv.includes('--quick');

@@ -8,7 +8,7 @@ import terser from '@rollup/plugin-terser';
 import { rollup } from 'rollup';
 import { nodeEnv } from '../scripts/node-env-plugin.mjs';
 import { typescriptPlugin } from '../scripts/typescript-plugin.mjs';
-import { ROOT } from './sizes.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 // Each stub keeps the module's exports, with bodies that do nothing.
 const STUBS = {

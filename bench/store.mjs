@@ -6,8 +6,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { combine, load, pinning, SECRET, startServer, WIDGET_KEY } from './api.mjs';
-import { startPostgres } from './postgres-cluster.mjs';
-import { ROOT } from './sizes.mjs';
+import { startPostgres } from '../test/helpers/postgres-cluster.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 // Returning users (each has chatted once before the measure): the steady state of a support chat.
 const USERS = 200;

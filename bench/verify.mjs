@@ -4,7 +4,7 @@ import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import jwt from 'jsonwebtoken';
-import { ROOT } from './sizes.mjs';
+import { ROOT } from '../test/helpers/sizes.mjs';
 
 const SECRET = 'ha_secret_bench0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
 

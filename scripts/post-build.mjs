@@ -46,5 +46,3 @@ writeFileSync(
   globalTypes('dist/snippet.js, the stub inlined in the page: window.Halo queues every call until halo.js replaces it.'),
 );
 
-// The admin page's static files, next to the bundled server code that serves them.
-cpSync('src/server/admin/page', 'dist/server/admin-page', { recursive: true });

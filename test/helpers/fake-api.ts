@@ -1,7 +1,7 @@
 // An in-process Halo API for SDK tests: it decodes (does not verify) tokens, answers per
 // the wire protocol of docs/protocol.md, and records every request so tests can assert on them.
 import { vi } from 'vitest';
-import { createHalo } from '../../src/index.js';
+import { createHalo } from '../../packages/halo-widget/src/index.js';
 
 export interface RecordedCall {
   call: string;

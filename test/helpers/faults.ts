@@ -2,7 +2,7 @@
 // server handled the request), 503 bursts, answers slower than the client's timeout, and
 // requests the network delivered twice. Seeded, so a failure can be replayed.
 // The PRNG is bench/prng.mjs, which the loopback fault proxy (browser tests, bench) uses too.
-import { prng } from '../../bench/prng.mjs';
+import { prng } from './prng.mjs';
 
 export interface FaultCounts {
   requests: number;

@@ -1,10 +1,10 @@
 // A throwaway PostgreSQL cluster per test file (bench/postgres-cluster.mjs does the work:
 // initdb in a temporary directory, pg_ctl on a free loopback port, removed afterwards).
 import { afterAll, beforeAll } from 'vitest';
-import { startPostgres, type PostgresCluster } from '../../bench/postgres-cluster.mjs';
+import { startPostgres, type PostgresCluster } from './postgres-cluster.mjs';
 
-export { freePort, startPostgres } from '../../bench/postgres-cluster.mjs';
-export type { PostgresCluster } from '../../bench/postgres-cluster.mjs';
+export { freePort, startPostgres } from './postgres-cluster.mjs';
+export type { PostgresCluster } from './postgres-cluster.mjs';
 
 /** A cluster for the test file: started in beforeAll, removed in afterAll. */
 export function usePostgres(): { readonly cluster: PostgresCluster } {

@@ -1,6 +1,6 @@
 // A real Halo API on 127.0.0.1 for server tests, with a small client for its wire protocol.
 import { afterAll, beforeAll } from 'vitest';
-import { startHaloServer, type HaloServer, type StartHaloServerOptions } from '../../src/server/index.js';
+import { startHaloServer, type HaloServer, type StartHaloServerOptions } from '../../packages/halo-widget-server/src/index.js';
 
 export interface Answer {
   status: number;

@@ -3,10 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryStore, type ConversationStore } from '../../src/server/index.js';
-import { createEmbeddedStore } from '../../src/server/store/create-embedded-store.js';
-import { createPostgresStore } from '../../src/server/store/create-postgres-store.js';
-import { createPgClient, type SqlClient, type SqlQueryable } from '../../src/server/store/sql-client.js';
+import { createMemoryStore, type ConversationStore } from '../../packages/halo-widget-server/src/index.js';
+import { createEmbeddedStore } from '../../packages/halo-widget-server/src/store/create-embedded-store.js';
+import { createPostgresStore } from '../../packages/halo-widget-server/src/store/create-postgres-store.js';
+import { createPgClient, type SqlClient, type SqlQueryable } from '../../packages/halo-widget-server/src/store/sql-client.js';
 import type { PostgresCluster } from './postgres.js';
 
 /** Wraps a client so every statement sent (one round trip each) is counted. */

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const FILES: Record<string, [string, string]> = {
+  '/admin': ['admin.html', 'text/html; charset=utf-8'],
+  '/admin/': ['admin.html', 'text/html; charset=utf-8'],
+  '/admin/admin.js': ['admin.js', 'text/javascript; charset=utf-8'],
+  '/admin/admin.css': ['admin.css', 'text/css; charset=utf-8'],
+};
+
+/** No inline script or style, no other origin, no framing, no form posts: the page's script does everything through `fetch`. */
+export const ADMIN_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// Built: dist/admin-page/ (copied by scripts/post-build-server.mjs). From source: ./page/.
+const here = dirname(fileURLToPath(import.meta.url));
+const DIRS = [join(here, 'admin-page'), join(here, 'page')];
+
+function read(file: string): Buffer | null {
+  for (const dir of DIRS) {
+    try {
+      return readFileSync(join(dir, file));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return null;
+}
+
+/** Whether `path` is one of the admin page's files. */
+export function isAdminPagePath(path: string): boolean {
+  return Object.hasOwn(FILES, path);
+}
+
+/**
+ * Serves the settings page (`/admin`, its script and its style sheet) under a strict CSP.
+ * `enabled` false (no operator token) answers 404, like the rest of the admin surface.
+ */
+export function serveAdminPage(res: ServerResponse, path: string, head: boolean, enabled: boolean): void {
+  const entry = FILES[path];
+  const bytes = enabled && entry ? read(entry[0]) : null;
+  if (!entry || !bytes) {
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end('Not found\n');
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': entry[1],
+    'Content-Length': bytes.length,
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': ADMIN_CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  });
+  res.end(head ? undefined : bytes);
+}

@@ -1,0 +1,168 @@
+import type { IncomingMessage } from 'node:http';
+import { maxLifetimeOf, modeOf, originAllowed } from '../config.js';
+import { ApiError } from '../http/http.js';
+import { bad, optionalString, type Body } from '../http/parse-request.js';
+import type { RateDecision } from '../limits/rate-limiter.js';
+import type { RequestLimiter } from '../limits/request-limiter.js';
+import type { RequestState } from '../http/request-state.js';
+import { safeLog } from '../ops/safe-log.js';
+import type { HaloApiConfig, HaloLogger, IdentityOutcome, ProjectConfig, VerificationMode } from '../types.js';
+import { verifyUserTokenSync, type VerifyResult } from 'halo-widget/server';
+
+/** What the identity check keeps between requests. Internal. */
+export interface IdentityContext {
+  config: HaloApiConfig;
+  logger: HaloLogger;
+  /** null when `rateLimit` is false. */
+  limiter: RequestLimiter | null;
+  /** Users already warned about a token without `exp` (bounded: emptied when full). */
+  warnedNoExp: Set<string>;
+}
+
+const WARNED_LIMIT = 10_000;
+
+/** The 429 of a spent budget. */
+const rateLimited = (decision: Extract<RateDecision, { ok: false }>): ApiError =>
+  new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, {
+    'Retry-After': String(decision.retryAfterSeconds),
+  });
+
+/** One warning per project and user for a verified token without `exp`, naming the fix. */
+function warnNoExp(context: IdentityContext, project: ProjectConfig, userId: string): void {
+  const key = `${project.widgetKey.length}:${project.widgetKey}${userId}`;
+  if (context.warnedNoExp.has(key)) return;
+  if (context.warnedNoExp.size >= WARNED_LIMIT) context.warnedNoExp.clear();
+  context.warnedNoExp.add(key);
+  safeLog(context.logger, 'warn', () => [
+    `[halo] ${project.widgetKey}: the token of user ${JSON.stringify(userId)} has no exp, so it is valid forever if it leaks. ` +
+      'Sign tokens with an expiry (signUserToken sets 24h by default; expiresIn changes it), and set maxTokenLifetime (e.g. "24h") on the project to refuse tokens without one.',
+  ]);
+}
+
+/** Who a request speaks for, as the identity check judged it. Internal. */
+export interface Identity {
+  project: ProjectConfig;
+  mode: VerificationMode;
+  /** `user:<id>` or `visitor:<id>`: separate namespaces (history-isolation). */
+  owner: string;
+  userId: string | null;
+  verified: boolean;
+  /** This request's verified claims (trusted-claims-per-request); never stored. */
+  trusted: Record<string, unknown>;
+  /** The `Halo-Identity` header value. */
+  header: string;
+}
+
+/** An unverified identity (anonymous, verification off, or a refused token under `monitor`). */
+function unverified(project: ProjectConfig, mode: VerificationMode, owner: string, userId: string | undefined, reason: string): Identity {
+  return { project, mode, owner, userId: userId ?? null, verified: false, trusted: {}, header: `unverified; reason=${reason}` };
+}
+
+/** The `Halo-Identity` result of an identity: `verified`, or the reason of `unverified; reason=…`. */
+function outcomeOf(who: Identity): IdentityOutcome {
+  return who.verified ? 'verified' : (who.header.slice(who.header.indexOf('=') + 1) as IdentityOutcome);
+}
+
+/** The version a client names in a `Halo-SDK` header (e.g. `halo-widget/0.1.0`), or `unknown`: the SDK sends none today. */
+function sdkVersionOf(req: IncomingMessage): string {
+  const header = req.headers['halo-sdk'];
+  return typeof header === 'string' && /^[\w.+/-]{1,60}$/.test(header) ? header : 'unknown';
+}
+
+/**
+ * The identity check: finds the project by `widget_key`, checks the `Origin`, applies the rate
+ * limit (the client address's budget before the token is looked at, then the verified user's
+ * or the address's: docs/security.md), and judges the `user_token` under the project's mode
+ * (verification-modes, user-id-must-match, `maxTokenLifetime`). Throws the answer for a
+ * refused request (429, 403, 400); records what the error answer needs in `state`.
+ */
+export function checkIdentity(context: IdentityContext, req: IncomingMessage, body: Body, state: RequestState): Identity {
+  const { config, limiter } = context;
+  const widgetKey = body.widget_key;
+  if (widgetKey === undefined || widgetKey === null || widgetKey === '') throw bad('`widget_key` is required.');
+  if (typeof widgetKey !== 'string') throw bad('`widget_key` must be a string.');
+  // Looked up per request: the projects stay live objects.
+  const project = config.projects.find((p) => p.widgetKey === widgetKey);
+  if (!project) throw new ApiError(401, 'invalid_widget_key', 'Unknown widget key.');
+  const origin = req.headers.origin;
+  if (origin && !originAllowed(project, origin)) {
+    state.originRefused = true;
+    throw new ApiError(403, 'origin_not_allowed', `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed for this widget key.`);
+  }
+  // A token of the wrong type is judged like any bad token (token_invalid, by the mode):
+  // only a string is kept, for redaction, and no token value is ever logged.
+  const token = body.user_token;
+  if (typeof token === 'string') state.token = token;
+  // request-limits, before the token is looked at: a client whose address has spent its
+  // budget is refused at once, unless it brings a token that may verify (a verified user
+  // behind a busy shared address keeps their own budget).
+  const gate = limiter?.before(req, project.widgetKey);
+  if (gate && !gate.decision.ok && (typeof token !== 'string' || token === '')) throw rateLimited(gate.decision);
+  let judged: Judged;
+  try {
+    judged = judge(context, project, body, token);
+  } catch (error) {
+    // A malformed request (400) spends its address's budget like any unverified one.
+    if (gate) limiter!.after(gate.address, project.widgetKey, null);
+    throw error;
+  }
+  const { who, refusal, warning } = judged;
+  // The rollout report's counter: every judged request, refused ones included.
+  config.onIdentityResult?.(project.widgetKey, outcomeOf(who), who.userId, sdkVersionOf(req));
+  if (gate) {
+    // Only a verified request spends its user's budget: nobody can drain someone else's.
+    // A 429 says nothing of the token: a flood of forged ones learns no verdict, logs nothing.
+    const decision = limiter!.after(gate.address, project.widgetKey, who.verified ? who.userId : null);
+    if (!decision.ok) throw rateLimited(decision);
+  }
+  if (warning) safeLog(context.logger, 'warn', () => [warning]);
+  if (refusal) {
+    state.identityHeader = who.header;
+    throw refusal;
+  }
+  return who;
+}
+
+/** An identity, with the 403 to answer instead under `enforce`, and the line to log once the request is let through. */
+interface Judged {
+  who: Identity;
+  refusal?: ApiError;
+  warning?: string;
+}
+
+/** The identity a request speaks for, and under `enforce` the 403 to answer instead. */
+function judge(context: IdentityContext, project: ProjectConfig, body: Body, token: unknown): Judged {
+  const userId = optionalString(body, 'user_id');
+  const visitorId = optionalString(body, 'visitor_id');
+  if (userId === undefined && visitorId === undefined) throw bad('Either `user_id` or `visitor_id` is required.');
+  const mode = modeOf(project);
+  // A body with both is the user's: the user_id is the stronger claim, and the one verified.
+  if (userId === undefined) return { who: unverified(project, mode, `visitor:${visitorId}`, userId, 'anonymous') };
+  const owner = `user:${userId}`;
+  if (mode === 'off') return { who: unverified(project, mode, owner, userId, 'verification_off') };
+  const maxLifetimeSeconds = maxLifetimeOf(project);
+  const result: VerifyResult = verifyUserTokenSync(token ?? '', project.identitySecrets ?? [], { userId, maxLifetimeSeconds });
+  if (result.ok) {
+    if (result.claims.exp === undefined) warnNoExp(context, project, userId);
+    return { who: { project, mode, owner, userId, verified: true, trusted: result.trusted, header: 'verified' } };
+  }
+  const { reason } = result;
+  // The log names the lifetime; the wire says token_invalid (as for any token it refuses).
+  const logged =
+    result.detail === 'lifetime'
+      ? `lifetime (exp missing or more than maxTokenLifetime ${JSON.stringify(project.maxTokenLifetime)} away)`
+      : reason;
+  const who = unverified(project, mode, owner, userId, reason);
+  if (mode === 'enforce') {
+    return {
+      who,
+      refusal: new ApiError(403, 'identity_verification_failed', `Identity verification failed: ${reason}.`, reason),
+      warning: result.detail
+        ? `[halo] enforce: refused the token of user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}`
+        : undefined,
+    };
+  }
+  // Monitor: say why (never the token) and go on unverified. JSON quoting keeps a hostile
+  // user_id from forging log lines.
+  return { who, warning: `[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}` };
+}

@@ -1,0 +1,96 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createChatCall } from './chat-call.js';
+import { checkIdentity, type IdentityContext } from '../identity/check-identity.js';
+import { checkConfig } from '../config.js';
+import { answerPreflight, corsHeaders } from '../http/cors.js';
+import { historyCall } from './history-call.js';
+import { ApiError, sendError, sendJson } from '../http/http.js';
+import { identifyCall } from './identify-call.js';
+import { logRequestError } from '../http/log-request-error.js';
+import { CALLS, callOf, parseBody, readRequestBody } from '../http/parse-request.js';
+import { refuseSecrets } from '../identity/refuse-secrets.js';
+import { createRequestLimiter } from '../limits/request-limiter.js';
+import type { RequestState } from '../http/request-state.js';
+import { defaultRespond } from './respond.js';
+import { createMemoryStore } from '../store/store.js';
+import { isStoreUnavailable } from '../store/store-unavailable-error.js';
+import { createOutageReporter, unavailableAnswer } from '../store/store-outage.js';
+import { resolveTraitLimits } from '../identity/traits.js';
+import type { HaloApiConfig } from '../types.js';
+
+/**
+ * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
+ * with identity verification (see the wire protocol in docs/protocol.md). Every error is a
+ * JSON answer with one of the protocol's statuses; an unexpected one is logged and answered
+ * `500 internal_error`, never with a stack; a database that cannot be reached is answered
+ * `503 service_unavailable` with `Retry-After`, its cause logged. Throws a `TypeError` at once for an invalid config.
+ */
+export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res: ServerResponse) => void {
+  const logger = config?.logger ?? console;
+  checkConfig(config, logger);
+  const store = config.store ?? createMemoryStore();
+  const respond = config.respond ?? defaultRespond;
+  const traitLimits = resolveTraitLimits(config.traitLimits);
+  const context: IdentityContext = {
+    config,
+    logger,
+    limiter: createRequestLimiter(config.rateLimit, config.trustProxy),
+    warnedNoExp: new Set(),
+  };
+  const chat = createChatCall(store, respond, traitLimits);
+  const reportOutage = createOutageReporter(logger);
+
+  async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    if (req.method === 'OPTIONS') {
+      answerPreflight(req, res);
+      return;
+    }
+    const call = callOf(req.url ?? '/');
+    if (call === null) throw new ApiError(404, 'not_found', 'Not found.');
+    if (!CALLS.has(call)) throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
+    if (req.method !== 'POST') {
+      throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
+    }
+    const body = parseBody(await readRequestBody(req));
+    // The rate limit is part of the identity check: it runs before the token is looked at.
+    const who = checkIdentity(context, req, body, state);
+    // Every later answer, errors included, carries the identity verdict.
+    state.identityHeader = who.header;
+    const headers = corsHeaders(req, state);
+    headers.push('Halo-Identity', who.header);
+    refuseSecrets(config.projects, logger, who, body);
+    let answer: unknown;
+    if (call === 'chat') answer = await chat(who, body);
+    else if (call === 'identify') answer = await identifyCall(store, who, body, traitLimits);
+    else answer = await historyCall(store, who, body);
+    sendJson(res, 200, answer, headers);
+  }
+
+  return (req, res) => {
+    const state: RequestState = {};
+    handle(req, res, state).catch((error: unknown) => {
+      // The answer goes out before anything is logged, so a failing logger cannot hold it up.
+      if (res.headersSent) {
+        res.destroy();
+        logRequestError(logger, config.projects, '[halo] error after the answer started:', error, state.token);
+        return;
+      }
+      const headers = corsHeaders(req, state);
+      if (state.identityHeader) headers.push('Halo-Identity', state.identityHeader);
+      if (error instanceof ApiError) {
+        // A 413 has not read the rest of the body: close rather than read it.
+        if (error.status === 413) headers.push('Connection', 'close');
+        sendError(res, error, headers);
+        return;
+      }
+      if (isStoreUnavailable(error)) {
+        // The database is down or unreachable: a transient 503, never a 500; the next request tries again.
+        sendError(res, unavailableAnswer(), headers);
+        reportOutage(error);
+        return;
+      }
+      sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), headers);
+      logRequestError(logger, config.projects, '[halo] internal error:', error, state.token);
+    });
+  };
+}

@@ -1,0 +1,54 @@
+// Size budgets, enforced on every test run for the production build (the one apps ship):
+// sizes are deterministic, unlike timings, which stay in `npm run bench`. The numbers come
+// from the same module the bench prints, and the budgets are fixed, not a moving ceiling.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUDGETS, measureSizes, requireDist } from '../../../../test/helpers/sizes.mjs';
+
+type Measured = Awaited<ReturnType<typeof measureSizes>>;
+
+// The 5 KB core and 10 KB script-tag budgets are not met (docs/perf-notes.md says where the
+// bytes go; `npm run bench` prints both as MISSED). Until they are, each production build is
+// held under a ceiling just above its size on 2026-12-02, so any growth fails here. Lower a
+// ceiling whenever a change shrinks its build; never raise one without a recorded reason.
+const CEILING = { coreGzip: 8_300, widgetGzip: 12_450 };
+
+describe('size budgets', () => {
+  let sizes: Measured;
+
+  beforeAll(async () => {
+    // A clear instruction instead of ENOENT when the suite runs without a build.
+    requireDist();
+    sizes = await measureSizes();
+  }, 60_000);
+
+  it('the whole widget (dist/halo.js) stays under its ceiling (budget 10 KB gzipped, not met yet)', () => {
+    expect(BUDGETS.widgetGzip).toBe(10_000);
+    expect(sizes.widget.gzip, `dist/halo.js is ${sizes.widget.gzip} B gzip`).toBeLessThanOrEqual(CEILING.widgetGzip);
+  });
+
+  it('the core an app bundles for `import { createHalo }` stays under its ceiling (budget 5 KB gzipped, not met yet)', () => {
+    expect(BUDGETS.coreGzip).toBe(5_000);
+    // The measured chunk is the whole start-up code, not a facade over a shared chunk.
+    expect(sizes.core.staticImports).toBe(0);
+    expect(sizes.core.gzip, `the core entry chunk is ${sizes.core.gzip} B gzip`).toBeLessThanOrEqual(CEILING.coreGzip);
+  });
+
+  it('the development build carries the long messages the production build leaves out', () => {
+    expect(sizes.coreDev.gzip).toBeGreaterThan(sizes.core.gzip);
+    expect(sizes.widgetDev.gzip).toBeGreaterThan(sizes.widget.gzip);
+  });
+
+  it('the widget UI stays out of the core, in a chunk loaded on demand', () => {
+    expect(sizes.coreChunks.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the React binding (every export of halo-widget/react) adds at most 1 KB gzipped to the core', () => {
+    expect(sizes.react.addedGzip, `halo-widget/react adds ${sizes.react.addedGzip} B gzip`).toBeLessThanOrEqual(BUDGETS.reactAddedGzip);
+    // Bundled with the core, not beside a second copy of it.
+    expect(sizes.react.total.gzip).toBeLessThan(sizes.core.gzip * 1.5);
+  });
+
+  it('the snippet (dist/snippet.js) is at most 600 bytes', () => {
+    expect(sizes.snippet.raw, `dist/snippet.js is ${sizes.snippet.raw} B`).toBeLessThanOrEqual(BUDGETS.snippetRaw);
+  });
+});
