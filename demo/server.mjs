@@ -1,6 +1,7 @@
 // The live demo (`npm run demo`): one process on 127.0.0.1 serving the reference Halo API
 // and a small "customer app" that embeds the widget with the three-tag snippet.
-// Plain Node: it imports the built server code from dist/ (building it first if missing).
+// Plain Node: it imports the built service (packages/halo-widget-server/dist) and serves the
+// browser package's script-tag files (packages/halo-widget/dist), building both if missing.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO = path.join(ROOT, 'demo');
-const DIST = path.join(ROOT, 'dist');
+const DIST = path.join(ROOT, 'packages/halo-widget/dist');
+const SERVICE = path.join(ROOT, 'packages/halo-widget-server/dist');
 
 /** The customer app's users. Traits a real backend would put in the token it signs. */
 export const USERS = {
@@ -26,8 +28,8 @@ const STATIC = {
 };
 
 function ensureBuilt() {
-  if (existsSync(path.join(DIST, 'halo.js')) && existsSync(path.join(DIST, 'server', 'index.mjs'))) return;
-  console.log('[demo] dist/ is missing: running `npm run build` first…');
+  if (existsSync(path.join(DIST, 'halo.js')) && existsSync(path.join(SERVICE, 'index.mjs'))) return;
+  console.log('[demo] the packages are not built: running `npm run build` first…');
   const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
   if (result.status !== 0) throw new Error('npm run build failed');
 }
@@ -106,7 +108,7 @@ export async function startDemo({
   adminToken = process.env.HALO_ADMIN_TOKEN || randomBytes(24).toString('base64url'),
 } = {}) {
   ensureBuilt();
-  const server = await import(pathToFileURL(path.join(DIST, 'server', 'index.mjs')).href);
+  const server = await import(pathToFileURL(path.join(SERVICE, 'index.mjs')).href);
   // The conversations live in the embedded database (demo/halo-data, git-ignored), so a
   // restart keeps them; `memory` is for tests that want a clean slate.
   const store = memory ? server.createMemoryStore() : await server.createEmbeddedStore({ dataDir });

@@ -10,6 +10,7 @@ import {
   launchBrowser,
   RESULTS,
   ROOT,
+  WIDGET,
   serverModule,
   startHostServer,
   watch,
@@ -133,7 +134,7 @@ describe('the /admin page in Chromium', () => {
 
     // A user of the customer app chats through the widget with a token signed with it.
     const token = await server.signUserToken({ user_id: 'alice', name: 'Alice' }, first, { expiresIn: '10m' });
-    const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
+    const snippet = readFileSync(path.join(WIDGET, 'dist/snippet.js'), 'utf8');
     host.routes.set('/', {
       body: embedPage({
         snippet,

@@ -11,6 +11,8 @@ import type * as ServerModule from '../../packages/halo-widget-server/src/index.
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const RESULTS = path.join(ROOT, 'test-results');
+/** The browser package: its dist/ holds the script-tag files. */
+export const WIDGET = path.join(ROOT, 'packages/halo-widget');
 
 const CHROMIUM_FLAGS = [
   '--no-sandbox',
@@ -37,7 +39,7 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** The built server entry (dist/), as a user of `halo-widget/server` gets it. */
 export async function serverModule(): Promise<typeof ServerModule> {
-  const file = path.join(ROOT, 'dist/server/index.mjs');
+  const file = path.join(ROOT, 'packages/halo-widget-server/dist/index.mjs');
   if (!existsSync(file)) throw new Error('dist/ is missing: run `npm run build` (npm run test:e2e does).');
   return import(pathToFileURL(file).href);
 }
@@ -81,7 +83,7 @@ export function useEmbedSuite({ enforce = false } = {}): EmbedSuite {
   } as EmbedSuite;
   beforeAll(async () => {
     suite.server = await serverModule();
-    suite.snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
+    suite.snippet = readFileSync(path.join(WIDGET, 'dist/snippet.js'), 'utf8');
     ({ widgetKey: suite.widgetKey, identitySecret: suite.secret } = suite.server.generateProjectKeys());
     const project = enforce
       ? { widgetKey: suite.widgetKey, identitySecrets: [suite.secret], mode: 'enforce' as const }

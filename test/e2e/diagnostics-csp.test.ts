@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ROOT, useEmbedSuite } from './browser.js';
+import { WIDGET, useEmbedSuite } from './browser.js';
 
 const suite = useEmbedSuite();
 
@@ -20,7 +20,7 @@ const aliceToken = () => {
 /** Opens a page of the host app with `connectSrc` as its CSP's connect-src, running `init` on `build`. */
 async function openPage(connectSrc: string, init: string, build = 'halo.development.js'): Promise<{ page: Page; lines: string[] }> {
   const nonce = randomBytes(16).toString('base64');
-  suite.host.routes.set(`/${build}`, { body: readFileSync(path.join(ROOT, 'dist', build), 'utf8'), type: 'text/javascript' });
+  suite.host.routes.set(`/${build}`, { body: readFileSync(path.join(WIDGET, 'dist', build), 'utf8'), type: 'text/javascript' });
   suite.host.routes.set('/', {
     body: suite.embed({ init, nonce, haloSrc: `/${build}` }),
     headers: { 'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}' 'self'; connect-src ${connectSrc}` },

@@ -13,7 +13,7 @@ import ts from 'typescript';
 import type { Express } from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RESULTS, ROOT, launchBrowser, serverModule, watch, type Problems } from './browser.js';
+import { RESULTS, ROOT, WIDGET, launchBrowser, serverModule, watch, type Problems } from './browser.js';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
@@ -217,7 +217,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 
   const currentUser = `<script nonce="${NONCE}">const currentUser = ${JSON.stringify({ id: ALICE.id, name: ALICE.name, email: ALICE.email })};</script>`;
-  const snippet = readFileSync(path.join(ROOT, 'dist/snippet.js'), 'utf8');
+  const snippet = readFileSync(path.join(WIDGET, 'dist/snippet.js'), 'utf8');
   const scriptTag = fill(quickstart('script-tag'), {
     '/* contents of dist/snippet.js */': snippet,
     'https://halo.example.com': api.url,

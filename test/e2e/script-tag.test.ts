@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ROOT, useEmbedSuite, watch, type Problems } from './browser.js';
+import { ROOT, WIDGET, useEmbedSuite, watch, type Problems } from './browser.js';
 
 const suite = useEmbedSuite();
 let page: Page;
@@ -79,7 +79,7 @@ describe('the script-tag embed', () => {
 
   it('keeps one widget when halo.js is loaded twice', async () => {
     const init = `Halo.init({ widgetKey: '${suite.widgetKey}' })`;
-    suite.host.routes.set('/copy-of-halo.js', { body: readFileSync(path.join(ROOT, 'dist/halo.js'), 'utf8'), type: 'text/javascript' });
+    suite.host.routes.set('/copy-of-halo.js', { body: readFileSync(path.join(WIDGET, 'dist/halo.js'), 'utf8'), type: 'text/javascript' });
     await openPage(suite.embed({ haloSrc: [`${suite.api.url}/halo.js`, `${suite.host.url}/copy-of-halo.js`], init }));
     await expect.poll(widgets).toBe(1);
     await page.waitForLoadState('load');

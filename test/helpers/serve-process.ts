@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/halo-widget.mjs');
+const BIN = join(ROOT, 'packages/halo-widget-server/bin/halo-widget-server.mjs');
 
 export interface ServeProcess {
   url: string;
@@ -27,7 +27,7 @@ export function configFile(projects: unknown[]): { file: string; dir: string; re
 }
 
 /**
- * Starts `node bin/halo-widget.mjs serve --config FILE --port 0 …args` in `cwd` (the
+ * Starts `node halo-widget-server serve --config FILE --port 0 …args` in `cwd` (the
  * repository by default) and waits until it listens.
  */
 export async function startServe(
@@ -36,7 +36,7 @@ export async function startServe(
   env: Record<string, string | undefined> = {},
   cwd: string = ROOT,
 ): Promise<ServeProcess> {
-  if (!existsSync(join(ROOT, 'dist/server/cli.mjs'))) throw new Error('dist/ is not built: run `npm run build` first');
+  if (!existsSync(join(ROOT, 'packages/halo-widget-server/dist/cli.mjs'))) throw new Error('dist/ is not built: run `npm run build` first');
   const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0', ...args], {
     cwd,
     env: { ...process.env, DATABASE_URL: undefined, ...env },

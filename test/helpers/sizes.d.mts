@@ -1,10 +1,11 @@
-// Types of bench/sizes.mjs for the TypeScript tests that import it (test/budgets).
+// Types of test/helpers/sizes.mjs for the TypeScript tests that import it (test/budgets).
 export interface Sizes {
   raw: number;
   gzip: number;
   brotli: number;
 }
 export declare const ROOT: string;
+export declare const REPO: string;
 export declare const BUDGETS: Readonly<{ widgetGzip: number; coreGzip: number; snippetRaw: number; reactAddedGzip: number }>;
 export declare function sizesOf(code: string | Buffer): Sizes;
 export declare function requireDist(root?: string, files?: string[]): void;

@@ -8,7 +8,9 @@ import { rollup } from 'rollup';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository (its node_modules) and the browser package, whose dist/ is measured. */
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = join(REPO, 'packages/halo-widget');
 
 /**
  * The size budgets, in bytes (1 KB = 1000 bytes, as size-limit and bundlephobia count).

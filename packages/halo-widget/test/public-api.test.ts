@@ -16,7 +16,8 @@ import type {
 } from '../src/index.js';
 import * as core from '../src/index.js';
 import * as react from '../src/react/index.js';
-import * as server from '../../halo-widget-server/src/index.js';
+import * as server from '../src/server/index.js';
+import * as service from '../../halo-widget-server/src/index.js';
 
 describe('the public API', () => {
   it('exports createHalo, Halo, HaloError and isHaloError from halo-widget', () => {
@@ -29,18 +30,26 @@ describe('the public API', () => {
     );
   });
 
-  it('exports the token functions, the API and every store factory from halo-widget/server', () => {
-    for (const name of [
+  it('exports the token functions from halo-widget/server, and nothing of the service', () => {
+    expect(Object.keys(server).sort()).toEqual([
+      'findSecret',
+      'generateProjectKeys',
+      'parseDuration',
       'signUserToken',
       'verifyUserToken',
-      'generateProjectKeys',
+      'verifyUserTokenSync',
+    ]);
+  });
+
+  it('exports the API and every store factory from halo-widget-server', () => {
+    for (const name of [
       'createHaloApi',
       'startHaloServer',
       'createMemoryStore',
       'createPostgresStore',
       'createEmbeddedStore',
     ]) {
-      expect(typeof (server as Record<string, unknown>)[name], name).toBe('function');
+      expect(typeof (service as Record<string, unknown>)[name], name).toBe('function');
     }
   });
 

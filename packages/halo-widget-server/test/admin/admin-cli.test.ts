@@ -64,7 +64,7 @@ describe('the admin CLI commands', () => {
     expect(rotated.code).toBe(0);
     const fresh = rotated.out.trim();
     expect(fresh).toMatch(/^ha_secret_/);
-    expect(rotated.err).toContain('halo-widget secret retire --id');
+    expect(rotated.err).toContain('halo-widget-server secret retire --id');
     const list = await cli(['secret', 'list'], env);
     expect(list.out).not.toContain(fresh);
     expect(list.out).toContain(`…${fresh.slice(-4)}`);
@@ -95,6 +95,6 @@ describe('the admin CLI commands', () => {
   it('mode set refuses an unknown mode with the command’s help', async () => {
     const answer = await cli(['mode', 'set', 'strict'], env);
     expect(answer.code).toBe(1);
-    expect(answer.err).toContain('halo-widget mode set off|monitor|enforce|default');
+    expect(answer.err).toContain('halo-widget-server mode set off|monitor|enforce|default');
   });
 });

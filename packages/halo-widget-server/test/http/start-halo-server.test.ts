@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { startHaloServer } from '../../src/index.js';
 import { silentLogger, useHaloServer } from '../../../../test/helpers/server.js';
 
-const dist = new URL('../../dist/', import.meta.url);
+const dist = new URL('../../../halo-widget/dist/', import.meta.url);
 
 /** Sends raw bytes on a fresh connection and resolves with everything read until the server closes it. */
 function rawExchange(url: string, bytes: string): Promise<string> {

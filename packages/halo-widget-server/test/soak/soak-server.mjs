@@ -1,7 +1,7 @@
 // A Halo API in its own process for the soak test, run with --expose-gc. Besides the API
 // it answers GET /__memory with the heap after a full GC (test-only: not in the product).
 import { createServer } from 'node:http';
-import { createHaloApi } from '../../dist/server/index.mjs';
+import { createHaloApi } from '../../dist/index.mjs';
 
 const config = JSON.parse(process.argv[2]);
 const api = createHaloApi({ ...config, logger: { info() {}, warn() {}, error: console.error } });

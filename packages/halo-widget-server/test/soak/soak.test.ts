@@ -13,7 +13,7 @@ let child: ChildProcess;
 let url = '';
 
 beforeAll(async () => {
-  if (!existsSync(new URL('../../dist/server/index.mjs', import.meta.url))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(new URL('../../dist/index.mjs', import.meta.url))) throw new Error('dist/ is missing: run `npm run build` first');
   const config = { projects: [{ widgetKey: KEY, identitySecrets: [SECRET], mode: 'enforce' }], rateLimit: { burst: 1e9, perSecond: 1e9 } };
   child = spawn(
     process.execPath,

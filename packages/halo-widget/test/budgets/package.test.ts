@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireDist, ROOT } from '../../../../test/helpers/sizes.mjs';
+import { REPO, requireDist, ROOT } from '../../../../test/helpers/sizes.mjs';
 
-const ATTW = join(ROOT, 'node_modules/@arethetypeswrong/cli/dist/index.js');
+const ATTW = join(REPO, 'node_modules/@arethetypeswrong/cli/dist/index.js');
 
 describe('the packed package', () => {
   let dir: string;

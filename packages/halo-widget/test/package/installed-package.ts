@@ -5,7 +5,7 @@ import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_proce
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { requireDist, ROOT } from '../../../../test/helpers/sizes.mjs';
+import { REPO, requireDist, ROOT } from '../../../../test/helpers/sizes.mjs';
 
 /** What an installed app sees; `linked` are the packages beside halo-widget in node_modules. */
 export interface InstalledPackage {
@@ -16,7 +16,7 @@ export interface InstalledPackage {
   remove(): void;
 }
 
-// pg, PGlite and pg's types: the server's public types name pg's Pool and PGlite.
+// Only the browser package's dependencies and the peers an app brings: no database driver.
 const LINKED = [
   'jose',
   'react',
@@ -26,11 +26,6 @@ const LINKED = [
   '@types/node',
   'undici-types',
   'csstype',
-  'pg',
-  '@types/pg',
-  'pg-protocol',
-  'pg-types',
-  '@electric-sql/pglite',
 ];
 
 /** Packs the built package and installs it into a fresh temporary app folder. */
@@ -49,7 +44,7 @@ export function installPackage(): InstalledPackage {
   execFileSync('tar', ['-xzf', join(dir, packed[0]!.filename), '-C', target, '--strip-components=1']);
   for (const name of LINKED) {
     mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
+    symlinkSync(join(REPO, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
   }
   return {
     dir,

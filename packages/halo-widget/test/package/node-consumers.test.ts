@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installPackage, type InstalledPackage } from './installed-package.js';
 
-const SHAPES = `[typeof core.createHalo, typeof core.isHaloError, typeof server.signUserToken, typeof server.startHaloServer, typeof react.HaloProvider, typeof react.useIdentityState]`;
+const SHAPES = `[typeof core.createHalo, typeof core.isHaloError, typeof server.signUserToken, typeof server.verifyUserToken, typeof react.HaloProvider, typeof react.useIdentityState]`;
 const FUNCTIONS = JSON.stringify(Array(6).fill('function'));
 
 describe('the installed package in Node', () => {
@@ -40,14 +40,20 @@ describe('the installed package in Node', () => {
   });
 
   // How Jest (and Node < 20.19) load CommonJS: a require() of an ES module throws there.
-  it('require() of halo-widget and halo-widget/react works without require(esm), as under Jest', () => {
+  it('require() of halo-widget, halo-widget/react and halo-widget/server works without require(esm), as under Jest', () => {
     const run = app.node([
       '--no-experimental-require-module',
       '-e',
-      `const core = require('halo-widget'), react = require('halo-widget/react');
-       console.log(typeof core.createHalo, typeof react.HaloProvider);`,
+      `const core = require('halo-widget'), react = require('halo-widget/react'), server = require('halo-widget/server');
+       server.signUserToken({ user_id: 'u' }, server.generateProjectKeys().identitySecret).then((token) =>
+         console.log(typeof core.createHalo, typeof react.HaloProvider, token.split('.').length));`,
     ]);
-    expectOutput(run, 'function function');
+    expectOutput(run, 'function function 3');
+  });
+
+  it('halo-widget/server holds the token helpers only: no API server, no store', () => {
+    const run = app.node(['-e', `console.log(Object.keys(require('halo-widget/server')).sort().join(','))`]);
+    expectOutput(run, 'findSecret,generateProjectKeys,parseDuration,signUserToken,verifyUserToken,verifyUserTokenSync');
   });
 
   it('the CommonJS server entry signs a token that the ESM one verifies', () => {

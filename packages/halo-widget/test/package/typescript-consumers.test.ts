@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../../../test/helpers/sizes.mjs';
+import { REPO, ROOT } from '../../../../test/helpers/sizes.mjs';
 import { installPackage, type InstalledPackage } from './installed-package.js';
 
-const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 
 /** What an app writes against every entry; `esm` adds what only ES modules can import. */
 const consumer = (esm: boolean): string => `

@@ -1,17 +1,21 @@
-// The house rules a maintainer relies on to find things, checked on the tracked files: each
-// shared limit and pattern defined once, every HaloError made in errors.ts, no file in src/
-// past ~300 lines, nothing pointing outside the repository, and rules cited by their names in
+// The house rules a maintainer relies on to find things, checked on the tracked files of both
+// packages: each shared limit and pattern defined once (in the browser package's protocol
+// module, which the service imports), every HaloError made in errors.ts, no file in a src/
+// past ~300 lines, the browser package importing no service code, nothing pointing outside the repository, and rules cited by their names in
 // docs/protocol.md, never by the old numbers.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(import.meta.dirname, '..');
+const W = 'packages/halo-widget/src';
+const S = 'packages/halo-widget-server/src';
+const PROTOCOL = `${W}/protocol.ts`;
 const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
 const TEXT = /\.(ts|tsx|js|mjs|cjs|jsx|json|md|html|css|yml|yaml)$|^\.ci\/run$/;
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
-const sources = tracked.filter((file) => file.startsWith('src/') && /\.(ts|js)$/.test(file));
+const sources = tracked.filter((file) => /^packages\/[^/]+\/src\//.test(file) && /\.(ts|js)$/.test(file));
 
 /** The code of a file without its comments (line comments and JSDoc / block comments). */
 const codeOf = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
@@ -21,12 +25,12 @@ const definedOutside = (pattern: RegExp, home: string) => sources.filter((file) 
 
 // Files allowed past 300 lines, each with why, and the length it may not grow past.
 const LONG_FILES: Record<string, { reason: string; lines: number }> = {
-  'src/sdk/client.ts': {
+  [`${W}/sdk/client.ts`]: {
     reason:
       'the public HaloClient class: each method is a few lines of wiring into session, identity-call, outbox and messages; a class cannot be split across files without spreading its public surface',
     lines: 330,
   },
-  'src/widget/widget.ts': {
+  [`${W}/widget/widget.ts`]: {
     reason:
       'the panel DOM and its event wiring share one closure, so the lazily loaded widget chunk stays one module; styles, DOM helpers and the launcher are already separate files',
     lines: 335,
@@ -34,24 +38,24 @@ const LONG_FILES: Record<string, { reason: string; lines: number }> = {
 };
 
 describe('source rules', () => {
-  it('defines the 4000-character message limit once, in src/limits.ts, for the SDK, the widget and the server', () => {
-    expect(read('src/limits.ts')).toMatch(/export const MAX_MESSAGE_CHARS = 4000;/);
-    expect(definedOutside(/(?<![\w.])4_?000(?![\w.])/, 'src/limits.ts')).toEqual([]);
+  it('defines the 4000-character message limit once, in the protocol module, for the SDK, the widget and the server', () => {
+    expect(read(PROTOCOL)).toMatch(/export const MAX_MESSAGE_CHARS = 4000;/);
+    expect(definedOutside(/(?<![\w.])4_?000(?![\w.])/, PROTOCOL)).toEqual([]);
   });
 
-  it('defines the ha_secret_ pattern once, in src/limits.ts', () => {
-    expect(read('src/limits.ts')).toMatch(/export const SECRET_PREFIX = 'ha_secret_';/);
-    expect(definedOutside(/['"`]ha_secret_(['"`]|\$\{)|startsWith\(\s*['"`]ha_secret/, 'src/limits.ts')).toEqual([]);
+  it('defines the ha_secret_ pattern once, in the protocol module', () => {
+    expect(read(PROTOCOL)).toMatch(/export const SECRET_PREFIX = 'ha_secret_';/);
+    expect(definedOutside(/['"`]ha_secret_(['"`]|\$\{)|startsWith\(\s*['"`]ha_secret/, PROTOCOL)).toEqual([]);
   });
 
   it('builds record ids and client ids in one function each', () => {
-    expect(sources.filter((file) => /export function newId\(/.test(read(file)))).toEqual(['src/server/store.ts']);
-    expect(sources.filter((file) => /export function randomId\(/.test(read(file)))).toEqual(['src/sdk/random-id.ts']);
-    expect(definedOutside(/randomUUID\(\)/, 'src/sdk/random-id.ts')).toEqual([]);
+    expect(sources.filter((file) => /export function newId\(/.test(read(file)))).toEqual([`${S}/store/store.ts`]);
+    expect(sources.filter((file) => /export function randomId\(/.test(read(file)))).toEqual([`${W}/sdk/random-id.ts`]);
+    expect(definedOutside(/randomUUID\(\)/, `${W}/sdk/random-id.ts`)).toEqual([]);
   });
 
-  it('makes every HaloError in src/errors.ts (the React hooks use the core’s class, imported from halo-widget)', () => {
-    expect(definedOutside(/new HaloError\(/, 'src/errors.ts')).toEqual(['src/react/use-halo.ts']);
+  it('makes every HaloError in errors.ts (the React hooks use the core’s class, imported from halo-widget)', () => {
+    expect(definedOutside(/new HaloError\(/, `${W}/errors.ts`)).toEqual([`${W}/react/use-halo.ts`]);
   });
 
   it('keeps files in src/ under ~300 lines, except those that say why', () => {
@@ -59,6 +63,18 @@ describe('source rules', () => {
       .map((file) => ({ file, lines: read(file).split('\n').length - 1 }))
       .filter(({ file, lines }) => lines > 300 && !(LONG_FILES[file] && lines <= LONG_FILES[file].lines));
     expect(long).toEqual([]);
+  });
+
+  it('keeps the browser package free of service code: nothing in it imports halo-widget-server, pg or PGlite', () => {
+    const importing = sources.filter(
+      (file) =>
+        file.startsWith(W) && /from ['"](halo-widget-server|pg|@electric-sql\/pglite)['"/]|\.\.\/halo-widget-server\//.test(read(file)),
+    );
+    expect(importing).toEqual([]);
+  });
+
+  it('has the service reach the browser package through its published entries only, never its src/', () => {
+    expect(sources.filter((file) => file.startsWith(S) && /halo-widget\/src\//.test(read(file)))).toEqual([]);
   });
 
   it('points nowhere outside the repository (no parent-folder contract, no machine paths)', () => {
