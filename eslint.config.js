@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   // Build output and installed code only: everything written here is linted.
-  { ignores: ['dist/**', 'node_modules/**', 'bench/tmp/**', 'test-results/**', '.scratch/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/tmp/**', 'test-results/**', '.scratch/**'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -48,7 +48,7 @@ export default defineConfig(
   },
   {
     // Tests drive untyped JSON answers and mocks: `any` flowing through them is expected there.
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

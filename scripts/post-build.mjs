@@ -2,7 +2,7 @@
 // `"type": "module"`); a `.d.cts` that re-exported them would be a CJS file importing ESM
 // (TS1479 under `module: node16`). So every `.d.ts` gets a `.d.cts` twin whose relative
 // imports point at the other twins: a whole CJS declaration tree beside the ESM one.
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -45,4 +45,3 @@ writeFileSync(
   'dist/snippet.d.ts',
   globalTypes('dist/snippet.js, the stub inlined in the page: window.Halo queues every call until halo.js replaces it.'),
 );
-

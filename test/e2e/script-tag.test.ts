@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ROOT, WIDGET, useEmbedSuite, watch, type Problems } from './browser.js';
+import { WIDGET, useEmbedSuite, watch, type Problems } from './browser.js';
 
 const suite = useEmbedSuite();
 let page: Page;

@@ -12,7 +12,14 @@ export type { ConnectionLimits } from './http/connection-limits.js';
 export type { TrustProxy } from './http/client-address.js';
 export type { TraitLimits } from './identity/traits.js';
 export { createMemoryStore } from './store/store.js';
-export type { ChatOpening, ComposedExchange, ConversationStore, MemoryStoreOptions, StoredConversation, StoredMessage } from './store/store.js';
+export type {
+  ChatOpening,
+  ComposedExchange,
+  ConversationStore,
+  MemoryStoreOptions,
+  StoredConversation,
+  StoredMessage,
+} from './store/store.js';
 export { createPostgresStore } from './store/create-postgres-store.js';
 export type { PostgresStoreOptions } from './store/create-postgres-store.js';
 export { createEmbeddedStore } from './store/create-embedded-store.js';

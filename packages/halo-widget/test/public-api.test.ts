@@ -42,13 +42,7 @@ describe('the public API', () => {
   });
 
   it('exports the API and every store factory from halo-widget-server', () => {
-    for (const name of [
-      'createHaloApi',
-      'startHaloServer',
-      'createMemoryStore',
-      'createPostgresStore',
-      'createEmbeddedStore',
-    ]) {
+    for (const name of ['createHaloApi', 'startHaloServer', 'createMemoryStore', 'createPostgresStore', 'createEmbeddedStore']) {
       expect(typeof (service as Record<string, unknown>)[name], name).toBe('function');
     }
   });

@@ -6,13 +6,7 @@ import { inspect } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createPostgresStore,
-  isStoreUnavailable,
-  MIGRATIONS,
-  type PostgresStoreOptions,
-  type StoredMessage,
-} from '../../src/index.js';
+import { createPostgresStore, isStoreUnavailable, MIGRATIONS, type PostgresStoreOptions, type StoredMessage } from '../../src/index.js';
 import { freePort, usePostgres } from '../../../../test/helpers/postgres.js';
 
 const cluster = usePostgres();

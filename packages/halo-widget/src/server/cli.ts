@@ -75,7 +75,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     return 0;
   }
   if (SERVICE_COMMANDS.includes(command)) {
-    io.err(`"halo-widget ${command}" is now part of the service package: run \`npx halo-widget-server ${argv.join(' ')}\` (npm install halo-widget-server).\n`);
+    io.err(
+      `"halo-widget ${command}" is now part of the service package: run \`npx halo-widget-server ${argv.join(' ')}\` (npm install halo-widget-server).\n`,
+    );
     return 2;
   }
   if (!HELP[command] || command === 'main') {

@@ -17,16 +17,7 @@ export interface InstalledPackage {
 }
 
 // Only the browser package's dependencies and the peers an app brings: no database driver.
-const LINKED = [
-  'jose',
-  'react',
-  'react-dom',
-  'jsdom',
-  '@types/react',
-  '@types/node',
-  'undici-types',
-  'csstype',
-];
+const LINKED = ['jose', 'react', 'react-dom', 'jsdom', '@types/react', '@types/node', 'undici-types', 'csstype'];
 
 /** Packs the built package and installs it into a fresh temporary app folder. */
 export function installPackage(): InstalledPackage {

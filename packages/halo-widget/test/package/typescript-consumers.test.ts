@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, ROOT } from '../../../../test/helpers/sizes.mjs';
+import { REPO } from '../../../../test/helpers/sizes.mjs';
 import { installPackage, type InstalledPackage } from './installed-package.js';
 
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
