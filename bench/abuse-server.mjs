@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [root, configJson] = process.argv.slice(2);
-const { createMemoryStore, startHaloServer } = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
+const { createMemoryStore, startHaloServer } = await import(pathToFileURL(join(root, '../halo-widget-server/dist/index.mjs')).href);
 const quiet = { info() {}, warn() {}, error: (...args) => console.error(...args) };
 // HALO_ABUSE_STORE='{"maxIdentities":2000,…}' measures the memory store with other bounds
 // than its defaults; unset, the defaults are what is measured.

@@ -10,7 +10,7 @@ import { ROOT } from '../test/helpers/sizes.mjs';
 const { values } = parseArgs({ options: { ms: { type: 'string', default: '300' }, rounds: { type: 'string', default: '3' } } });
 const ms = Number(values.ms);
 const rounds = Number(values.rounds);
-const server = await import(pathToFileURL(join(ROOT, 'dist/server/index.mjs')).href);
+const server = await import(pathToFileURL(join(ROOT, '../halo-widget-server/dist/index.mjs')).href);
 
 /** ops/s of a synchronous `fn`, best of `rounds` windows of `ms`. */
 function opsPerSecond(fn) {

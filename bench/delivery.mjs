@@ -219,7 +219,7 @@ const CHROMIUM_FLAGS = [
 /** The bench section: every scenario with `messages` messages (200 in `npm run bench`). */
 export async function measureDelivery({ root = ROOT, messages = 200, scenarios = SCENARIOS } = {}) {
   const { chromium } = await import('playwright-core');
-  const server = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
+  const server = await import(pathToFileURL(join(root, '../halo-widget-server/dist/index.mjs')).href);
   const snippet = readFileSync(join(root, 'dist/snippet.js'), 'utf8');
   const { widgetKey, identitySecret } = server.generateProjectKeys();
   const project = { widgetKey, identitySecrets: [identitySecret], mode: 'enforce' };

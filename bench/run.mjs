@@ -16,7 +16,7 @@ import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from '../tes
 import { measureVerify } from './verify.mjs';
 
 const QUICK = process.argv.includes('--quick');
-const BUILT = ['dist/index.mjs', 'dist/halo.js', 'dist/snippet.js', 'dist/server/index.mjs'];
+const BUILT = ['dist/index.mjs', 'dist/halo.js', 'dist/snippet.js', '../halo-widget-server/dist/index.mjs'];
 
 function newestMtime(dir) {
   let newest = 0;
@@ -30,7 +30,7 @@ function newestMtime(dir) {
 function ensureBuilt() {
   const missing = BUILT.some((file) => !existsSync(join(ROOT, file)));
   const oldestBuilt = missing ? 0 : Math.min(...BUILT.map((file) => statSync(join(ROOT, file)).mtimeMs));
-  if (missing || newestMtime(join(ROOT, 'src')) > oldestBuilt) {
+  if (missing || Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, '../halo-widget-server/src'))) > oldestBuilt) {
     console.log(missing ? 'dist/ missing: npm run build' : 'dist/ older than src/: npm run build');
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   }

@@ -20,6 +20,13 @@ export interface CallSettings {
   answered(session: Session, result: CallResult): unknown;
 }
 
+/**
+ * Refusals (403) one call survives: the first (a forced refresh), one more for a token that
+ * arrived meanwhile (identify, another tab), one spare. A bound on the loop whatever the
+ * branches decide, so a mistake in them fails a call instead of looping until memory runs out.
+ */
+const MAX_REFUSALS = 3;
+
 /** Sleeps `ms`, or rejects with the session's reason when it ends first. */
 function pause(ms: number, session: Session): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -48,6 +55,7 @@ export async function callWithIdentity(
   const { signal, tokens, userId } = session;
   let use = await tokenForCall(session);
   let retried = false;
+  let refusals = 0;
   for (let attempt = 1; ; attempt++) {
     if (signal.aborted) throw signal.reason;
     const identity =
@@ -78,6 +86,7 @@ export async function callWithIdentity(
     if (userId === null) {
       throw invalidRequest(DEV && `Visitor refused (${result.reason}).`, { status: 403, reason: result.reason });
     }
+    if (++refusals > MAX_REFUSALS) throw tokens.expire(result.reason);
     use = await recover(session, use, result.reason, retried);
     retried = true;
   }

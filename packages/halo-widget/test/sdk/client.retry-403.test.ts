@@ -41,6 +41,17 @@ describe('403 identity_verification_failed', () => {
     expect(client.getIdentityState().status).toBe('expired');
   });
 
+  it('after a second 403 it makes no second forced refresh and no third request', async () => {
+    // The start-up identify is accepted; every history call is refused, whatever its token.
+    const api = createFakeApi({ judge: (_body, call) => (call === 'history' ? { reason: 'token_invalid' } : 'ok') });
+    let n = 0;
+    const getUserToken = vi.fn(async () => tokenFor('alice', 3600, { jti: `fresh-${++n}` }));
+    const { client } = setup(api, { userId: 'alice', userToken: tokenFor('alice', 3600, { jti: 'first' }), getUserToken });
+    await expect(client.history()).rejects.toMatchObject({ code: 'identity_expired' });
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    expect(api.of('history').map((c) => claimsOf(c.body.user_token).jti)).toEqual(['first', 'fresh-1']);
+  });
+
   it('50 concurrent 403s cause one getUserToken call, and each call is retried at most once', async () => {
     const bad = tokenFor('alice', 3600, { jti: 'bad' });
     // The start-up identify accepts the token; history calls are where the server rejects it.

@@ -140,6 +140,23 @@ describe('cross-tab refresh', () => {
     expect(getUserToken).toHaveBeenCalledTimes(1);
   });
 
+  it('a broadcast that names another user is ignored even when it carries this user’s token', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const api = createFakeApi();
+    const getUserToken = backend();
+    const alice = tab(api, getUserToken, 'alice', tokenFor('alice', 600));
+    await vi.waitFor(() => expect(api.of('identify')).toHaveLength(1));
+    vi.setSystemTime(Date.now() + 400_000); // inside the skew: a shared token would be used
+    const channel = new BroadcastChannel(`halo:${WIDGET_KEY}`);
+    channel.postMessage({ type: 'halo:token', userId: 'mallory', token: tokenFor('alice', 3600, { jti: 'via-mallory' }) });
+    await new Promise((r) => setTimeout(r, 20));
+    channel.close();
+    await alice.history();
+    // The broadcast was for another session's user: alice's tab refreshed through its own app.
+    expect(getUserToken).toHaveBeenCalledTimes(1);
+    expect(api.of('history').map((c) => claimsOf(c.body.user_token).jti)).toEqual(['t1']);
+  });
+
   it('after shutdown a tab ignores broadcasts and fires no event', async () => {
     const api = createFakeApi();
     const client = tab(api, backend(), 'alice', tokenFor('alice', 600));
@@ -198,6 +215,45 @@ describe('cross-tab refresh', () => {
       const late = second.history(); // asks for the lock right after the first tab is done
       await new Promise((r) => setTimeout(r, 20));
       held.splice(0).forEach((deliver) => deliver()); // the broadcast lands while it waits
+      await late;
+      expect(getUserToken).toHaveBeenCalledTimes(1);
+      expect(api.of('history').map((c) => claimsOf(c.body.user_token).jti)).toEqual(['t1', 't1']);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('the refreshing tab keeps the lock for a moment after its refresh, so a tab asking 100 ms later waits for the broadcast instead of refreshing again', async () => {
+    installLocks();
+    const held: (() => void)[] = [];
+    const channels = new Set<{ name: string; onmessage: ((e: { data: unknown }) => void) | null }>();
+    class HeldChannel {
+      onmessage: ((e: { data: unknown }) => void) | null = null;
+      constructor(readonly name: string) {
+        channels.add(this);
+      }
+      postMessage(data: unknown) {
+        for (const other of channels) if (other !== this && other.name === this.name) held.push(() => other.onmessage?.({ data }));
+      }
+      close() {
+        channels.delete(this);
+      }
+    }
+    vi.stubGlobal('BroadcastChannel', HeldChannel);
+    try {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const api = createFakeApi();
+      const getUserToken = backend();
+      const first = tab(api, getUserToken, 'alice', tokenFor('alice', 600));
+      const second = tab(api, getUserToken, 'alice', tokenFor('alice', 600));
+      await vi.waitFor(() => expect(api.of('identify')).toHaveLength(2));
+      vi.setSystemTime(Date.now() + 400_000);
+      await first.history();
+      // A slow broadcast: still on its way 100 ms after the refresh, inside the lock's hold.
+      await new Promise((r) => setTimeout(r, 100));
+      const late = second.history();
+      await new Promise((r) => setTimeout(r, 20));
+      held.splice(0).forEach((deliver) => deliver());
       await late;
       expect(getUserToken).toHaveBeenCalledTimes(1);
       expect(api.of('history').map((c) => claimsOf(c.body.user_token).jti)).toEqual(['t1', 't1']);
