@@ -3,10 +3,9 @@
 // rewrites the tracked file (as when a range was pinned by hand in package.json only).
 import { readFileSync } from 'node:fs';
 
-const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8'));
-const root = lock.packages?.[''] ?? {};
-const normalizeBin = (bin) =>
+const read = (path) => JSON.parse(readFileSync(new URL(`../${path}`, import.meta.url), 'utf8'));
+const lock = read('package-lock.json');
+const normalizeBin = (manifest, bin) =>
   Object.fromEntries(
     Object.entries(typeof bin === 'string' ? { [manifest.name]: bin } : (bin ?? {})).map(([k, v]) => [k, v.replace(/^\.\//, '')]),
   );
@@ -14,21 +13,30 @@ const same = (a, b) => JSON.stringify(a ?? {}, Object.keys(a ?? {}).sort()) === 
 
 const problems = [];
 if (lock.lockfileVersion !== 3) problems.push(`lockfileVersion is ${lock.lockfileVersion}, npm ≥ 9 writes 3`);
-for (const field of ['name', 'version', 'license']) {
-  if (manifest[field] !== root[field])
-    problems.push(`${field}: package.json ${JSON.stringify(manifest[field])}, lockfile ${JSON.stringify(root[field])}`);
-}
-for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies', 'engines']) {
-  const want = manifest[field] ?? {};
-  const have = root[field] ?? {};
-  for (const name of new Set([...Object.keys(want), ...Object.keys(have)])) {
-    if (want[name] !== have[name]) {
-      problems.push(`${field}.${name}: package.json ${JSON.stringify(want[name])}, lockfile ${JSON.stringify(have[name])}`);
+const rootManifest = read('package.json');
+// The root and every workspace: each has its entry in the lockfile's `packages`.
+for (const dir of ['', ...(rootManifest.workspaces ?? [])]) {
+  const manifest = dir === '' ? rootManifest : read(`${dir}/package.json`);
+  const entry = lock.packages?.[dir] ?? {};
+  const where = dir || 'package.json';
+  // npm records a workspace's name only in its node_modules link, the root's at the top.
+  const fields = dir === '' ? ['name', 'version', 'license'] : ['version', 'license'];
+  for (const field of fields) {
+    if (manifest[field] !== entry[field])
+      problems.push(`${where} ${field}: ${JSON.stringify(manifest[field])}, lockfile ${JSON.stringify(entry[field])}`);
+  }
+  for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies', 'engines']) {
+    const want = manifest[field] ?? {};
+    const have = entry[field] ?? {};
+    for (const name of new Set([...Object.keys(want), ...Object.keys(have)])) {
+      if (want[name] !== have[name]) {
+        problems.push(`${where} ${field}.${name}: ${JSON.stringify(want[name])}, lockfile ${JSON.stringify(have[name])}`);
+      }
     }
   }
+  if (!same(normalizeBin(manifest, manifest.bin), entry.bin)) problems.push(`${where} bin differs`);
 }
-if (!same(normalizeBin(manifest.bin), root.bin)) problems.push('bin differs');
-if (lock.name !== manifest.name || lock.version !== manifest.version) problems.push('top-level name/version differ');
+if (lock.name !== rootManifest.name || lock.version !== rootManifest.version) problems.push('top-level name/version differ');
 
 if (problems.length > 0) {
   console.error(
