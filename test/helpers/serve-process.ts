@@ -1,4 +1,4 @@
-// `halo-widget serve` as a real process (the built CLI), for crash and multi-instance tests.
+// `halo-widget-server serve` as a real process (the built CLI), for crash and multi-instance tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// nothing-lost across a crash: `kill -9` of a real `halo-widget serve` under chat load, then a
+// nothing-lost across a crash: `kill -9` of a real `halo-widget-server serve` under chat load, then a
 // restart on the same database (PostgreSQL, and the embedded store): every message whose chat
 // was answered 200 is in the history, none twice, and a retry of an unanswered one stores it once.
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// The database down or unreachable: a real `halo-widget serve` answers 503 with Retry-After
+// The database down or unreachable: a real `halo-widget-server serve` answers 503 with Retry-After
 // and logs the cause (never a 500, never a crash, never the password), and serves again by
 // itself once the database is back — also when it was not there at start.
 import { afterAll, describe, expect, it } from 'vitest';

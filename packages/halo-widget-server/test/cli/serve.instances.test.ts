@@ -1,4 +1,4 @@
-// Several instances: two real `halo-widget serve` processes on one PostgreSQL serve the same
+// Several instances: two real `halo-widget-server serve` processes on one PostgreSQL serve the same
 // users — what one stores, the other lists; one client_message_id sent to both at once is
 // stored once and both answers carry the same reply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

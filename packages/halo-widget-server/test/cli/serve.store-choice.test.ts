@@ -1,4 +1,4 @@
-// How `halo-widget serve` chooses its store, as a real process: DATABASE_URL (or "database" in
+// How `halo-widget-server serve` chooses its store, as a real process: DATABASE_URL (or "database" in
 // the config file) → PostgreSQL; otherwise the embedded store in ./halo-data of the working
 // folder (--data DIR to choose another); --memory keeps everything in memory. A connection
 // string's password never reaches the output.
@@ -45,7 +45,7 @@ const chat = (server: ServeProcess, visitor: string, message: string) =>
 const texts = async (server: ServeProcess, visitor: string) =>
   (await call(server.url, 'history', { widget_key: KEY, visitor_id: visitor })).body.messages.map((m: { text: string }) => m.text);
 
-describe('halo-widget serve --config halo.config.json', () => {
+describe('halo-widget-server serve --config halo.config.json', () => {
   it('without DATABASE_URL, "database", --data or --memory keeps conversations in ./halo-data, across a restart', async () => {
     const { dir, config } = workingFolder();
     const first = await serve(config, [], {}, dir);
