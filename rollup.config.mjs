@@ -1,5 +1,5 @@
 // The builds: the npm entry in a production and a development flavour (ESM and CJS each;
-// see docs/decisions/0001-development-build.md), its React binding, the Node-only server
+// see docs/decisions/0001-development-build.md), its React and Vue bindings, the Node-only server
 // entry (ESM, and CJS for `require`), the minified script-tag IIFE (production, and a
 // development copy for debugging), and the tiny snippet.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -30,14 +30,14 @@ const scriptTag = (mode, file) => ({
 });
 
 /**
- * The React binding imports the core as `halo-widget` (the package itself), not as a copy or
+ * The React and Vue bindings import the core as `halo-widget` (the package itself), not as a copy or
  * a shared chunk: the app's bundler then resolves both to the same core file, whichever
  * export condition (development or production) it picks.
  */
 const coreAsPackage = {
   name: 'core-as-package',
   resolveId: (source, importer) =>
-    importer?.includes('/src/react/') && source === '../index.js' ? { id: 'halo-widget', external: true } : null,
+    /\/src\/(react|vue)\//.test(importer ?? '') && source === '../index.js' ? { id: 'halo-widget', external: true } : null,
 };
 
 export default [
@@ -52,6 +52,15 @@ export default [
     output: [
       { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', banner: "'use client';" },
       { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', exports: 'named', banner: "'use client';" },
+    ],
+  },
+  {
+    input: { vue: 'src/vue/index.ts' },
+    external: (id) => id === 'vue',
+    plugins: [coreAsPackage, ts()],
+    output: [
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs' },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', exports: 'named' },
     ],
   },
   {

@@ -46,11 +46,10 @@ function ActivityApp({ show }: { show: { current?: (visible: boolean) => void } 
   const [visible, setVisible] = useState(true);
   show.current = setVisible;
   const [held] = useState(options);
-  return createElement(
-    Activity,
-    { mode: visible ? 'visible' : 'hidden' },
-    createElement(HaloProvider, { options: held }, createElement(Probe)),
-  );
+  return createElement(Activity, {
+    mode: visible ? 'visible' : 'hidden',
+    children: createElement(HaloProvider, { options: held }, createElement(Probe)),
+  });
 }
 
 describe('HaloProvider lifecycle', () => {
