@@ -1,4 +1,14 @@
-import { createElement, useEffect, useInsertionEffect, useMemo, useReducer, useRef, useState, type ReactElement, type ReactNode } from 'react';
+import {
+  createElement,
+  useEffect,
+  useInsertionEffect,
+  useMemo,
+  useReducer,
+  useRef,
+  useState,
+  type ReactElement,
+  type ReactNode,
+} from 'react';
 import { DEV } from '../dev.js';
 import { createHalo, HaloError, isHaloError, type HaloClient, type HaloOptions } from '../index.js';
 import { HaloContext, NO_CLIENT, type HaloView } from './halo-context.js';

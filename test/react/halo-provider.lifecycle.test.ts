@@ -27,7 +27,11 @@ function Probe({ label = 'probe' }: { label?: string }): ReactNode {
   const { userId, status } = useIdentityState();
   useHaloEvent('message', () => undefined);
   if (halo && !seen.includes(halo)) seen.push(halo);
-  return createElement('p', { id: label }, `${label} ${halo ? 'client' : 'none'} ${userId ?? '-'} ${status} ${useIsOpen()} ${useUnreadCount()}`);
+  return createElement(
+    'p',
+    { id: label },
+    `${label} ${halo ? 'client' : 'none'} ${userId ?? '-'} ${status} ${useIsOpen()} ${useUnreadCount()}`,
+  );
 }
 
 const options = () => ({ widgetKey: WIDGET_KEY, apiBase: API_BASE, launcher: false, fetch: createFakeApi().fetch });
@@ -81,12 +85,7 @@ describe('HaloProvider lifecycle', () => {
   it("the app's own shutdown() (a logout) is followed by a fresh anonymous client, and a hook mounted after it renders", async () => {
     function App({ more }: { more: boolean }): ReactNode {
       const [held] = useState(() => ({ ...options(), userId: 'u1', userToken: tokenFor('u1') }));
-      return createElement(
-        HaloProvider,
-        { options: held },
-        createElement(Probe),
-        more && createElement(Probe, { label: 'late' }),
-      );
+      return createElement(HaloProvider, { options: held }, createElement(Probe), more && createElement(Probe, { label: 'late' }));
     }
     await render(createElement(StrictMode, null, createElement(App, { more: false })));
     expect(text()).toBe('probe client u1 identified false 0');
