@@ -1,5 +1,5 @@
 // The builds of the browser package: the npm entry in a production and a development flavour
-// (ESM and CJS each; see docs/decisions/0001-development-build.md), its React binding, the
+// (ESM and CJS each; see docs/decisions/0001-development-build.md), its React and Vue bindings, the
 // shared protocol module, the Node-only token helpers `halo-widget/server` (ESM, and CJS for
 // `require` with jose bundled in, since Jest cannot require ESM-only packages), the minified
 // script-tag IIFE (production, and a development copy for debugging), and the tiny snippet.
@@ -29,14 +29,14 @@ const scriptTag = (mode, file) => ({
 });
 
 /**
- * The React binding imports the core as `halo-widget` (the package itself), not as a copy or
+ * The React and Vue bindings import the core as `halo-widget` (the package itself), not as a copy or
  * a shared chunk: the app's bundler then resolves both to the same core file, whichever
  * export condition (development or production) it picks.
  */
 const coreAsPackage = {
   name: 'core-as-package',
   resolveId: (source, importer) =>
-    importer?.includes('/src/react/') && source === '../index.js' ? { id: 'halo-widget', external: true } : null,
+    /\/src\/(react|vue)\//.test(importer ?? '') && source === '../index.js' ? { id: 'halo-widget', external: true } : null,
 };
 
 export default [
@@ -51,6 +51,15 @@ export default [
     output: [
       { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', banner: "'use client';" },
       { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', exports: 'named', banner: "'use client';" },
+    ],
+  },
+  {
+    input: { vue: 'src/vue/index.ts' },
+    external: (id) => id === 'vue',
+    plugins: [coreAsPackage, ts()],
+    output: [
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs' },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', exports: 'named' },
     ],
   },
   {

@@ -60,8 +60,12 @@ describe.each([18, 19] as const)('halo-widget/react with React %i under StrictMo
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   /** Opens the app; with `ssr`, the page holds the server's markup and the app hydrates it. */
-  async function openApp({ user, ssr = false }: { user?: { id: string; name: string }; ssr?: boolean } = {}): Promise<void> {
-    const config = { widgetKey: suite.widgetKey, apiBase: suite.api.url, user };
+  async function openApp({
+    user,
+    ssr = false,
+    widgetKey = suite.widgetKey,
+  }: { user?: { id: string; name: string }; ssr?: boolean; widgetKey?: string | null } = {}): Promise<void> {
+    const config = { widgetKey, apiBase: suite.api.url, user };
     const markup = ssr ? app.render(config) : '';
     suite.host.routes.set('/', {
       body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>React app</title></head><body>
@@ -80,7 +84,7 @@ describe.each([18, 19] as const)('halo-widget/react with React %i under StrictMo
       if (request.method() === 'POST' && request.url().endsWith('/api/sdk/identify')) identifyCalls++;
     });
     await page.goto(suite.host.url);
-    await expect.poll(() => status('data-ready')).toBe('yes');
+    if (widgetKey === suite.widgetKey) await expect.poll(() => status('data-ready')).toBe('yes');
   }
 
   const status = (attribute: string) => page.locator('#status').getAttribute(attribute);
@@ -182,5 +186,49 @@ describe.each([18, 19] as const)('halo-widget/react with React %i under StrictMo
     await expect.poll(() => widgets()).toBe(1);
     expect(identifyCalls).toBe(1);
     expectNoProblems();
+  });
+
+  it.runIf(major === 19)('an <Activity> hiding and showing the provider keeps the page rendered with one widget', async () => {
+    const user = nextUser();
+    await openApp({ user });
+    await expect.poll(() => launcher().isVisible()).toBe(true);
+    await page.evaluate(() => (window as any).__app.setHidden(true));
+    await expect.poll(() => widgets()).toBe(0);
+    await page.evaluate(() => (window as any).__app.setHidden(false));
+    await expect.poll(() => launcher().isVisible()).toBe(true);
+    await expect.poll(() => status('data-user')).toBe(user.id);
+    await page.waitForTimeout(300);
+    expect(await widgets()).toBe(1);
+    expect(await page.locator('h1').textContent()).toBe('React app');
+    expectNoProblems();
+  });
+
+  it("the app's own shutdown() then a component with Halo hooks mounting keeps the page rendered with one widget", async () => {
+    const user = nextUser();
+    await openApp({ user });
+    await expect.poll(() => status('data-user')).toBe(user.id);
+    await page.evaluate(() => (window as any).__halo.shutdown());
+    await page.evaluate(() => (window as any).__app.showLate());
+    await expect.poll(() => page.locator('#late').textContent({ timeout: 500 })).toBe('anonymous');
+    await expect.poll(() => launcher().isVisible()).toBe(true);
+    expect(await widgets()).toBe(1);
+    expect(await status('data-user')).toBe('');
+    expectNoProblems();
+  });
+
+  it.each([
+    ['an unset widgetKey', null, 'invalid_options'],
+    ['a secret as the widget key', 'ha_secret_0123456789abcdef0123456789abcdef', 'secret_exposed'],
+  ])('%s leaves the app rendered, starts no widget and reports the error once', async (_, widgetKey, code) => {
+    await openApp({ widgetKey });
+    await expect.poll(() => status('data-error')).toBe(code);
+    await page.waitForTimeout(300);
+    expect(await page.locator('h1').textContent()).toBe('React app');
+    expect(await status('data-ready')).toBe('no');
+    expect(await widgets()).toBe(0);
+    expect(await seen<string[]>('(s) => s.errors')).toEqual([code]);
+    // Once on the console (development build), and nothing else went wrong.
+    expect(problems.console.filter((line) => !/favicon/.test(line))).toEqual([expect.stringContaining(code)]);
+    expect(problems.errors).toEqual([]);
   });
 });

@@ -118,7 +118,15 @@ export async function measureSizes({ root = ROOT } = {}) {
 }
 
 /** Every export of `halo-widget/react`. */
-export const REACT_EXPORTS = ['HaloProvider', 'useHalo', 'useIdentityState', 'useHaloEvent', 'useIsOpen', 'useUnreadCount'];
+export const REACT_EXPORTS = [
+  'HaloProvider',
+  'useHalo',
+  'useIdentityState',
+  'useHaloEvent',
+  'useIsOpen',
+  'useUnreadCount',
+  'useHaloStatus',
+];
 
 /**
  * What `halo-widget/react` costs on top of the core: all its exports bundled like the core

@@ -1,8 +1,16 @@
 import { createContext } from 'react';
-import type { HaloClient } from '../index.js';
+import type { HaloClient, HaloError } from '../index.js';
 
-/**
- * The provider's client: `undefined` outside a {@link HaloProvider}, `null` inside one
- * before its client exists (server rendering, the first browser render).
- */
-export const HaloContext = createContext<HaloClient | null | undefined>(undefined);
+/** What a {@link HaloProvider} gives the hooks. */
+export interface HaloView {
+  /** `null` before the client exists (server, first render), while disabled, and after a failed start. */
+  client: HaloClient | null;
+  /** Why the client could not start (bad options), else `null`. */
+  error: HaloError | null;
+}
+
+/** No client (yet), no error: also the server's and the first browser render's view. */
+export const NO_CLIENT: HaloView = { client: null, error: null };
+
+/** The provider's view; `undefined` outside a {@link HaloProvider}. */
+export const HaloContext = createContext<HaloView | undefined>(undefined);

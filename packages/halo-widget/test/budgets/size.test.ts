@@ -10,7 +10,9 @@ type Measured = Awaited<ReturnType<typeof measureSizes>>;
 // bytes go; `npm run bench` prints both as MISSED). Until they are, each production build is
 // held under a ceiling just above its size on 2026-12-02, so any growth fails here. Lower a
 // ceiling whenever a change shrinks its build; never raise one without a recorded reason.
-const CEILING = { coreGzip: 8_300, widgetGzip: 12_450 };
+// The React binding's ceiling: issue 22's never-crash provider (status, enabled, client, dead
+// clients) took it from 758 to 1 212 B (docs/decisions/0303-react-never-crashes-the-app.md).
+const CEILING = { coreGzip: 8_300, widgetGzip: 12_450, reactAddedGzip: 1_250 };
 
 describe('size budgets', () => {
   let sizes: Measured;
@@ -42,8 +44,9 @@ describe('size budgets', () => {
     expect(sizes.coreChunks.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('the React binding (every export of halo-widget/react) adds at most 1 KB gzipped to the core', () => {
-    expect(sizes.react.addedGzip, `halo-widget/react adds ${sizes.react.addedGzip} B gzip`).toBeLessThanOrEqual(BUDGETS.reactAddedGzip);
+  it('the React binding (every export of halo-widget/react) stays under its ceiling (budget 1 KB gzipped, not met since the never-crash provider)', () => {
+    expect(BUDGETS.reactAddedGzip).toBe(1_000);
+    expect(sizes.react.addedGzip, `halo-widget/react adds ${sizes.react.addedGzip} B gzip`).toBeLessThanOrEqual(CEILING.reactAddedGzip);
     // Bundled with the core, not beside a second copy of it.
     expect(sizes.react.total.gzip).toBeLessThan(sizes.core.gzip * 1.5);
   });
