@@ -164,9 +164,9 @@ export function HaloProvider({ options, enabled = true, client: external, childr
       } catch (error) {
         // createHalo throws HaloErrors only; anything else (a getter of the app's that throws) is kept as the cause.
         const refused = isHaloError(error) ? error : new HaloError('invalid_options', String(error), { cause: error });
-        // Told once: onError, and the console in development (where the core's development
-        // build may add its own explanation of a secret).
-        if (DEV) console.error('[halo] <HaloProvider> started no client:', refused.code, refused);
+        // Told once: onError, and the console in development — where the core's development
+        // build has already explained a refused secret (hintThrow), so that one is not repeated.
+        if (DEV && refused.code !== 'secret_exposed') console.error('[halo] <HaloProvider> started no client:', refused.code, refused);
         options.onError?.(refused);
         return { ...made, view: { client: null, error: refused } };
       }
