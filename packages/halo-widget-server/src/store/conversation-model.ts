@@ -147,7 +147,12 @@ export interface UserPanel {
 /** What one committed write announces. Listeners fetch what they need by id and cursor. */
 export type StoreEvent =
   | { type: 'message.created'; project: string; conversation_id: string; owner: string; seq: number; message_id: string; author: Author }
-  | { type: 'conversation.updated'; project: string; conversation_id: string; owner: string };
+  | { type: 'conversation.updated'; project: string; conversation_id: string; owner: string }
+  /**
+   * The notifier lost its connection and has it back (PostgreSQL): what was announced
+   * meanwhile is not repeated, so a reader catches up from its cursors (`readMessages(after)`).
+   */
+  | { type: 'resync' };
 
 /**
  * The store's announcements, after commit. In one process for the memory and embedded stores;

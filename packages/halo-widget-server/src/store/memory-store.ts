@@ -257,12 +257,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
         if (resolved.verified !== null && verified !== resolved.verified) continue;
         const { name, email } = whoFrom(who?.claims ?? null, traitValues(readStoredTraits(who?.traits)));
         if (resolved.q !== null && ![summary.owner, name, email].some((field) => field?.toLowerCase().includes(resolved.q!))) continue;
-        if (resolved.after && (summary.last_message_at > resolved.after.at || (summary.last_message_at === resolved.after.at && summary.id <= resolved.after.id)))
-          continue;
+        // Keyset: after the cursor in (last_message_at desc, id desc) order.
+        const at = resolved.after;
+        if (at && (summary.last_message_at > at.at || (summary.last_message_at === at.at && summary.id >= at.id))) continue;
         const userId = summary.owner.startsWith('user:') ? summary.owner.slice(5) : null;
         items.push({ ...summary, user: { owner: summary.owner, user_id: userId, name, email, verified } });
       }
-      items.sort((a, b) => (a.last_message_at === b.last_message_at ? (a.id < b.id ? -1 : 1) : a.last_message_at > b.last_message_at ? -1 : 1));
+      items.sort((a, b) => (a.last_message_at === b.last_message_at ? (a.id > b.id ? -1 : 1) : a.last_message_at > b.last_message_at ? -1 : 1));
       const page = items.slice(0, resolved.limit);
       return { conversations: page, next: items.length > resolved.limit ? cursorOf(page.at(-1)!) : null };
     },
