@@ -142,7 +142,7 @@ with input as (
     from stored s join conversations c on c.id = s.conversation_id order by s.conversation_id, s.seq
   ) ordered
 )
-select e.i, null::text as full, e.reply_id, b.base + 2 * e.k as reply_seq, e.reply_text, e.reply_verified, e.client_message_id, e.created_at
+select e.i, null::text as full, e.reply_id, (b.base + 2 * e.k)::int as reply_seq, e.reply_text, e.reply_verified, e.client_message_id, e.created_at
 from eligible e join bumped b on b.id = e.conversation_id
 union all
 select i, null, reply_id, reply_seq, reply_text, reply_verified, client_message_id, created_at from earlier

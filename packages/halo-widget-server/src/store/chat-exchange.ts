@@ -48,7 +48,7 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
     });
     if (!row) return null;
     if (row.version !== null)
-      known.remember(KnownIdentities.key(k(project), k(owner)), row.id, conversationId === null, row.traits, row.claims, String(row.version));
+      known.remember(KnownIdentities.key(k(project), k(owner)), row.id, conversationId === null, row.traits, String(row.version), row.claims);
     const conversation: StoredConversation = { id: idFromStorable(row.id), project, owner };
     const earlier = row.reply_id ? replyOf(row as ReplyRow, conversation.id) : null;
     return { opening: { conversation, traits: row.traits ?? {}, claims: row.claims ?? null }, earlier };

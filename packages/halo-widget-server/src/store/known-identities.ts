@@ -49,8 +49,8 @@ export class KnownIdentities {
     conversationId: string,
     latest: boolean,
     traits: Record<string, unknown> | null,
-    claims: Record<string, unknown> | null,
     version: string,
+    claims: Record<string, unknown> | null = null,
   ): void {
     const entry = this.#entries.get(key);
     const owned = entry && entry.version === version ? entry.owned : new Set<string>();
