@@ -58,7 +58,7 @@ async function countRoundTrips(server, url, bodies, chats) {
       for (let i = 0; i < chats; i++) await send(bodies[from + i], i);
       return {
         perChat: texts.length / chats,
-        writesPerChat: texts.filter((t) => t.includes('insert into exchanges')).length / chats,
+        writesPerChat: texts.filter((t) => t.includes('insert into messages')).length / chats,
       };
     };
     const returning = await measure(0);

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryStore, type ConversationStore } from '../../packages/halo-widget-server/src/index.js';
+import { createMemoryStore, type ConversationCaps, type ConversationStore } from '../../packages/halo-widget-server/src/index.js';
 import { createEmbeddedStore } from '../../packages/halo-widget-server/src/store/create-embedded-store.js';
 import { createPostgresStore } from '../../packages/halo-widget-server/src/store/create-postgres-store.js';
 import { createPgClient, type SqlClient, type SqlQueryable } from '../../packages/halo-widget-server/src/store/sql-client.js';
@@ -26,6 +26,7 @@ export function countingClient(inner: SqlClient): SqlClient & { count: number; t
       return inner.exec(text);
     },
     transaction: <T>(fn: (tx: SqlQueryable) => Promise<T>) => inner.transaction(fn),
+    listen: inner.listen && ((...args: Parameters<NonNullable<SqlClient['listen']>>) => inner.listen!(...args)),
     close: () => inner.close(),
   };
   return counted as typeof counted & SqlClient;
@@ -40,11 +41,11 @@ export interface Engine {
 }
 
 /** Opens one engine; PostgreSQL needs the test file's cluster. */
-export async function openEngine(name: Engine['name'], cluster?: () => PostgresCluster): Promise<Engine> {
-  if (name === 'memory') return { name, store: createMemoryStore(), roundTrips: () => null, close: async () => undefined };
+export async function openEngine(name: Engine['name'], cluster?: () => PostgresCluster, options: { caps?: ConversationCaps } = {}): Promise<Engine> {
+  if (name === 'memory') return { name, store: createMemoryStore(options), roundTrips: () => null, close: async () => undefined };
   if (name === 'embedded') {
     const dir = mkdtempSync(join(tmpdir(), 'halo-embedded-'));
-    const store = await createEmbeddedStore({ dataDir: dir });
+    const store = await createEmbeddedStore({ dataDir: dir, ...options });
     // The embedded store's own client is not wrapped; its round trips are PostgreSQL's too (same SQL).
     return {
       name,
@@ -57,6 +58,6 @@ export async function openEngine(name: Engine['name'], cluster?: () => PostgresC
     };
   }
   const client = countingClient(await createPgClient({ connectionString: cluster!().url }));
-  const store = await createPostgresStore({ client });
+  const store = await createPostgresStore({ client, ...options });
   return { name, store, roundTrips: () => client.count, close: () => store.close() };
 }

@@ -11,15 +11,39 @@ export type { HaloServer, StartHaloServerOptions } from './http/start-halo-serve
 export type { ConnectionLimits } from './http/connection-limits.js';
 export type { TrustProxy } from './http/client-address.js';
 export type { TraitLimits } from './identity/traits.js';
-export { createMemoryStore } from './store/store.js';
+export { createMemoryStore } from './store/memory-store.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
 export type {
   ChatOpening,
+  ChatResult,
   ComposedExchange,
+  ComposedMessage,
+  ConversationCaps,
   ConversationStore,
-  MemoryStoreOptions,
   StoredConversation,
   StoredMessage,
 } from './store/store.js';
+export type {
+  Author,
+  ConversationListItem,
+  ConversationListPage,
+  ConversationMessage,
+  ConversationPatch,
+  ConversationStatus,
+  ConversationSummary,
+  ConversationUser,
+  ListConversationsQuery,
+  MessagePage,
+  MessageRange,
+  MessageUsage,
+  NewMessage,
+  StoreEvent,
+  StoreNotifier,
+  SupportStore,
+  UserPanel,
+} from './store/conversation-model.js';
+export { ConversationFullError, isConversationFull } from './store/conversation-full-error.js';
+export type { ConversationCap } from './store/conversation-full-error.js';
 export { createPostgresStore } from './store/create-postgres-store.js';
 export type { PostgresStoreOptions } from './store/create-postgres-store.js';
 export { createEmbeddedStore } from './store/create-embedded-store.js';

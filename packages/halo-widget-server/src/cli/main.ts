@@ -5,6 +5,7 @@ import type { HaloApiConfig } from '../types.js';
 import { checkConfig } from '../config.js';
 import { startHaloServer } from '../http/start-halo-server.js';
 import { openConfiguredStore } from '../store/open-configured-store.js';
+import { PURGE_HELP, purgeCommand } from '../store/purge-command.js';
 
 const HELP: Record<string, string> = {
   main: `halo-widget-server — the reference Halo API
@@ -16,6 +17,7 @@ Usage:
   halo-widget-server secret rotate|list|retire       identity secrets, through the admin API
   halo-widget-server mode set off|monitor|enforce    the verification mode, through the admin API
   halo-widget-server settings | audit                allowed origins, token lifetime; the audit log
+  halo-widget-server purge [--older-than 30d] [--dry-run]  delete old anonymous conversations
 
 Keys and tokens for your backend: npx halo-widget keys | sign.
 Run \`halo-widget-server <command> --help\` for details.
@@ -44,6 +46,7 @@ Where conversations are kept:
   --host H   address to bind (default 127.0.0.1)
 `,
   ...ADMIN_HELP,
+  purge: PURGE_HELP,
 };
 
 /** Where the CLI writes and reads its environment; injectable for tests. */
@@ -85,11 +88,13 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   }
   try {
     if (ADMIN_COMMANDS.includes(command)) return await runAdminCommand(command, rest, io);
+    if (command === 'purge') return await purgeCommand(rest, io, (database, file) => databaseUrlOf(database, file, io));
     return await serve(rest, io);
   } catch (error) {
     if (
       error instanceof UsageError ||
       error instanceof AdminUsageError ||
+      error instanceof RangeError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       io.err(`${(error as Error).message}\n\n${HELP[command]}`);
@@ -139,7 +144,8 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other.');
   if (databaseUrl && values.data && !values.memory)
     throw new UsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
-  const { database: _database, ...apiConfig } = config;
+  // `database` and `retention` are the CLI's (purge reads the latter), not the API's.
+  const { database: _database, retention: _retention, ...apiConfig } = config as typeof config & { retention?: unknown };
   const opened = await openConfiguredStore({ databaseUrl, dataDir: values.data, memory: values.memory }, (line) => io.err(`${line}\n`));
   const adminToken = io.env.HALO_ADMIN_TOKEN;
   let server: Awaited<ReturnType<typeof startHaloServer>>;

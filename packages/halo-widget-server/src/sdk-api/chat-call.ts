@@ -1,16 +1,13 @@
 import type { Identity } from '../identity/check-identity.js';
-import { conversationFor, traitsFor } from './conversation-access.js';
+import { claimsFor, noSuchConversation, traitsFor } from './conversation-access.js';
 import { ApiError } from '../http/http.js';
 import { isThenable } from '../util/is-thenable.js';
 import { clientMessageIdOf, messageOf, optionalString, traitsOf, type Body } from '../http/parse-request.js';
 import { defaultRespond, type Respond } from './respond.js';
-import { newId, type ComposedExchange, type ConversationStore, type StoredConversation, type StoredMessage } from '../store/store.js';
+import { respondWindow } from './respond-window.js';
+import { isConversationFull } from '../store/conversation-full-error.js';
+import { newId, type ChatOpening, type ChatResult, type ComposedExchange, type ComposedMessage, type ConversationStore } from '../store/store.js';
 import { traitViews, type TraitLimits } from '../identity/traits.js';
-
-interface Exchange {
-  conversation: StoredConversation;
-  reply: StoredMessage;
-}
 
 let isoMs = Number.NaN;
 let isoText = '';
@@ -24,9 +21,6 @@ function isoNow(): string {
   return isoText;
 }
 
-// Another identity's conversation looks exactly like a missing one (history-isolation).
-const missing = () => new ApiError(404, 'not_found', 'No such conversation.');
-
 /** The in-flight key of one retried message: no two (project, owner, conversation, id) tuples share one. */
 function inflightKey(who: Identity, requested: string | undefined, clientMessageId: string): string {
   // Every part but the last is length-prefixed, so no two tuples share a key, without the
@@ -36,9 +30,10 @@ function inflightKey(who: Identity, requested: string | undefined, clientMessage
 }
 
 /**
- * The `chat` call: stores the user's message and `respond`'s reply together, at most once
- * per `client_message_id` (a retry gets the reply on record; concurrent retries share one
- * exchange), and answers `{ conversation_id, message, identity }`.
+ * The `chat` call: stores the user's message and `respond`'s reply together through the
+ * store's one chat path (`chatExchange`), at most once per `client_message_id` (a retry gets
+ * the reply on record; concurrent retries share one exchange, so `respond` runs once), and
+ * answers `{ conversation_id, message, identity }`. A full conversation is `409 conversation_full`.
  */
 export function createChatCall(
   store: ConversationStore,
@@ -46,21 +41,20 @@ export function createChatCall(
   limits: Required<TraitLimits>,
 ): (who: Identity, body: Body) => Promise<unknown> {
   // Concurrent retries of one client_message_id wait for the first instead of answering twice.
-  const inflight = new Map<string, Promise<Exchange>>();
+  const inflight = new Map<string, Promise<ChatResult>>();
 
   return async function chat(who, body) {
     const message = messageOf(body);
     const clientMessageId = clientMessageIdOf(body);
     const requested = optionalString(body, 'conversation_id');
     const sent = traitsOf(body, limits);
-    // Each step's plain result is used at once (isThenable), so an exchange with a synchronous
-    // store and respond costs no microtask turn per step.
-    // The message and reply to store, composed from the identity's stored traits.
-    const compose = async (conversation: StoredConversation, storedTraits?: Record<string, unknown>): Promise<ComposedExchange> => {
-      const record = await traitsFor(store, who, sent, limits, storedTraits);
-      // The default respond never reads the history, so it is not copied out of the store for it.
-      const listed = respond === defaultRespond ? [] : store.listMessages(conversation.id);
-      const history = isThenable(listed) ? await listed : listed;
+    const project = who.project.widgetKey;
+    // The message and reply to store, composed from what the store read of the identity.
+    const compose = async (opening: ChatOpening): Promise<ComposedExchange> => {
+      const record = await traitsFor(store, who, sent, limits, opening.traits);
+      await claimsFor(store, who, opening.claims);
+      // The default respond never reads the history, so it is not read for it.
+      const history = respond === defaultRespond ? [] : await respondWindow(store, project, opening.conversation.id);
       const user =
         who.userId === null
           ? null
@@ -68,46 +62,25 @@ export function createChatCall(
       const replied = respond({ message, user, history });
       const text = String(isThenable(replied) ? await replied : replied);
       const now = isoNow();
-      const question: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'user', text: message, created_at: now };
-      const answer: StoredMessage = { id: newId('msg'), conversation_id: conversation.id, role: 'assistant', text, created_at: now };
+      const question: ComposedMessage = { id: newId('msg'), text: message, created_at: now };
+      const answer: ComposedMessage = { id: newId('msg'), text, created_at: now };
       // Monitor mode (and verification off) let a request speak for a user unverified: what it
       // stored says so, for good (a later switch to enforce does not launder it).
       if (!who.verified && who.userId !== null) question.unverified = answer.unverified = true;
       return { message: question, reply: answer };
     };
-    const exchange = async (): Promise<Exchange> => {
-      const key = who.project.widgetKey;
-      if (store.chatExchange) {
-        // A database reads (ownership checked in SQL) and writes in as few round trips as it can.
-        const done = await store.chatExchange(key, who.owner, requested ?? null, clientMessageId, (opening) =>
-          compose(opening.conversation, opening.traits),
-        );
-        if (!done) throw missing();
-        return done;
+    const exchange = async (): Promise<ChatResult> => {
+      let done: ChatResult | null;
+      try {
+        done = await store.chatExchange(project, who.owner, requested ?? null, clientMessageId, compose);
+      } catch (error) {
+        if (isConversationFull(error)) throw new ApiError(409, 'conversation_full', error.message);
+        throw error;
       }
-      let conversation: StoredConversation;
-      let storedTraits: Record<string, unknown> | undefined;
-      if (store.openChat) {
-        // The conversation, the earlier reply and the traits from one call.
-        const opening = store.openChat(key, who.owner, requested ?? null, clientMessageId);
-        const opened = isThenable(opening) ? await opening : opening;
-        if (!opened) throw missing();
-        if (opened.earlier) return { conversation: opened.conversation, reply: opened.earlier };
-        conversation = opened.conversation;
-        storedTraits = opened.traits;
-      } else {
-        conversation = (await conversationFor(store, who, requested, true))!;
-        if (clientMessageId) {
-          const found = store.findReply(conversation.id, clientMessageId);
-          const earlier = isThenable(found) ? await found : found;
-          if (earlier) return { conversation, reply: earlier };
-        }
-      }
-      const composed = await compose(conversation, storedTraits);
-      const stored = store.appendExchange(conversation.id, composed.message, composed.reply, clientMessageId);
-      return { conversation, reply: isThenable(stored) ? await stored : stored };
+      if (!done) throw noSuchConversation();
+      return done;
     };
-    let result: Exchange;
+    let result: ChatResult;
     if (clientMessageId) {
       const key = inflightKey(who, requested, clientMessageId);
       let running = inflight.get(key);

@@ -1,6 +1,5 @@
 import type { Identity } from '../identity/check-identity.js';
 import { ApiError } from '../http/http.js';
-import { isThenable } from '../util/is-thenable.js';
 import type { ConversationStore, StoredConversation } from '../store/store.js';
 import { mergeTraits, readStoredTraits, type StoredTraits, type TraitLimits } from '../identity/traits.js';
 
@@ -10,37 +9,26 @@ function hasKeys(object: Record<string, unknown>): boolean {
   return false;
 }
 
+/** Another identity's conversation looks exactly like a missing one (history-isolation): nothing leaks. */
+export const noSuchConversation = (): ApiError => new ApiError(404, 'not_found', 'No such conversation.');
+
 /**
- * The identity's conversation: `requested` if it is theirs (else 404, history-isolation),
- * or their latest, created when `create` is set and there is none.
+ * The identity's conversation: `requested` if it is theirs (else 404), or their latest (null
+ * when they have none). The store owns history-isolation (it finds a conversation only with
+ * its project and owner); this turns its `null` into the protocol's 404.
  */
-export async function conversationFor(
-  store: ConversationStore,
-  who: Identity,
-  requested: string | undefined,
-  create: boolean,
-): Promise<StoredConversation | null> {
-  const key = who.project.widgetKey;
-  if (requested) {
-    const found = store.getConversation(key, requested);
-    const conversation = isThenable(found) ? await found : found;
-    // Another identity's conversation looks exactly like a missing one: nothing leaks.
-    if (!conversation || conversation.project !== key || conversation.owner !== who.owner) {
-      throw new ApiError(404, 'not_found', 'No such conversation.');
-    }
-    return conversation;
-  }
-  const latest = store.latestConversation(key, who.owner);
-  const conversation = isThenable(latest) ? await latest : latest;
-  return conversation ?? (create ? await store.createConversation(key, who.owner) : null);
+export async function conversationFor(store: ConversationStore, who: Identity, requested: string | undefined): Promise<StoredConversation | null> {
+  const conversation = await store.findConversation(who.project.widgetKey, who.owner, requested ?? null);
+  if (requested !== undefined && !conversation) throw noSuchConversation();
+  return conversation;
 }
 
 /**
  * The identity's stored client traits with this body's merged in by the trait rules
  * (traits.ts: verified marks, caps), stored only when they changed: the SDK sends the same
  * traits with every message, and a database would otherwise write them each time. The
- * trusted claims are never stored (trusted-claims-per-request): see `traitViews` for what the
- * answers show. `stored` is the identity's record when the caller already read it (`openChat`).
+ * trusted claims are never merged into them (trusted-claims-per-request): see `traitViews` for
+ * what the answers show. `stored` is the identity's record when the caller already read it.
  */
 export async function traitsFor(
   store: ConversationStore,
@@ -50,17 +38,20 @@ export async function traitsFor(
   stored?: Record<string, unknown>,
 ): Promise<StoredTraits> {
   const key = who.project.widgetKey;
-  let raw: unknown = stored;
-  if (raw === undefined) {
-    const read = store.getTraits(key, who.owner);
-    raw = isThenable(read) ? await read : read;
-  }
-  const record = readStoredTraits(raw);
+  const record = readStoredTraits(stored ?? (await store.getTraits(key, who.owner)));
   if (!hasKeys(sent)) return record;
   const merged = mergeTraits(record, sent, who.verified, limits);
-  if (merged.changed) {
-    const written = store.setTraits(key, who.owner, merged.record);
-    if (isThenable(written)) await written;
-  }
+  if (merged.changed) await store.setTraits(key, who.owner, merged.record);
   return merged.record;
+}
+
+/**
+ * Keeps a verified request's claims for the inbox when they differ from those stored
+ * (`stored`, as the chat's opening read them). An unverified request — monitor mode, a
+ * refused token, verification off — never writes them, whatever user it claims to be.
+ */
+export async function claimsFor(store: ConversationStore, who: Identity, stored: Record<string, unknown> | null): Promise<void> {
+  if (!who.verified || who.userId === null) return;
+  if (stored !== null && JSON.stringify(stored) === JSON.stringify(who.trusted)) return;
+  await store.setVerifiedClaims(who.project.widgetKey, who.owner, who.trusted);
 }

@@ -1,18 +1,21 @@
-import type { ChatOpening, ComposedExchange, ConversationStore, StoredConversation } from './store.js';
+import type { ChatOpening, ComposedExchange, ConversationStore, StoredConversation, StoredMessage } from './store.js';
 import { createBatcher } from './batcher.js';
-import { appendExchanges, openChats, type AppendInput, type OpenInput, type OpenRow, type ReplyRow } from './chat-batches.js';
+import { appendExchanges, openChats, type AppendCaps, type AppendInput, type OpenInput, type OpenRow, type ReplyRow } from './chat-batches.js';
+import { ConversationFullError } from './conversation-full-error.js';
 import { KnownIdentities } from './known-identities.js';
 import type { SqlClient } from './sql-client.js';
-import { idFromStorable, replyOf, storable, storableId, type Flagged } from './stored-form.js';
+import { idFromStorable, replyOf, storable, storableId } from './stored-form.js';
 
-/** The chat methods of the SQL store, and the hook its trait writes report through. */
+/** The chat path of the SQL store, and the hooks its identity writes report through. */
 export interface SqlChat {
-  openChat: (project: string, owner: string, conversationId: string | null, clientMessageId: string | null) => Promise<ChatOpening | null>;
-  appendExchange: ConversationStore['appendExchange'];
-  chatExchange: NonNullable<ConversationStore['chatExchange']>;
+  chatExchange: ConversationStore['chatExchange'];
   /** The store wrote an identity's traits; the row is now at `version`. */
   wroteTraits: (project: string, owner: string, traits: Record<string, unknown>, version: string) => void;
+  /** The store wrote an identity's verified claims; the row is now at `version`. */
+  wroteClaims: (project: string, owner: string, claims: Record<string, unknown>, version: string) => void;
 }
+
+type Opened = { opening: ChatOpening; earlier: StoredMessage | null };
 
 /** How many identities a server remembers between chats (each ≤ ~4 KB of traits: ≤ ~20 MB). */
 const KNOWN_IDENTITIES = 5_000;
@@ -28,14 +31,14 @@ const KNOWN_IDENTITIES = 5_000;
  *   instance changed the row meanwhile, nothing is written, the chat reads afresh and is
  *   composed again (then two round trips, as a first chat takes).
  */
-export function createSqlChat(client: SqlClient, newConversationId: () => string): SqlChat {
+export function createSqlChat(client: SqlClient, newConversationId: () => string, caps: AppendCaps): SqlChat {
   const k = storableId;
   const batching = { concurrency: client.engine === 'pglite' ? 1 : 4, maxBatch: 200 };
   const open = createBatcher((inputs: OpenInput[]) => openChats(client, inputs), batching);
-  const append = createBatcher((inputs: AppendInput[]) => appendExchanges(client, inputs), batching);
+  const append = createBatcher((inputs: AppendInput[]) => appendExchanges(client, inputs, caps), batching);
   const known = new KnownIdentities(KNOWN_IDENTITIES);
 
-  const openFresh = async (project: string, owner: string, conversationId: string | null, clientMessageId: string | null) => {
+  const openFresh = async (project: string, owner: string, conversationId: string | null, clientMessageId: string | null): Promise<Opened | null> => {
     const row: OpenRow | null = await open({
       project: k(project),
       owner: k(owner),
@@ -45,33 +48,32 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
     });
     if (!row) return null;
     if (row.version !== null)
-      known.remember(KnownIdentities.key(k(project), k(owner)), row.id, conversationId === null, row.traits, String(row.version));
+      known.remember(KnownIdentities.key(k(project), k(owner)), row.id, conversationId === null, row.traits, String(row.version), row.claims);
     const conversation: StoredConversation = { id: idFromStorable(row.id), project, owner };
     const earlier = row.reply_id ? replyOf(row as ReplyRow, conversation.id) : null;
-    return { conversation, earlier, traits: row.traits ?? {} };
+    return { opening: { conversation, traits: row.traits ?? {}, claims: row.claims ?? null }, earlier };
   };
 
   /** Stores one exchange; with `guard`, only while the identity's row is at its version (else `null`). */
   const write = async (conversationId: string, composed: ComposedExchange, clientMessageId: string | null, guard: AppendInput['guard']) => {
     const { message: question, reply } = composed;
-    const row = await append({
+    const answer = await append({
       conversationId: k(conversationId),
       clientMessageId: clientMessageId === null ? null : k(clientMessageId),
       messageId: k(question.id),
       messageText: storable(question.text),
-      verified: !(question as Flagged).unverified,
+      verified: !question.unverified,
       replyId: k(reply.id),
       replyText: storable(reply.text),
-      replyVerified: !(reply as Flagged).unverified,
+      replyVerified: !reply.unverified,
       createdAt: question.created_at,
       guard,
     });
-    return row && replyOf(row, conversationId);
+    if (answer && 'full' in answer && answer.full) throw new ConversationFullError(answer.full);
+    return answer && replyOf(answer as ReplyRow, conversationId);
   };
 
   return {
-    openChat: openFresh,
-    appendExchange: async (id, message, reply, clientMessageId) => (await write(id, { message, reply }, clientMessageId, null))!,
     chatExchange: async (project, owner, conversationId, clientMessageId, compose) => {
       const key = KnownIdentities.key(k(project), k(owner));
       const entry = known.get(key);
@@ -79,9 +81,10 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
       if (entry && id) {
         const conversation: StoredConversation = { id: idFromStorable(id), project, owner };
         const traits = JSON.parse(entry.traits) as Record<string, unknown>;
+        const claims = JSON.parse(entry.claims) as Record<string, unknown> | null;
         // A retry of an exchange already stored is composed again, and the write answers the
-        // reply on record (the unique key), as it does for one another instance just stored.
-        const composed = await compose({ conversation, earlier: null, traits });
+        // reply on record, as it does for one another instance just stored.
+        const composed = await compose({ conversation, traits, claims });
         // The version this server last saw — its own trait write in `compose` moved it.
         const version = known.get(key)?.version ?? entry.version;
         const reply = await write(conversation.id, composed, clientMessageId, { project: k(project), owner: k(owner), version });
@@ -90,10 +93,12 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
       }
       const opened = await openFresh(project, owner, conversationId, clientMessageId);
       if (!opened) return null;
-      if (opened.earlier) return { conversation: opened.conversation, reply: opened.earlier };
-      const reply = await write(opened.conversation.id, await compose(opened), clientMessageId, null);
-      return { conversation: opened.conversation, reply: reply! };
+      const { conversation } = opened.opening;
+      if (opened.earlier) return { conversation, reply: opened.earlier };
+      const reply = await write(conversation.id, await compose(opened.opening), clientMessageId, null);
+      return { conversation, reply: reply! };
     },
     wroteTraits: (project, owner, traits, version) => known.wroteTraits(KnownIdentities.key(k(project), k(owner)), traits, version),
+    wroteClaims: (project, owner, claims, version) => known.wroteClaims(KnownIdentities.key(k(project), k(owner)), claims, version),
   };
 }

@@ -1,13 +1,19 @@
 // The support side's conversation model: what the live channel, the agent inbox and the AI
 // responder read and write. Every write goes through the store and, once committed, is
 // announced on the store's notifier (ids only; readers fetch by cursor), so none of them
-// polls and none writes around the store. See docs/decisions/0801-conversation-model.md.
+// polls and none writes around the store. See docs/decisions/0810-conversation-model.md.
 
 /** Who wrote a message: the user (or visitor), the AI, or a person on the support team. */
 export type Author = 'user' | 'assistant' | 'agent';
 
 /** A conversation's state on the support side. */
 export type ConversationStatus = 'open' | 'resolved';
+
+/** What an AI reply cost, as the model reported it. */
+export interface MessageUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
 
 /** A message as the channel, the inbox and `history` see it. */
 export interface ConversationMessage {
@@ -16,12 +22,21 @@ export interface ConversationMessage {
   /** Strictly increasing within its conversation, from 1, without gaps: the channel's cursor. */
   seq: number;
   author: Author;
+  /**
+   * For clients from before `author`: `'user'` for the user's messages, `'assistant'` for every
+   * other (AI and agent alike: both answer the user). See docs/decisions/0811.
+   */
+  role: 'user' | 'assistant';
   /** The agent's account id and display name, for `author: 'agent'`. */
   agent?: { id: string; name: string };
   text: string;
   created_at: string;
   /** On a user message (and its synchronous reply) stored by a request that did not verify. */
   unverified?: true;
+  /** The model's reported usage, on an AI reply that has it. */
+  usage?: MessageUsage;
+  /** The idempotency id it was written with, when it had one (a chat's message and its reply share it). */
+  client_message_id?: string;
 }
 
 /** A conversation as the inbox lists it. */
@@ -44,7 +59,10 @@ export interface ConversationSummary {
 /** A page of a conversation's messages, oldest first. */
 export interface MessagePage {
   messages: ConversationMessage[];
-  /** Whether older messages exist before the first one returned. */
+  /**
+   * Reading back (`before`, or no cursor): whether older messages exist before the first one
+   * returned. Reading forward (`after`): whether newer ones exist after the last.
+   */
   has_more: boolean;
 }
 
@@ -54,7 +72,7 @@ export interface MessageRange {
   after?: number;
   /** Messages with a seq less than this (history's "load older"). */
   before?: number;
-  /** At most this many; with `after`, the oldest ones after it, else the newest. */
+  /** At most this many (the store caps it at 200); with `after`, the oldest ones after it, else the newest. */
   limit: number;
 }
 
@@ -66,13 +84,75 @@ export interface NewMessage {
   /** Idempotency: a repeat of the id in the conversation stores nothing and returns the first. */
   client_message_id: string | null;
   /** The model's reported usage, for an AI reply. */
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  usage?: MessageUsage;
+}
+
+/** Who a conversation's user is, as the inbox shows them. */
+export interface ConversationUser {
+  /** `user:<user_id>` or `visitor:<visitor_id>`. */
+  owner: string;
+  /** `null` for a visitor. */
+  user_id: string | null;
+  /** From the latest verified claims, else the client traits (then `verified` says false). */
+  name: string | null;
+  email: string | null;
+  /** Whether a request with a verified token ever spoke for this user (verified claims are stored). */
+  verified: boolean;
+}
+
+/** A conversation in the inbox list: its summary and who its user is. */
+export interface ConversationListItem extends ConversationSummary {
+  user: ConversationUser;
+}
+
+/** What the inbox lists: newest activity first (`last_message_at` desc, then `id`). */
+export interface ListConversationsQuery {
+  /** The projects (widget keys) the caller may see; an empty list lists nothing. */
+  projects: readonly string[];
+  status?: ConversationStatus;
+  /** Only conversations whose user is (true) or is not (false) verified. */
+  verified?: boolean;
+  /** A case-insensitive substring of the user id, name or email (up to 100 characters). */
+  q?: string;
+  /** `next` of the previous page: the keyset cursor (opaque). */
+  after?: string;
+  /** @default 50, at most 200 */
+  limit?: number;
+}
+
+/** A page of the inbox list. */
+export interface ConversationListPage {
+  conversations: ConversationListItem[];
+  /** Pass as `after` for the next page; `null` on the last. */
+  next: string | null;
+}
+
+/** What the inbox shows beside a conversation: who the user is, by what evidence. */
+export interface UserPanel {
+  project: string;
+  owner: string;
+  /**
+   * The claims of the latest request whose token verified (less the registered ones), with
+   * when they were stored; `null` when no verified request came. Never written by an
+   * unverified request (monitor mode, verification off).
+   */
+  verified_claims: Record<string, unknown> | null;
+  verified_claims_at: string | null;
+  /** The client traits: untrusted input, each marked with whether a verified request set it. */
+  client_traits: Record<string, { value: unknown; verified: boolean }>;
+  first_seen: string | null;
+  last_seen: string | null;
 }
 
 /** What one committed write announces. Listeners fetch what they need by id and cursor. */
 export type StoreEvent =
   | { type: 'message.created'; project: string; conversation_id: string; owner: string; seq: number; message_id: string; author: Author }
-  | { type: 'conversation.updated'; project: string; conversation_id: string; owner: string };
+  | { type: 'conversation.updated'; project: string; conversation_id: string; owner: string }
+  /**
+   * The notifier lost its connection and has it back (PostgreSQL): what was announced
+   * meanwhile is not repeated, so a reader catches up from its cursors (`readMessages(after)`).
+   */
+  | { type: 'resync' };
 
 /**
  * The store's announcements, after commit. In one process for the memory and embedded stores;
@@ -89,13 +169,25 @@ export interface SupportStore {
   readonly notifier: StoreNotifier;
   /** A page of messages of a conversation of `project` (null when there is no such conversation there). */
   readMessages(project: string, conversationId: string, range: MessageRange): Promise<MessagePage | null>;
-  /** Appends a message from the AI or an agent; idempotent by `client_message_id`. Null when the conversation is not `project`'s. */
+  /**
+   * Appends a message from the AI or an agent at the next seq; idempotent by (author,
+   * `client_message_id`): a repeat stores nothing and returns the first. Sets `last_message_at`;
+   * an agent's message also clears `needs_human` (a person answered: docs/decisions/0812).
+   * Null when the conversation is not `project`'s; throws `ConversationFullError` past its caps.
+   */
   appendMessage(project: string, conversationId: string, message: NewMessage): Promise<ConversationMessage | null>;
   getSummary(project: string, conversationId: string): Promise<ConversationSummary | null>;
   /** Sets status, needs_human or assignee; announces `conversation.updated`. */
   updateConversation(
     project: string,
     conversationId: string,
-    patch: Partial<Pick<ConversationSummary, 'status' | 'needs_human' | 'assignee'>>,
+    patch: ConversationPatch,
   ): Promise<ConversationSummary | null>;
+  /** The inbox list over the allowed projects, filtered and searched; keyset-paginated. */
+  listConversations(query: ListConversationsQuery): Promise<ConversationListPage>;
+  /** Who the owner of conversations in `project` is (null when the store knows nothing of them). */
+  getUserPanel(project: string, owner: string): Promise<UserPanel | null>;
 }
+
+/** What `updateConversation` may change. */
+export type ConversationPatch = Partial<Pick<ConversationSummary, 'status' | 'needs_human' | 'assignee'>>;

@@ -3,12 +3,15 @@ import { join, resolve } from 'node:path';
 import { newId } from './store.js';
 import { migrate } from './migrate.js';
 import { createPgliteClient } from './sql-client.js';
-import { createSqlStore, type SqlConversationStore } from './sql-store.js';
+import { startSqlStore, type SqlConversationStore } from './sql-store.js';
+import type { ConversationCaps } from './store.js';
 
 /** Options of {@link createEmbeddedStore}. */
 export interface EmbeddedStoreOptions {
   /** The folder PGlite keeps its database in; created when missing. @default './halo-data' */
   dataDir?: string;
+  /** Caps per conversation. @default { maxMessages: 10_000, maxBytes: 5_000_000 } */
+  caps?: ConversationCaps;
 }
 
 const LOCK = 'halo-widget.lock';
@@ -60,13 +63,14 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions = {}): P
     const { PGlite } = await import('@electric-sql/pglite');
     const db = await PGlite.create(join(dir, 'pgdata'));
     const client = createPgliteClient(db, { owned: true });
+    let store: SqlConversationStore;
     try {
       await migrate(client);
+      store = await startSqlStore(client, () => newId('conv'), { caps: options.caps });
     } catch (error) {
       await client.close();
       throw error;
     }
-    const store = createSqlStore(client, () => newId('conv'));
     return {
       ...store,
       close: async () => {

@@ -2,7 +2,8 @@ import type { Pool } from 'pg';
 import { newId } from './store.js';
 import { migrate } from './migrate.js';
 import { createPgClient, createPgliteClient, type PgliteLike, type SqlClient } from './sql-client.js';
-import { createSqlStore, type SqlConversationStore } from './sql-store.js';
+import { startSqlStore, type SqlConversationStore } from './sql-store.js';
+import type { ConversationCaps } from './store.js';
 
 /** Where {@link createPostgresStore} keeps its data: give one of the four. */
 export interface PostgresStoreOptions {
@@ -16,6 +17,8 @@ export interface PostgresStoreOptions {
   client?: SqlClient;
   /** Pool size with `connectionString`. @default 10 */
   max?: number;
+  /** Caps per conversation. @default { maxMessages: 10_000, maxBytes: 5_000_000 } */
+  caps?: ConversationCaps;
 }
 
 /**
@@ -33,9 +36,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       : await createPgClient({ connectionString: options.connectionString, pool: options.pool, max: options.max }));
   try {
     await migrate(client);
+    // On PostgreSQL one pool connection is held for LISTEN: every instance hears every write.
+    return await startSqlStore(client, () => newId('conv'), { caps: options.caps });
   } catch (error) {
     await client.close().catch((closing: unknown) => void closing);
     throw error;
   }
-  return createSqlStore(client, () => newId('conv'));
 }

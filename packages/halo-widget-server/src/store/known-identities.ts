@@ -6,6 +6,8 @@ export interface KnownIdentity {
   owned: Set<string>;
   /** The stored traits as JSON text: each reader parses its own copy, so no caller can change the cached one. */
   traits: string;
+  /** The stored verified claims as JSON text (`null` when none). */
+  claims: string;
   /** The row's version when it was read, or when this server last wrote it. */
   version: string;
 }
@@ -42,7 +44,14 @@ export class KnownIdentities {
   }
 
   /** Records a fresh read: the row's traits and version, and `conversationId` as the identity's (its latest when `latest`). */
-  remember(key: string, conversationId: string, latest: boolean, traits: Record<string, unknown> | null, version: string): void {
+  remember(
+    key: string,
+    conversationId: string,
+    latest: boolean,
+    traits: Record<string, unknown> | null,
+    version: string,
+    claims: Record<string, unknown> | null = null,
+  ): void {
     const entry = this.#entries.get(key);
     const owned = entry && entry.version === version ? entry.owned : new Set<string>();
     if (owned.size >= OWNED_PER_IDENTITY) owned.clear();
@@ -51,6 +60,7 @@ export class KnownIdentities {
       latest: latest ? conversationId : entry?.version === version ? entry.latest : null,
       owned,
       traits: JSON.stringify(traits ?? {}),
+      claims: JSON.stringify(claims),
       version,
     };
     this.#entries.delete(key);
@@ -62,6 +72,12 @@ export class KnownIdentities {
   wroteTraits(key: string, traits: Record<string, unknown>, version: string): void {
     const entry = this.#entries.get(key);
     if (entry) Object.assign(entry, { traits: JSON.stringify(traits), version });
+  }
+
+  /** This server wrote the identity's verified claims: the row is now at `version`. */
+  wroteClaims(key: string, claims: Record<string, unknown>, version: string): void {
+    const entry = this.#entries.get(key);
+    if (entry) Object.assign(entry, { claims: JSON.stringify(claims), version });
   }
 
   forget(key: string): void {

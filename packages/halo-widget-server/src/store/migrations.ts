@@ -1,4 +1,5 @@
 import { ADMIN_MIGRATIONS } from '../admin/admin-migrations.js';
+import { MESSAGE_MIGRATIONS } from './message-migrations.js';
 
 /** One schema change, applied once per database, in `version` order, inside a transaction. */
 export interface Migration {
@@ -76,6 +77,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // read (chat-exchange.ts): another instance's change is never answered from a stale copy.
     sql: `alter table identities add column version bigint not null default 0;`,
   },
+  // Messages with a per-conversation seq, the conversation's inbox state, verified claims.
+  ...MESSAGE_MIGRATIONS,
   // The admin surface's tables (settings, secrets, audit log, identity report buckets).
   ...ADMIN_MIGRATIONS,
 ];

@@ -30,6 +30,14 @@ export interface SqlClient extends SqlQueryable {
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
   /** Ends the pool (or closes PGlite) if this client opened it. */
   close(): Promise<void>;
+  /**
+   * Delivers every notification on `channel` (a fixed identifier) to `onNotify`, from when it
+   * resolves. On PostgreSQL it holds one connection of the pool for LISTEN; when that
+   * connection is lost it connects and listens again, then calls `onResync` (what was
+   * announced meanwhile is lost: readers catch up from their cursors). Resolves with `stop`.
+   * Optional: a client without it delivers no store events.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void, onResync: () => void): Promise<() => Promise<void>>;
 }
 
 /** Stable names for prepared statements: the same text gets the same name on every connection. */
@@ -141,9 +149,77 @@ export async function createPgClient(options: PgClientOptions): Promise<SqlClien
         connection.release(broken);
       }
     },
+    listen: (channel, onNotify, onResync) => listenOnPool(usable, secrets, channel, onNotify, onResync),
     close: async () => {
       if (owned) await usable.end();
     },
+  };
+}
+
+/** The pg side of {@link SqlClient.listen}: one held connection, connected again with backoff when lost. */
+async function listenOnPool(
+  pool: Pool,
+  secrets: string[],
+  channel: string,
+  onNotify: (payload: string) => void,
+  onResync: () => void,
+): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new TypeError(`listen: ${JSON.stringify(channel)} is not a plain identifier.`);
+  let stopped = false;
+  let current: PoolClient | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  const lost = (connection: PoolClient, error: Error) => {
+    if (current !== connection) return;
+    current = null;
+    // Released with the error: the pool discards the connection instead of reusing it.
+    connection.release(error);
+    if (!stopped) again(0);
+  };
+  const connect = async () => {
+    let connection: PoolClient;
+    try {
+      connection = await pool.connect();
+    } catch (error) {
+      throw toStoreError(error, secrets);
+    }
+    connection.on('notification', (note) => {
+      if (note.channel === channel && note.payload !== undefined) onNotify(note.payload);
+    });
+    connection.on('error', (error) => lost(connection, error));
+    connection.on('end', () => lost(connection, new Error('the listening connection ended')));
+    current = connection;
+    try {
+      await connection.query(`listen ${channel}`);
+    } catch (error) {
+      lost(connection, error as Error);
+      throw toStoreError(error, secrets);
+    }
+  };
+  const again = (attempt: number) => {
+    // 250 ms, doubling, at most 10 s between tries: a restarting database is found again soon.
+    timer = setTimeout(
+      () => {
+        connect().then(
+          () => {
+            if (stopped) return;
+            onResync();
+          },
+          () => {
+            if (!stopped && current === null) again(attempt + 1);
+          },
+        );
+      },
+      Math.min(10_000, 250 * 2 ** attempt),
+    );
+    timer.unref();
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    const connection = current;
+    current = null;
+    if (connection) connection.release(true);
   };
 }
 
@@ -187,6 +263,8 @@ export interface PgliteLike {
   query<Row>(text: string, params?: unknown[]): Promise<{ rows: Row[] }>;
   exec(text: string): Promise<Array<{ rows: unknown[] }>>;
   transaction<T>(fn: (tx: Pick<PgliteLike, 'query' | 'exec'>) => Promise<T>): Promise<T>;
+  /** PGlite's LISTEN within its one process. */
+  listen?(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
   readonly closed: boolean;
 }
@@ -235,6 +313,11 @@ export function createPgliteClient(db: PgliteLike, { owned = false }: { owned?: 
     },
     exec: (text) => direct.exec(text),
     transaction: (fn) => db.transaction((tx) => fn(plain(tx))),
+    listen: async (channel, onNotify) => {
+      if (!db.listen) throw new TypeError('listen: this PGlite instance has no listen().');
+      // One process, one connection: nothing to reconnect, no resync.
+      return run(() => db.listen!(channel, onNotify));
+    },
     close: async () => {
       if (owned && !db.closed) await db.close();
     },

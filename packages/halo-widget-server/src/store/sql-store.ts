@@ -1,84 +1,71 @@
-import type { ChatOpening, ConversationStore, StoredConversation, StoredMessage } from './store.js';
-import type { ReplyRow } from './chat-batches.js';
+import type { ConversationStore, ConversationCaps, StoredConversation } from './store.js';
 import { createSqlChat } from './chat-exchange.js';
+import { resolveCaps } from './conversation-full-error.js';
+import { createLocalNotifier } from './local-notifier.js';
 import type { SqlClient } from './sql-client.js';
-import { idFromStorable, iso, message, replyOf, storableId, storableJson, type ExchangeRow } from './stored-form.js';
+import { listenForEvents } from './sql-notifier.js';
+import { createSqlSupport, SET_CLAIMS } from './sql-support.js';
+import { idFromStorable, storableId, storableJson } from './stored-form.js';
 
 /** A {@link ConversationStore} in SQL, with its client (for other features) and `close()`. */
 export interface SqlConversationStore extends ConversationStore {
   readonly client: SqlClient;
-  openChat(project: string, owner: string, conversationId: string | null, clientMessageId: string | null): Promise<ChatOpening | null>;
-  /** Closes the database connection if the store opened it. */
+  /** Stops listening for events and closes the database connection if the store opened it. */
   close(): Promise<void>;
 }
 
-const CREATE = `
-with made as (insert into conversations (id, project, owner) values ($1, $2, $3) returning id)
-insert into identities (project, owner, latest_conversation_id) select $2, $3, id from made
-on conflict (project, owner) do update
-  set latest_conversation_id = excluded.latest_conversation_id, version = identities.version + 1, updated_at = now()`;
+/** Options of the SQL store. */
+export interface SqlStoreOptions {
+  /** Caps per conversation. @default { maxMessages: 10_000, maxBytes: 5_000_000 } */
+  caps?: ConversationCaps;
+}
 
 const SET_TRAITS = `
 insert into identities (project, owner, traits) values ($1, $2, $3::text::json)
 on conflict (project, owner) do update set traits = excluded.traits, version = identities.version + 1, updated_at = now()
 returning version`;
 
+const LATEST = `
+select c.id from identities i join conversations c on c.id = i.latest_conversation_id where i.project = $1 and i.owner = $2`;
+
 /**
  * The {@link ConversationStore} on SQL: the same statements on PostgreSQL and PGlite. A
  * returning user's chat costs one round trip, a first chat two (chat-exchange.ts), plus one
- * when the identity's traits change. The schema must be migrated first (`migrate`).
+ * when the identity's traits or verified claims change. Every write announces what it stored
+ * (`pg_notify`, delivered on commit); the store's notifier hears them once
+ * {@link startSqlStore} has it listening. The schema must be migrated first (`migrate`).
  */
-export function createSqlStore(client: SqlClient, newConversationId: () => string): SqlConversationStore {
+export function createSqlStore(client: SqlClient, newConversationId: () => string, options: SqlStoreOptions = {}): SqlConversationStore {
   const k = storableId;
-  const conversationOf = (row: StoredConversation): StoredConversation => ({
-    id: idFromStorable(row.id),
-    project: idFromStorable(row.project),
-    owner: idFromStorable(row.owner),
-  });
-  const chat = createSqlChat(client, newConversationId);
-  return {
+  const caps = resolveCaps(options.caps);
+  const chat = createSqlChat(client, newConversationId, caps);
+  const notifier = createLocalNotifier();
+  let stopListening: (() => Promise<void>) | null = null;
+  const store: SqlConversationStore & { listen(): Promise<void> } = {
     client,
-    close: () => client.close(),
-    openChat: chat.openChat,
-    appendExchange: chat.appendExchange,
+    notifier,
+    ...createSqlSupport(client, caps),
     chatExchange: chat.chatExchange,
-    getConversation: async (project, id) => {
-      const { rows } = await client.query<StoredConversation>(
-        'select id, project, owner from conversations where id = $1 and project = $2',
-        [k(id), k(project)],
-      );
-      return rows[0] ? conversationOf(rows[0]) : null;
+    async listen() {
+      stopListening = await listenForEvents(client, notifier);
     },
-    latestConversation: async (project, owner) => {
-      const { rows } = await client.query<StoredConversation>(
-        'select c.id, c.project, c.owner from identities i join conversations c on c.id = i.latest_conversation_id where i.project = $1 and i.owner = $2',
-        [k(project), k(owner)],
-      );
-      return rows[0] ? conversationOf(rows[0]) : null;
-    },
-    createConversation: async (project, owner) => {
-      const id = newConversationId();
-      await client.query(CREATE, [id, k(project), k(owner)]);
-      return { id, project, owner };
-    },
-    listMessages: async (id) => {
-      const { rows } = await client.query<ExchangeRow>(
-        'select message_id, message_text, verified, reply_id, reply_text, reply_verified, created_at from exchanges where conversation_id = $1 order by n',
-        [k(id)],
-      );
-      const messages: StoredMessage[] = [];
-      for (const row of rows) {
-        const created = iso(row.created_at);
-        messages.push(message(row.message_id, id, 'user', row.message_text, created, row.verified), replyOf(row, id));
+    close: async () => {
+      try {
+        await stopListening?.();
+      } finally {
+        await client.close();
       }
-      return messages;
     },
-    findReply: async (id, clientMessageId) => {
-      const { rows } = await client.query<ReplyRow>(
-        'select reply_id, reply_text, reply_verified, created_at from exchanges where conversation_id = $1 and client_message_id = $2',
-        [k(id), k(clientMessageId)],
-      );
-      return rows[0] ? replyOf(rows[0], id) : null;
+    findConversation: async (project, owner, conversationId) => {
+      const { rows } =
+        conversationId === null
+          ? await client.query<{ id: string }>(LATEST, [k(project), k(owner)])
+          : await client.query<{ id: string }>('select id from conversations where id = $1 and project = $2 and owner = $3', [
+              k(conversationId),
+              k(project),
+              k(owner),
+            ]);
+      return rows[0] ? ({ id: idFromStorable(rows[0].id), project, owner } satisfies StoredConversation) : null;
     },
     getTraits: async (project, owner) => {
       const { rows } = await client.query<{ traits: Record<string, unknown> | null }>(
@@ -92,5 +79,18 @@ export function createSqlStore(client: SqlClient, newConversationId: () => strin
       const { rows } = await client.query<{ version: string | number }>(SET_TRAITS, [k(project), k(owner), JSON.stringify(stored)]);
       chat.wroteTraits(project, owner, stored, String(rows[0]!.version));
     },
+    setVerifiedClaims: async (project, owner, claims) => {
+      const stored = storableJson(claims) as Record<string, unknown>;
+      const { rows } = await client.query<{ version: string | number }>(SET_CLAIMS, [k(project), k(owner), JSON.stringify(stored)]);
+      chat.wroteClaims(project, owner, stored, String(rows[0]!.version));
+    },
   };
+  return store;
+}
+
+/** A SQL store listening for its database's events (PostgreSQL: across instances). */
+export async function startSqlStore(client: SqlClient, newConversationId: () => string, options: SqlStoreOptions = {}): Promise<SqlConversationStore> {
+  const store = createSqlStore(client, newConversationId, options) as SqlConversationStore & { listen(): Promise<void> };
+  await store.listen();
+  return store;
 }

@@ -1,15 +1,22 @@
-import type { StoredMessage } from './store.js';
+import type { Author, ConversationMessage, MessageUsage } from './conversation-model.js';
 import type { ReplyRow } from './chat-batches.js';
 
-/** A stored message may carry `unverified: true` (its request was not verified); the column says `verified`. */
-export type Flagged = StoredMessage & { unverified?: boolean };
-
-/** A row of the exchanges table: the user's message and its reply. */
-export interface ExchangeRow extends ReplyRow {
-  message_id: string;
-  message_text: string;
+/** A row of the messages table. */
+export interface MessageRow {
+  id: string;
+  seq: number;
+  author: Author;
+  agent_id: string | null;
+  agent_name: string | null;
+  text: string;
   verified: boolean;
+  client_message_id: string | null;
+  usage: MessageUsage | null;
+  created_at: Date | string;
 }
+
+/** The columns of {@link MessageRow}, for a select. */
+export const MESSAGE_COLUMNS = 'id, seq, author, agent_id, agent_name, text, verified, client_message_id, usage, created_at';
 
 type Wellformed = string & { isWellFormed(): boolean; toWellFormed(): string };
 
@@ -58,20 +65,39 @@ export function storableJson(value: unknown): unknown {
 
 export const iso = (value: Date | string): string => (value instanceof Date ? value.toISOString() : new Date(value).toISOString());
 
-export function message(
-  id: string,
-  conversationId: string,
-  role: 'user' | 'assistant',
-  text: string,
-  created: string,
-  verified: boolean,
-): StoredMessage {
-  const stored: Flagged = { id: idFromStorable(id), conversation_id: conversationId, role, text, created_at: created };
+/** A stored message as the wire shows it: `unverified` only when false, `role` for old clients. */
+export function messageOf(row: MessageRow, conversationId: string): ConversationMessage {
+  const stored: ConversationMessage = {
+    id: idFromStorable(row.id),
+    conversation_id: conversationId,
+    seq: Number(row.seq),
+    author: row.author,
+    role: row.author === 'user' ? 'user' : 'assistant',
+    text: row.text,
+    created_at: iso(row.created_at),
+  };
+  if (row.agent_id !== null) stored.agent = { id: row.agent_id, name: row.agent_name ?? '' };
   // The field appears only when false, so a verified message looks exactly as before.
-  if (!verified) stored.unverified = true;
+  if (!row.verified) stored.unverified = true;
+  if (row.usage !== null) stored.usage = row.usage;
+  if (row.client_message_id !== null) stored.client_message_id = idFromStorable(row.client_message_id);
   return stored;
 }
 
-/** The reply of a stored exchange row, as the wire shows it. */
-export const replyOf = (row: ReplyRow, conversationId: string): StoredMessage =>
-  message(row.reply_id, conversationId, 'assistant', row.reply_text, iso(row.created_at), row.reply_verified);
+/** The reply of a stored exchange, as the wire shows it. */
+export const replyOf = (row: ReplyRow, conversationId: string): ConversationMessage =>
+  messageOf(
+    {
+      id: row.reply_id,
+      seq: row.reply_seq,
+      author: 'assistant',
+      agent_id: null,
+      agent_name: null,
+      text: row.reply_text,
+      verified: row.reply_verified,
+      client_message_id: row.client_message_id,
+      usage: null,
+      created_at: row.created_at,
+    },
+    conversationId,
+  );

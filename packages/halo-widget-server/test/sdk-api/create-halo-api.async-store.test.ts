@@ -9,17 +9,12 @@ const KEY = 'ab_test_asyncstore';
 /** The memory store behind promises that settle on a later turn, as a database's would. */
 function asyncStore(): ConversationStore {
   const memory = createMemoryStore();
-  const later = <T>(value: T | PromiseLike<T>) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 1));
-  return {
-    getConversation: (...args) => later(memory.getConversation(...args)),
-    latestConversation: (...args) => later(memory.latestConversation(...args)),
-    createConversation: (...args) => later(memory.createConversation(...args)),
-    listMessages: (...args) => later(memory.listMessages(...args)),
-    findReply: (...args) => later(memory.findReply(...args)),
-    appendExchange: (...args) => later(memory.appendExchange(...args)),
-    getTraits: (...args) => later(memory.getTraits(...args)),
-    setTraits: (...args) => later(memory.setTraits(...args)),
-  };
+  const later = <T>(value: PromiseLike<T>) => new Promise<T>((resolve, reject) => setTimeout(() => void Promise.resolve(value).then(resolve, reject), 1));
+  const wrapped: Record<string, unknown> = { notifier: memory.notifier };
+  for (const [name, method] of Object.entries(memory)) {
+    if (typeof method === 'function') wrapped[name] = (...args: unknown[]) => later((method as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
+  return wrapped as unknown as ConversationStore;
 }
 
 const seen: RespondContext[] = [];

@@ -86,7 +86,7 @@ describe('history isolation', () => {
     const answer = await api.post('history', { widget_key: OTHER_PROJECT, user_id: 'alice', conversation_id: aliceConversation });
     expect(answer.status).toBe(404);
     const latest = await api.post('history', { widget_key: OTHER_PROJECT, user_id: 'alice' });
-    expect(latest.body).toEqual({ conversation_id: null, messages: [] });
+    expect(latest.body).toEqual({ conversation_id: null, messages: [], has_more: false });
   });
 
   it('a visitor keeps their own conversation apart from users', async () => {

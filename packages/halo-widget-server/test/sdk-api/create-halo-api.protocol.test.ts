@@ -122,6 +122,8 @@ describe('chat', () => {
     expect(second.body.message).toEqual({
       id: expect.any(String),
       conversation_id: first.body.conversation_id,
+      seq: 4,
+      author: 'assistant',
       role: 'assistant',
       text: 're: two',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),

@@ -59,7 +59,7 @@ describe('monitor mode: unverified data never passes as verified', () => {
       ['not mine', true],
       ['ok unver', true],
     ]);
-    expect(Object.keys(history.body.messages[0]).sort()).toEqual(['conversation_id', 'created_at', 'id', 'role', 'text']);
+    expect(Object.keys(history.body.messages[0]).sort()).toEqual(['author', 'conversation_id', 'created_at', 'id', 'role', 'seq', 'text']);
   });
 
   it('the marks stay after a switch to enforce', async () => {

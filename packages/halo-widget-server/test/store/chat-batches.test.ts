@@ -4,7 +4,7 @@
 // a retry inside one batch stored once, the version guard, and awkward text kept as it was.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendExchanges, openChats, type AppendInput, type OpenInput } from '../../src/store/chat-batches.js';
+import { appendExchanges as appendWithCaps, openChats, type AppendInput, type OpenInput, type ReplyRow } from '../../src/store/chat-batches.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createPgClient, createPgliteClient, type SqlClient } from '../../src/store/sql-client.js';
 import { usePostgres } from '../../../../test/helpers/postgres.js';
@@ -19,6 +19,9 @@ const engines = [
 ];
 
 const PROJECT = 'project-1';
+const CAPS = { maxMessages: 10_000, maxBytes: 5_000_000 };
+/** The batch statement with the default caps; its answers as reply rows (no cap is reached here). */
+const appendExchanges = async (client: SqlClient, inputs: AppendInput[]) => (await appendWithCaps(client, inputs, CAPS)) as (ReplyRow | null)[];
 let ids = 0;
 const opening = (owner: string, more: Partial<OpenInput> = {}): OpenInput => ({
   project: PROJECT,
@@ -99,11 +102,13 @@ describe.each(engines)('chat batches on $name', ({ connect }) => {
     expect(answers[0]).toEqual(answers[1]);
     expect(answers[0]!.reply_text).toBe('the first');
     expect(answers[2]!.reply_id).not.toBe(answers[0]!.reply_id);
-    expect(await count('from exchanges where conversation_id = $1', [id])).toBe(2);
+    expect(await count('from messages where conversation_id = $1', [id])).toBe(4);
     // A later batch repeating it finds the row on record, too.
     const [again] = await appendExchanges(client, [exchange(id, { ...repeated, replyText: 'the third' })]);
     expect(again).toEqual(answers[0]);
-    expect(await count('from exchanges where conversation_id = $1', [id])).toBe(2);
+    expect(await count('from messages where conversation_id = $1', [id])).toBe(4);
+    // Two messages each, numbered in the order of the batch.
+    expect([answers[0]!.reply_seq, answers[2]!.reply_seq]).toEqual([2, 4]);
   });
 
   it('writes a guarded exchange only while the identity is at the guarded version', async () => {
@@ -124,8 +129,8 @@ describe.each(engines)('chat batches on $name', ({ connect }) => {
     ]);
     expect(answers[0]).toBeNull();
     expect(answers[1]).toMatchObject({ reply_text: expect.any(String) });
-    expect(await count('from exchanges where conversation_id = $1 and client_message_id = $2', [id, 'g-stale'])).toBe(0);
-    expect(await count('from exchanges where conversation_id = $1 and client_message_id = $2', [id, 'g-current'])).toBe(1);
+    expect(await count('from messages where conversation_id = $1 and client_message_id = $2', [id, 'g-stale'])).toBe(0);
+    expect(await count('from messages where conversation_id = $1 and client_message_id = $2', [id, 'g-current'])).toBe(2);
   });
 
   it('refuses a guarded exchange into another identity’s conversation, even at that identity’s current version', async () => {
@@ -139,7 +144,7 @@ describe.each(engines)('chat batches on $name', ({ connect }) => {
       exchange(theirs, { clientMessageId: 'g-intrude', guard: { project: PROJECT, owner: 'o-intruder', version: rows[0]!.v } }),
     ]);
     expect(answer).toBeNull();
-    expect(await count('from exchanges where conversation_id = $1', [theirs])).toBe(0);
+    expect(await count('from messages where conversation_id = $1', [theirs])).toBe(0);
   });
 
   it('keeps quotes, backslashes, double quotes, braces, commas, the word NULL, NULL client ids and unicode as they were', async () => {
@@ -156,17 +161,12 @@ describe.each(engines)('chat batches on $name', ({ connect }) => {
     );
     const answers = await appendExchanges(client, inputs);
     expect(answers.map((answer) => answer!.reply_text)).toEqual(AWKWARD.map((text) => `${text} !`));
-    const stored = await client.query(
-      'select client_message_id, message_id, message_text, reply_text from exchanges where conversation_id = $1 order by n',
-      [id],
-    );
+    const stored = await client.query('select client_message_id, id, text from messages where conversation_id = $1 order by seq', [id]);
     expect(stored.rows).toEqual(
-      inputs.map((input) => ({
-        client_message_id: input.clientMessageId,
-        message_id: input.messageId,
-        message_text: input.messageText,
-        reply_text: input.replyText,
-      })),
+      inputs.flatMap((input) => [
+        { client_message_id: input.clientMessageId, id: input.messageId, text: input.messageText },
+        { client_message_id: input.clientMessageId, id: input.replyId, text: input.replyText },
+      ]),
     );
     expect((await client.query('select project, owner from conversations where id = $1', [id])).rows).toEqual([{ project, owner }]);
     // A retry under the awkward identity and client message id finds the reply on record.
@@ -227,8 +227,8 @@ describe('chat batches on PostgreSQL, while another statement holds the same row
       () => appendExchanges(client, [exchange(id, { clientMessageId: 'cm-race', replyText: 'second' })]),
     );
     expect(again).toEqual(stored);
-    expect((await client.query('select reply_text from exchanges where conversation_id = $1', [id])).rows).toEqual([
-      { reply_text: 'first' },
+    expect((await client.query("select text from messages where conversation_id = $1 and author = 'assistant'", [id])).rows).toEqual([
+      { text: 'first' },
     ]);
   });
 });

@@ -6,30 +6,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmbeddedStore } from '../../src/store/create-embedded-store.js';
+import { chatOnce, texts } from './exchange-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'halo-embedded-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const at = '2026-12-01T10:00:00.000Z';
-
 describe('createEmbeddedStore', () => {
   it('keeps conversations, messages and traits across a close and a reopen', async () => {
     const first = await createEmbeddedStore({ dataDir: join(dir, 'keep') });
-    const { conversation } = (await first.openChat('ab_p', 'user:ann', null, null))!;
+    const { conversation } = (await chatOnce(first, 'ab_p', 'user:ann', null, 'cm', 'q', 'a'))!;
     const id = conversation.id;
-    await first.appendExchange(
-      id,
-      { id: 'msg_q', conversation_id: id, role: 'user', text: 'q', created_at: at },
-      { id: 'msg_a', conversation_id: id, role: 'assistant', text: 'a', created_at: at },
-      'cm',
-    );
     await first.setTraits('ab_p', 'user:ann', { name: 'Ann' });
     await first.close();
 
     const again = await createEmbeddedStore({ dataDir: join(dir, 'keep') });
     try {
-      expect(await again.latestConversation('ab_p', 'user:ann')).toEqual(conversation);
-      expect((await again.listMessages(id)).map((m) => m.text)).toEqual(['q', 'a']);
+      expect(await again.findConversation('ab_p', 'user:ann', null)).toEqual(conversation);
+      expect(await texts(again, 'ab_p', id)).toEqual(['q', 'a']);
       expect(await again.getTraits('ab_p', 'user:ann')).toEqual({ name: 'Ann' });
     } finally {
       await again.close();

@@ -6,7 +6,8 @@ import { inspect } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPostgresStore, isStoreUnavailable, MIGRATIONS, type PostgresStoreOptions, type StoredMessage } from '../../src/index.js';
+import { createPostgresStore, isStoreUnavailable, MIGRATIONS, type PostgresStoreOptions } from '../../src/index.js';
+import { chatOnce, texts } from './exchange-helpers.js';
 import { freePort, usePostgres } from '../../../../test/helpers/postgres.js';
 
 const cluster = usePostgres();
@@ -16,19 +17,10 @@ afterAll(async () => {
   await Promise.all(closing.map((close) => close()));
 });
 
-const message = (conversation: string, role: StoredMessage['role'], text: string): StoredMessage => ({
-  id: `msg_${role}_${text}`,
-  conversation_id: conversation,
-  role,
-  text,
-  created_at: new Date().toISOString(),
-});
-
 /** One exchange stored and read back through `store`; answers the conversation id. */
 async function roundTrip(store: Awaited<ReturnType<typeof createPostgresStore>>, project: string): Promise<string> {
-  const { id } = await store.createConversation(project, 'visitor:v1');
-  await store.appendExchange(id, message(id, 'user', 'hello'), message(id, 'assistant', 'hi'), 'cm-1');
-  expect((await store.listMessages(id)).map((m) => m.text)).toEqual(['hello', 'hi']);
+  const { id } = (await chatOnce(store, project, 'visitor:v1', null, 'cm-1', 'hello', 'hi'))!.conversation;
+  expect(await texts(store, project, id)).toEqual(['hello', 'hi']);
   const versions = await store.client.query<{ version: number }>('select version from schema_migrations order by version');
   expect(versions.rows.map((row) => Number(row.version))).toEqual(MIGRATIONS.map((migration) => migration.version));
   return id;
@@ -68,8 +60,9 @@ describe('createPostgresStore', () => {
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     closing.push(() => pool.end());
     const byPool = await createPostgresStore({ pool });
-    expect(await byPool.getConversation('p-shared', id)).toMatchObject({ id, project: 'p-shared', owner: 'visitor:v1' });
-    expect((await byPool.listMessages(id)).map((m) => m.text)).toEqual(['hello', 'hi']);
+    closing.push(() => byPool.close());
+    expect(await byPool.findConversation('p-shared', 'visitor:v1', id)).toMatchObject({ id, project: 'p-shared', owner: 'visitor:v1' });
+    expect(await texts(byPool, 'p-shared', id)).toEqual(['hello', 'hi']);
   });
 
   it.each([

@@ -39,7 +39,6 @@ describe('migrate', () => {
       'admin_projects',
       'admin_secrets',
       'conversations',
-      'exchanges',
       'identities',
       'identity_counts',
       'identity_users',

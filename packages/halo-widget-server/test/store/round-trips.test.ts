@@ -34,7 +34,7 @@ async function statements(name: string, body: Record<string, unknown>): Promise<
   expect(answer.status).toBe(200);
   return client.texts.slice(before);
 }
-const writes = (texts: string[]) => texts.filter((text) => text.includes('insert into exchanges'));
+const writes = (texts: string[]) => texts.filter((text) => text.includes('insert into messages'));
 
 describe('SQL round trips per call', () => {
   it('a first chat: two statements (open the conversation, store the exchange), one of them the write', async () => {

@@ -1,50 +1,34 @@
-// The in-memory ConversationStore: scoping, idempotent exchanges, traits.
+// The in-memory ConversationStore: scoping, idempotent exchanges, traits, bounds.
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, type StoredMessage } from '../../src/index.js';
+import { createMemoryStore } from '../../src/index.js';
 import { newId } from '../../src/store/store.js';
-
-const message = (conversation: string, role: 'user' | 'assistant', text: string): StoredMessage => ({
-  id: `msg_${text}`,
-  conversation_id: conversation,
-  role,
-  text,
-  created_at: new Date(0).toISOString(),
-});
+import { chatOnce, texts } from './exchange-helpers.js';
 
 describe('createMemoryStore', () => {
-  it('finds a conversation only within its project', async () => {
+  it('finds a conversation only with its project and owner', async () => {
     const store = createMemoryStore();
-    const conversation = await store.createConversation('ab_test_a', 'user:alice');
-    expect(await store.getConversation('ab_test_a', conversation.id)).toEqual(conversation);
-    expect(await store.getConversation('ab_test_b', conversation.id)).toBeNull();
-  });
-
-  it('keeps the latest conversation per project and owner', async () => {
-    const store = createMemoryStore();
-    const first = await store.createConversation('p', 'user:alice');
-    expect(await store.latestConversation('p', 'user:alice')).toEqual(first);
-    expect(await store.latestConversation('p', 'visitor:alice')).toBeNull();
-    const second = await store.createConversation('p', 'user:alice');
-    expect((await store.latestConversation('p', 'user:alice'))?.id).toBe(second.id);
+    const { conversation } = (await chatOnce(store, 'ab_test_a', 'user:alice', null, null, 'q', 'a'))!;
+    expect(await store.findConversation('ab_test_a', 'user:alice', conversation.id)).toEqual(conversation);
+    expect(await store.findConversation('ab_test_a', 'user:alice', null)).toEqual(conversation);
+    expect(await store.findConversation('ab_test_b', 'user:alice', conversation.id)).toBeNull();
+    expect(await store.findConversation('ab_test_a', 'user:bob', conversation.id)).toBeNull();
+    expect(await store.readMessages('ab_test_b', conversation.id, { limit: 10 })).toBeNull();
   });
 
   it('stores an exchange once per client_message_id and hands back the first reply', async () => {
     const store = createMemoryStore();
-    const { id } = await store.createConversation('p', 'visitor:v');
-    const first = await store.appendExchange(id, message(id, 'user', 'q1'), message(id, 'assistant', 'a1'), 'cm-1');
-    const again = await store.appendExchange(id, message(id, 'user', 'q2'), message(id, 'assistant', 'a2'), 'cm-1');
-    expect(first.text).toBe('a1');
-    expect(again.text).toBe('a1');
-    expect((await store.listMessages(id)).map((m) => m.text)).toEqual(['q1', 'a1']);
-    expect((await store.findReply(id, 'cm-1'))?.text).toBe('a1');
-    await store.appendExchange(id, message(id, 'user', 'q3'), message(id, 'assistant', 'a3'), null);
-    expect(await store.listMessages(id)).toHaveLength(4);
+    const first = (await chatOnce(store, 'p', 'visitor:v', null, 'cm-1', 'q1', 'a1'))!;
+    const again = (await chatOnce(store, 'p', 'visitor:v', null, 'cm-1', 'q2', 'a2'))!;
+    expect(first.reply).toMatchObject({ text: 'a1', seq: 2, author: 'assistant', role: 'assistant' });
+    expect(again.reply).toEqual(first.reply);
+    await chatOnce(store, 'p', 'visitor:v', null, null, 'q3', 'a3');
+    expect(await texts(store, 'p', first.conversation.id)).toEqual(['q1', 'a1', 'q3', 'a3']);
   });
 
   it('gives conversations conv_ ids with a random UUID v4, all different', async () => {
     const store = createMemoryStore();
     const ids = new Set<string>();
-    for (let i = 0; i < 1000; i++) ids.add((await store.createConversation('p', `user:${i}`)).id);
+    for (let i = 0; i < 1000; i++) ids.add((await chatOnce(store, 'p', `user:${i}`, null, null, 'q', 'a'))!.conversation.id);
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^conv_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
@@ -56,9 +40,10 @@ describe('createMemoryStore', () => {
 
   it('returns copies, so a caller cannot change what is stored', async () => {
     const store = createMemoryStore();
-    const { id } = await store.createConversation('p', 'visitor:v');
-    (await store.listMessages(id)).push(message(id, 'user', 'sneaky'));
-    expect(await store.listMessages(id)).toEqual([]);
+    const { conversation } = (await chatOnce(store, 'p', 'visitor:v', null, null, 'q', 'a'))!;
+    const page = (await store.readMessages('p', conversation.id, { limit: 10 }))!;
+    page.messages[0]!.text = 'sneaky';
+    expect(await texts(store, 'p', conversation.id)).toEqual(['q', 'a']);
     await store.setTraits('p', 'user:a', { name: 'A' });
     (await store.getTraits('p', 'user:a')).name = 'B';
     expect(await store.getTraits('p', 'user:a')).toEqual({ name: 'A' });
@@ -69,15 +54,15 @@ describe('createMemoryStore', () => {
 describe('createMemoryStore bounds', () => {
   it('forgets the least recently used conversation past maxConversations', async () => {
     const store = createMemoryStore({ maxConversations: 2 });
-    const a = await store.createConversation('p', 'user:a');
-    const b = await store.createConversation('p', 'user:b');
-    await store.getConversation('p', a.id); // a is now more recent than b
-    const c = await store.createConversation('p', 'user:c');
-    expect(await store.getConversation('p', b.id)).toBeNull();
-    expect(await store.getConversation('p', a.id)).toEqual(a);
-    expect(await store.getConversation('p', c.id)).toEqual(c);
+    const a = (await chatOnce(store, 'p', 'user:a', null, null, 'q', 'a'))!.conversation;
+    const b = (await chatOnce(store, 'p', 'user:b', null, null, 'q', 'a'))!.conversation;
+    await store.findConversation('p', 'user:a', a.id); // a is now more recent than b
+    const c = (await chatOnce(store, 'p', 'user:c', null, null, 'q', 'a'))!.conversation;
+    expect(await store.findConversation('p', 'user:b', b.id)).toBeNull();
+    expect(await store.findConversation('p', 'user:a', a.id)).toEqual(a);
+    expect(await store.findConversation('p', 'user:c', c.id)).toEqual(c);
     // b's identity starts afresh on its next chat.
-    expect(await store.latestConversation('p', 'user:b')).toBeNull();
+    expect(await store.findConversation('p', 'user:b', null)).toBeNull();
   });
 
   it('forgets the least recently used identity’s traits past maxIdentities', async () => {
@@ -91,41 +76,36 @@ describe('createMemoryStore bounds', () => {
     expect(await store.getTraits('p', 'user:c')).toEqual({ n: 4 });
   });
 
-  it('keeps at most maxMessages: older conversations go first, then a conversation’s oldest exchanges', async () => {
+  it('keeps at most maxMessages: older conversations go first, then a conversation’s oldest messages', async () => {
     const store = createMemoryStore({ maxMessages: 4 });
-    const old = await store.createConversation('p', 'user:old');
-    await store.appendExchange(old.id, message(old.id, 'user', 'o1'), message(old.id, 'assistant', 'r-o1'), 'cm-o1');
-    const busy = await store.createConversation('p', 'user:busy');
-    for (const n of [1, 2])
-      await store.appendExchange(busy.id, message(busy.id, 'user', `b${n}`), message(busy.id, 'assistant', `r-b${n}`), `cm-${n}`);
-    expect(await store.getConversation('p', old.id)).toBeNull();
-    await store.appendExchange(busy.id, message(busy.id, 'user', 'b3'), message(busy.id, 'assistant', 'r-b3'), 'cm-3');
-    expect((await store.listMessages(busy.id)).map((m) => m.text)).toEqual(['b2', 'r-b2', 'b3', 'r-b3']);
-    // The dropped exchange's client_message_id is forgotten with it.
-    expect(await store.findReply(busy.id, 'cm-1')).toBeNull();
-    expect((await store.findReply(busy.id, 'cm-2'))?.text).toBe('r-b2');
+    const old = (await chatOnce(store, 'p', 'user:old', null, 'cm-o1', 'o1', 'r-o1'))!.conversation;
+    let busy = '';
+    for (const n of [1, 2]) busy = (await chatOnce(store, 'p', 'user:busy', null, `cm-${n}`, `b${n}`, `r-b${n}`))!.conversation.id;
+    expect(await store.findConversation('p', 'user:old', old.id)).toBeNull();
+    await chatOnce(store, 'p', 'user:busy', null, 'cm-3', 'b3', 'r-b3');
+    expect(await texts(store, 'p', busy)).toEqual(['b2', 'r-b2', 'b3', 'r-b3']);
+    const page = (await store.readMessages('p', busy, { limit: 10 }))!;
+    // The seqs stay those the messages were stored at: the dropped ones are not renumbered.
+    expect(page.messages.map((m) => m.seq)).toEqual([3, 4, 5, 6]);
+    expect(page.has_more).toBe(false);
+    // The dropped exchange's client_message_id is forgotten with it: a retry of it is stored anew.
+    expect((await chatOnce(store, 'p', 'user:busy', null, 'cm-2', 'x', 'y'))!.reply.text).toBe('r-b2');
   });
 
   it('stays within its bounds however many identities write to it', async () => {
     const store = createMemoryStore({ maxConversations: 50, maxIdentities: 50, maxMessages: 200 });
     for (let i = 0; i < 5000; i++) {
-      const opened = (await store.openChat!('p', `visitor:${i}`, null, `cm-${i}`))!;
       await store.setTraits('p', `visitor:${i}`, { i });
-      await store.appendExchange(
-        opened.conversation.id,
-        message(opened.conversation.id, 'user', `q${i}`),
-        message(opened.conversation.id, 'assistant', `a${i}`),
-        `cm-${i}`,
-      );
+      await chatOnce(store, 'p', `visitor:${i}`, null, `cm-${i}`, `q${i}`, `a${i}`);
     }
     let conversations = 0;
     let messages = 0;
     let traits = 0;
     for (let i = 0; i < 5000; i++) {
-      const latest = await store.latestConversation('p', `visitor:${i}`);
+      const latest = await store.findConversation('p', `visitor:${i}`, null);
       if (latest) {
         conversations++;
-        messages += (await store.listMessages(latest.id)).length;
+        messages += (await texts(store, 'p', latest.id)).length;
       }
       if (Object.keys(await store.getTraits('p', `visitor:${i}`)).length) traits++;
     }

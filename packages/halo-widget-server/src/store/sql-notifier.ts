@@ -1,0 +1,47 @@
+import type { Author, StoreEvent } from './conversation-model.js';
+import type { LocalNotifier } from './local-notifier.js';
+import type { SqlClient } from './sql-client.js';
+import { idFromStorable } from './stored-form.js';
+
+/** The channel every SQL write announces on (`pg_notify` in the writing statement). */
+export const EVENTS_CHANNEL = 'halo_events';
+
+/**
+ * An event from its NOTIFY payload: a JSON array of ids only (the statements build it with
+ * `json_build_array`): `['m', project, conversation, owner, seq, message id, author]` or
+ * `['c', project, conversation, owner]`, ids in their stored form. Null for anything else.
+ */
+export function eventOf(payload: string): StoreEvent | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch (error) {
+    void error; // not one of ours (someone else's NOTIFY on the channel): ignored
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.slice(1, 4).some((part) => typeof part !== 'string')) return null;
+  const [kind, project, conversation, owner] = parsed as [unknown, string, string, string];
+  const ids = { project: idFromStorable(project), conversation_id: idFromStorable(conversation), owner: idFromStorable(owner) };
+  if (kind === 'c') return { type: 'conversation.updated', ...ids };
+  if (kind === 'm' && typeof parsed[4] === 'number' && typeof parsed[5] === 'string' && typeof parsed[6] === 'string') {
+    return { type: 'message.created', ...ids, seq: parsed[4], message_id: idFromStorable(parsed[5]), author: parsed[6] as Author };
+  }
+  return null;
+}
+
+/**
+ * Starts delivering the database's announcements to `notifier`: every instance on one
+ * PostgreSQL database hears every committed write (LISTEN on a held connection); PGlite's
+ * arrive in its one process. Resolves with `stop`, or with a no-op when the client cannot listen.
+ */
+export async function listenForEvents(client: SqlClient, notifier: LocalNotifier): Promise<() => Promise<void>> {
+  if (!client.listen) return async () => undefined;
+  return client.listen(
+    EVENTS_CHANNEL,
+    (payload) => {
+      const event = eventOf(payload);
+      if (event) notifier.emit(event);
+    },
+    () => notifier.emit({ type: 'resync' }),
+  );
+}
