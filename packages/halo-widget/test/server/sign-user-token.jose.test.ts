@@ -36,8 +36,11 @@ describe('signUserToken against jose', () => {
     expect(await signUserToken(claims, SECRET, { expiresIn: '5m' })).toBe(await joseToken(claims, '5m'));
   });
 
-  it.each(['soon', '-1h ago', '1 fortnight', '', '1.h'])('refuses %j as jose does, with a TypeError naming expiresIn', async (expiresIn) => {
-    await expect(joseToken({ user_id: 'alice' }, expiresIn)).rejects.toThrow(TypeError);
-    await expect(signUserToken({ user_id: 'alice' }, SECRET, { expiresIn })).rejects.toThrow(/expiresIn/);
-  });
+  it.each(['soon', '-1h ago', '1 fortnight', '', '1.h'])(
+    'refuses %j as jose does, with a TypeError naming expiresIn',
+    async (expiresIn) => {
+      await expect(joseToken({ user_id: 'alice' }, expiresIn)).rejects.toThrow(TypeError);
+      await expect(signUserToken({ user_id: 'alice' }, SECRET, { expiresIn })).rejects.toThrow(/expiresIn/);
+    },
+  );
 });
