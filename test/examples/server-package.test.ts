@@ -47,6 +47,11 @@ describe('the packed halo-widget-server', () => {
     expect(run.stdout).toContain('"halo-widget-server"');
   });
 
+  it('has `.` as its one importable entry, the one attw checks', () => {
+    const manifest = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    expect(Object.keys(manifest.exports).filter((entry) => entry !== './package.json')).toEqual(['.']);
+  });
+
   it('ships its CLI, the admin page and the LICENSE, and no tests or sources', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(files).toEqual(expect.arrayContaining(['package/LICENSE', 'package/bin/halo-widget-server.mjs', 'package/dist/cli.mjs']));
