@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ADMIN_COMMANDS, ADMIN_HELP, AdminUsageError, runAdminCommand } from '../admin/admin-cli.js';
+import { AGENTS_HELP, AgentsUsageError, runAgentsCommand } from '../agents/agents-cli.js';
 import type { HaloApiConfig } from '../types.js';
 import { checkConfig } from '../config.js';
 import { startHaloServer } from '../http/start-halo-server.js';
@@ -16,6 +17,7 @@ Usage:
   halo-widget-server secret rotate|list|retire       identity secrets, through the admin API
   halo-widget-server mode set off|monitor|enforce    the verification mode, through the admin API
   halo-widget-server settings | audit                allowed origins, token lifetime; the audit log
+  halo-widget-server agents add|token|list           support team accounts for /inbox (and /admin)
 
 Keys and tokens for your backend: npx halo-widget keys | sign.
 Run \`halo-widget-server <command> --help\` for details.
@@ -44,6 +46,7 @@ Where conversations are kept:
   --host H   address to bind (default 127.0.0.1)
 `,
   ...ADMIN_HELP,
+  agents: AGENTS_HELP,
 };
 
 /** Where the CLI writes and reads its environment; injectable for tests. */
@@ -51,6 +54,8 @@ export interface CliIO {
   out(text: string): void;
   err(text: string): void;
   env: Record<string, string | undefined>;
+  /** All of stdin (the `agents add` password). @default process.stdin */
+  readStdin?: () => Promise<string>;
 }
 
 const processIO: CliIO = {
@@ -85,11 +90,13 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   }
   try {
     if (ADMIN_COMMANDS.includes(command)) return await runAdminCommand(command, rest, io);
+    if (command === 'agents') return await runAgentsCommand(rest, io, (database, file) => databaseUrlOf(database, file, io));
     return await serve(rest, io);
   } catch (error) {
     if (
       error instanceof UsageError ||
       error instanceof AdminUsageError ||
+      error instanceof AgentsUsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       io.err(`${(error as Error).message}\n\n${HELP[command]}`);

@@ -1,4 +1,5 @@
 import { ADMIN_MIGRATIONS } from '../admin/admin-migrations.js';
+import { AGENT_MIGRATIONS } from '../agents/agent-migrations.js';
 
 /** One schema change, applied once per database, in `version` order, inside a transaction. */
 export interface Migration {
@@ -78,4 +79,6 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // The admin surface's tables (settings, secrets, audit log, identity report buckets).
   ...ADMIN_MIGRATIONS,
+  // Agent accounts, sessions and API tokens (the inbox).
+  ...AGENT_MIGRATIONS,
 ];
