@@ -157,6 +157,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
       port,
       host: values.host ?? '127.0.0.1',
       admin: { token: adminToken || undefined },
+      agents: {},
     });
   } catch (error) {
     await opened.close();
