@@ -98,8 +98,12 @@ export function createAgentSurface(
       log(`${actor}: agent.create ${agent.email} (${agent.role})`);
       return sendJson(res, 201, { agent }, HEADERS);
     }
+    if (rest === 'me' && method === 'GET') {
+      // The page's first question ("am I signed in?"): answered, not refused, so it logs no error.
+      const principal = await auth.authenticate(req);
+      return sendJson(res, 200, { agent: principal?.agent ?? null, inbox: Boolean(inbox) }, HEADERS);
+    }
     const principal = await auth.require(req);
-    if (rest === 'me' && method === 'GET') return sendJson(res, 200, { agent: principal.agent, inbox: Boolean(inbox) }, HEADERS);
     if (!inbox) throw new ApiError(404, 'not_found', 'This server’s store has no inbox support.');
     if (rest === 'events' && method === 'GET') {
       return serveInboxEvents(

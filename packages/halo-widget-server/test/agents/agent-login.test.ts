@@ -30,12 +30,12 @@ describe('agent login', () => {
     const again = await s.call('POST', '/api/agent/login', { body: { email: 'bob@x.io', password: PASSWORD }, cookie: first });
     const second = cookieOf(again);
     expect(second).not.toBe(first);
-    expect((await s.call('GET', '/api/agent/me', { cookie: first })).status).toBe(401);
+    expect((await s.call('GET', '/api/agent/conversations', { cookie: first })).status).toBe(401);
     expect((await s.call('GET', '/api/agent/me', { cookie: second })).status).toBe(200);
     const out = await s.call('POST', '/api/agent/logout', { body: {}, cookie: second });
     expect(out.status).toBe(204);
     expect(String((out.headers['set-cookie'] as string[])[0])).toMatch(/^halo_agent_session=; .*Max-Age=0/);
-    expect((await s.call('GET', '/api/agent/me', { cookie: second })).status).toBe(401);
+    expect((await s.call('GET', '/api/agent/conversations', { cookie: second })).status).toBe(401);
   });
 
   it('ends a session left idle for over two hours', async () => {
@@ -43,7 +43,7 @@ describe('agent login', () => {
     s.clock.now += 3600_000;
     expect((await s.call('GET', '/api/agent/me', { cookie })).status).toBe(200);
     s.clock.now += 2 * 3600_000 + 1000;
-    expect((await s.call('GET', '/api/agent/me', { cookie })).status).toBe(401);
+    expect((await s.call('GET', '/api/agent/conversations', { cookie })).status).toBe(401);
   });
 
   it('accepts a personal API token as Authorization: Bearer, and nothing else', async () => {
@@ -51,10 +51,10 @@ describe('agent login', () => {
     const token = await issueApiToken(s.agents, ann!.id);
     const me = await s.call('GET', '/api/agent/me', { headers: { Authorization: `Bearer ${token}` } });
     expect(me.body.agent.email).toBe('ann@x.io');
-    const wrong = await s.call('GET', '/api/agent/me', { headers: { Authorization: `Bearer ${token.slice(0, -2)}xx` } });
+    const wrong = await s.call('GET', '/api/agent/conversations', { headers: { Authorization: `Bearer ${token.slice(0, -2)}xx` } });
     expect(wrong.status).toBe(401);
     // A token is not a session: sent as the cookie it opens nothing.
-    expect((await s.call('GET', '/api/agent/me', { cookie: `halo_agent_session=${token}` })).status).toBe(401);
+    expect((await s.call('GET', '/api/agent/me', { cookie: `halo_agent_session=${token}` })).body.agent).toBeNull();
   });
 });
 
