@@ -52,6 +52,8 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     logger: { info() {}, warn() {}, error: console.error },
+    // No HALO_ADMIN_TOKEN: /admin opens for an admin account's session only.
+    admin: {},
     agents: { store: agents, inboxStore: inbox },
   });
   alice = await inbox.seed({
@@ -152,6 +154,20 @@ describe('the inbox page', () => {
     expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined();
     expect([...problems.errors, ...(await problems.csp())]).toEqual([]);
     await page.context().close();
+  });
+
+  it('opens /admin for an admin account’s session, not for an agent’s', async () => {
+    const bob = await signIn('bob@x.io');
+    await bob.page.goto(`${api.url}/admin`);
+    await expect.poll(() => bob.page.locator('#app').isVisible()).toBe(true);
+    expect(await bob.page.locator('#status').textContent()).toBe('Signed in as agent bob@x.io.');
+    expect([...bob.problems.console, ...bob.problems.errors, ...(await bob.problems.csp())]).toEqual([]);
+    await bob.page.context().close();
+    const ann = await signIn('ann@x.io');
+    await ann.page.goto(`${api.url}/admin`);
+    await ann.page.locator('#login').waitFor();
+    expect(await ann.page.locator('#app').isVisible()).toBe(false);
+    await ann.page.context().close();
   });
 
   it('does not accept the session cookie after logout', async () => {

@@ -152,6 +152,8 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
     const path = pathOf(req.url ?? '/');
     if ((!authorize && !options.authenticate) || !path.startsWith(PREFIX)) throw new ApiError(404, 'not_found', 'Not found.');
     const account = await options.authenticate?.(req);
+    // The page's first question: is there an admin account's session (from /inbox)? Never refused.
+    if (path === `${PREFIX}session` && req.method === 'GET') return sendJson(res, 200, { account: account ?? null }, HEADERS);
     if (account) accounts.set(req, account);
     else if (authorize) authorize(req);
     else throw new ApiError(401, 'unauthorized', 'Log in as an admin at /inbox.');

@@ -124,3 +124,13 @@ describe('accounts and /admin', () => {
     expect((await s.call('GET', '/api/admin/projects', { cookie: agent })).status).toBe(401);
   });
 });
+
+describe('/api/admin/session', () => {
+  it('names an admin account’s session for the /admin page, and nobody otherwise', async () => {
+    const admin = await s.login('admin@x.io');
+    expect((await s.call('GET', '/api/admin/session', { cookie: admin })).body).toEqual({ account: 'agent admin@x.io' });
+    const agent = await s.login('bob@x.io');
+    expect((await s.call('GET', '/api/admin/session', { cookie: agent })).body).toEqual({ account: null });
+    expect((await s.call('GET', '/api/admin/session')).body).toEqual({ account: null });
+  });
+});
