@@ -93,12 +93,20 @@ describe('the inbox page', () => {
   });
 
   it('marks a monitor-mode message claiming to be alice as unverified and keeps her verified panel', async () => {
-    await inbox.seed({ project: 'wk_a', owner: 'user:alice', conversationId: alice, text: 'Change my email please', unverified: true, traits: { name: 'Mallory' } });
+    await inbox.seed({
+      project: 'wk_a',
+      owner: 'user:alice',
+      conversationId: alice,
+      text: 'Change my email please',
+      unverified: true,
+      traits: { name: 'Mallory' },
+    });
     const { page } = await signIn('ann@x.io');
     await row(page, alice).click();
     const claimed = page.locator('#messages li', { hasText: 'Change my email please' });
     await expect.poll(() => claimed.getAttribute('class')).toContain('unverified');
     expect(await claimed.locator('.warning').textContent()).toBe('not verified — could be anyone claiming this user id');
+    expect(await claimed.locator('.author').textContent()).toBe('someone claiming user alice');
     expect(await page.locator('#messages li', { hasText: 'My invoice is wrong' }).locator('.warning').count()).toBe(0);
     const claims = await page.locator('#claims').textContent();
     expect(claims).toContain('Alice Liddell');

@@ -29,7 +29,10 @@ export interface CallOptions {
 
 export function call(base: string, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
   const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-  const headers: Record<string, string> = { ...(payload !== undefined && options.raw === undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers };
+  const headers: Record<string, string> = {
+    ...(payload !== undefined && options.raw === undefined ? { 'Content-Type': 'application/json' } : {}),
+    ...options.headers,
+  };
   if (options.cookie) headers.Cookie = options.cookie;
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, { method, headers, localAddress: options.localAddress }, (res) => {
@@ -75,7 +78,13 @@ export function useAgentServer(extra: Partial<StartHaloServerOptions> & { inboxS
       ['ann@x.io', 'agent', ['wk_a']],
       ['bob@x.io', 'agent', null],
     ] as const)
-      await createAgent(suite.agents, { email, name: email.split('@')[0]!, role, projects: projects ? [...projects] : null, password: PASSWORD });
+      await createAgent(suite.agents, {
+        email,
+        name: email.split('@')[0]!,
+        role,
+        projects: projects ? [...projects] : null,
+        password: PASSWORD,
+      });
     const server = await startHaloServer({
       projects: [{ widgetKey: 'wk_a' }, { widgetKey: 'wk_b' }],
       logger: { info() {}, warn() {}, error: console.error },

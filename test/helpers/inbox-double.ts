@@ -55,7 +55,12 @@ export function createInboxDouble(): InboxDouble {
     const at = tick();
     const stored = { id: `msg_${randomUUID()}`, conversation_id: row.summary.id, seq: row.messages.length + 1, created_at: at, ...message };
     row.messages.push(stored);
-    Object.assign(row.summary, { last_seq: stored.seq, last_message_at: at, last_author: stored.author, last_text: stored.text.slice(0, 140) });
+    Object.assign(row.summary, {
+      last_seq: stored.seq,
+      last_message_at: at,
+      last_author: stored.author,
+      last_text: stored.text.slice(0, 140),
+    });
     const { project, id, owner } = row.summary;
     emit({ type: 'message.created', project, conversation_id: id, owner, seq: stored.seq, message_id: stored.id, author: stored.author });
     return stored;
@@ -115,7 +120,9 @@ export function createInboxDouble(): InboxDouble {
             (c.user.user_id ?? '').toLowerCase().startsWith(q) ||
             [c.user.name, c.user.email].some((v) => v?.toLowerCase().includes(q)),
         )
-        .sort((a, b) => (a.last_message_at === b.last_message_at ? b.id.localeCompare(a.id) : b.last_message_at.localeCompare(a.last_message_at)));
+        .sort((a, b) =>
+          a.last_message_at === b.last_message_at ? b.id.localeCompare(a.id) : b.last_message_at.localeCompare(a.last_message_at),
+        );
       const start = query.after ? all.findIndex((c) => cursorOf(c) === query.after) + 1 : 0;
       const page = all.slice(start, start + query.limit);
       return { conversations: page, next: start + query.limit < all.length ? cursorOf(page[page.length - 1]!) : null };

@@ -66,7 +66,10 @@ export function createAgentAuth(options: AgentAuthOptions): AgentAuth {
   const throttle = createLoginThrottle({ now, ...options.throttle });
   const secure = (req: IncomingMessage) =>
     Boolean((req.socket as { encrypted?: boolean }).encrypted) ||
-    (Boolean(options.trustProxy) && String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() === 'https');
+    (Boolean(options.trustProxy) &&
+      String(req.headers['x-forwarded-proto'] ?? '')
+        .split(',')[0]
+        ?.trim() === 'https');
   const cookie = (req: IncomingMessage, value: string, maxAge?: number) =>
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict${secure(req) ? '; Secure' : ''}${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`;
 

@@ -31,13 +31,14 @@ export interface AgentSurface {
   /** Answers `/inbox…` and `/api/agent/…`; false for any other path. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** For `/admin`: the audit label of an `admin` account's session or token, else null. */
-  adminActor(req: IncomingMessage): Promise<string | null>;
+  adminActor: (req: IncomingMessage) => Promise<string | null>;
 }
 
 const PREFIX = '/api/agent/';
 const HEADERS = ['Referrer-Policy', 'no-referrer', 'X-Frame-Options', 'DENY'];
 /** The audit log's name of an account (plain characters only). */
-export const actorName = (p: AgentPrincipal) => `agent ${p.agent.email.replace(/[^\w.@+-]/g, '')}${p.via === 'token' ? ' (API token)' : ''}`;
+export const actorName = (p: AgentPrincipal) =>
+  `agent ${p.agent.email.replace(/[^\w.@+-]/g, '')}${p.via === 'token' ? ' (API token)' : ''}`;
 
 /**
  * The support team's accounts, logins and inbox. `projectKeys` lists the live widget keys
@@ -51,7 +52,8 @@ export function createAgentSurface(
   logger: HaloLogger = console,
 ): AgentSurface {
   const client = (conversationStore as { client?: Partial<AgentSqlClient> } | null | undefined)?.client;
-  const store = options.store ?? (typeof client?.query === 'function' ? createSqlAgentStore(client as AgentSqlClient) : createMemoryAgentStore());
+  const store =
+    options.store ?? (typeof client?.query === 'function' ? createSqlAgentStore(client as AgentSqlClient) : createMemoryAgentStore());
   const inbox = options.inboxStore ?? (isInboxStore(conversationStore) ? conversationStore : null);
   const auth = createAgentAuth({ ...options, store });
   const operator = options.operatorToken ? createBearerCheck(options.operatorToken) : null;
@@ -142,9 +144,16 @@ export function createAgentSurface(
           return sendError(res, error, HEADERS);
         }
         if ((error as { name?: unknown } | null)?.name === 'StoreUnavailableError')
-          return sendError(res, new ApiError(503, 'service_unavailable', 'The database is unavailable; try again shortly.', undefined, { 'Retry-After': '5' }), HEADERS);
+          return sendError(
+            res,
+            new ApiError(503, 'service_unavailable', 'The database is unavailable; try again shortly.', undefined, { 'Retry-After': '5' }),
+            HEADERS,
+          );
         sendError(res, new ApiError(500, 'internal_error', 'Internal error.'), HEADERS);
-        safeLog(logger, 'error', () => ['[halo] agent API error:', error instanceof Error ? `${error.name}: ${error.message}` : typeof error]);
+        safeLog(logger, 'error', () => [
+          '[halo] agent API error:',
+          error instanceof Error ? `${error.name}: ${error.message}` : typeof error,
+        ]);
       });
       return true;
     },

@@ -75,7 +75,8 @@ export async function runAgentsCommand(
   if (verb === 'add') {
     // One trailing newline (echo, a heredoc) is not part of the password.
     password = (await (io.readStdin ?? readAll)()).replace(/\r?\n$/, '');
-    if (!password) throw new AgentsUsageError('Give the password on stdin, e.g. printf \'%s\' "$PASSWORD" | halo-widget-server agents add …');
+    if (!password)
+      throw new AgentsUsageError('Give the password on stdin, e.g. printf \'%s\' "$PASSWORD" | halo-widget-server agents add …');
   }
   const input =
     verb === 'add'
@@ -98,7 +99,8 @@ export async function runAgentsCommand(
     }
   }
   const databaseUrl = databaseUrlOf(database, values.config ?? 'the config');
-  if (databaseUrl && values.data) throw new AgentsUsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
+  if (databaseUrl && values.data)
+    throw new AgentsUsageError('--data is the embedded database’s folder, but a PostgreSQL database is configured.');
   let opened: Awaited<ReturnType<typeof openConfiguredStore>>;
   try {
     opened = await openConfiguredStore({ databaseUrl, dataDir: values.data }, (line) => io.err(`${line}\n`));
@@ -134,7 +136,9 @@ async function run(verb: string, store: AgentStore, email: string, input: Return
       if (error instanceof ApiError) throw new Error(error.message, { cause: error });
       throw error;
     });
-    io.out(`Added ${agent.role} ${agent.email} (${agent.name}), ${agent.projects ? `projects ${agent.projects.join(', ')}` : 'every project'}.\n`);
+    io.out(
+      `Added ${agent.role} ${agent.email} (${agent.name}), ${agent.projects ? `projects ${agent.projects.join(', ')}` : 'every project'}.\n`,
+    );
     return 0;
   }
   if (verb === 'token') {

@@ -38,8 +38,7 @@ const toAgent = (row: AgentRow): StoredAgent => ({
 /** The {@link AgentStore} on the server's database (PostgreSQL or the embedded PGlite). */
 export function createSqlAgentStore(client: AgentSqlClient): AgentStore {
   const one = async (where: string, value: string) =>
-    (await client.query<AgentRow>(`select ${AGENT_COLUMNS} from agent_accounts where ${where} = $1`, [value])).rows.map(toAgent)[0] ??
-    null;
+    (await client.query<AgentRow>(`select ${AGENT_COLUMNS} from agent_accounts where ${where} = $1`, [value])).rows.map(toAgent)[0] ?? null;
   return {
     createAgent: async (a) => {
       const { rows } = await client.query(
@@ -51,9 +50,7 @@ export function createSqlAgentStore(client: AgentSqlClient): AgentStore {
     findAgentByEmail: (email) => one('email', email),
     getAgent: (id) => one('id', id),
     listAgents: async () =>
-      (await client.query<AgentRow>(`select ${AGENT_COLUMNS} from agent_accounts order by email`)).rows.map((r) =>
-        publicAgent(toAgent(r)),
-      ),
+      (await client.query<AgentRow>(`select ${AGENT_COLUMNS} from agent_accounts order by email`)).rows.map((r) => publicAgent(toAgent(r))),
     addCredential: async (c) => {
       await client.query('insert into agent_credentials (hash, agent_id, kind, created_at, last_used_at) values ($1, $2, $3, $4, $5)', [
         c.hash,

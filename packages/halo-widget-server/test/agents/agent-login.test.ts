@@ -21,7 +21,10 @@ describe('agent login', () => {
 
   it('marks the cookie Secure behind an https proxy', async () => {
     // Without trustProxy, X-Forwarded-Proto is the client's word and is ignored.
-    const plain = await s.call('POST', '/api/agent/login', { body: { email: 'ann@x.io', password: PASSWORD }, headers: { 'X-Forwarded-Proto': 'https' } });
+    const plain = await s.call('POST', '/api/agent/login', {
+      body: { email: 'ann@x.io', password: PASSWORD },
+      headers: { 'X-Forwarded-Proto': 'https' },
+    });
     expect(String((plain.headers['set-cookie'] as string[])[0])).not.toContain('Secure');
   });
 
@@ -61,23 +64,38 @@ describe('agent login', () => {
 describe('login throttle', () => {
   it('answers 429 after 10 wrong passwords for an account, even with the right one from elsewhere', async () => {
     for (let i = 0; i < 10; i++) {
-      const wrong = await s.call('POST', '/api/agent/login', { body: { email: 'admin@x.io', password: `wrong password ${i}` }, localAddress: '127.0.0.5' });
+      const wrong = await s.call('POST', '/api/agent/login', {
+        body: { email: 'admin@x.io', password: `wrong password ${i}` },
+        localAddress: '127.0.0.5',
+      });
       expect(wrong.status).toBe(401);
     }
-    const blocked = await s.call('POST', '/api/agent/login', { body: { email: 'admin@x.io', password: PASSWORD }, localAddress: '127.0.0.6' });
+    const blocked = await s.call('POST', '/api/agent/login', {
+      body: { email: 'admin@x.io', password: PASSWORD },
+      localAddress: '127.0.0.6',
+    });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     s.clock.now += 15 * 60_000 + 1000;
-    expect((await s.call('POST', '/api/agent/login', { body: { email: 'admin@x.io', password: PASSWORD }, localAddress: '127.0.0.6' })).status).toBe(200);
+    expect(
+      (await s.call('POST', '/api/agent/login', { body: { email: 'admin@x.io', password: PASSWORD }, localAddress: '127.0.0.6' })).status,
+    ).toBe(200);
   }, 60_000);
 
   it('answers 429 to an address that failed 10 times, whichever account it tries next', async () => {
     for (let i = 0; i < 10; i++) {
-      const wrong = await s.call('POST', '/api/agent/login', { body: { email: `guess${i}@x.io`, password: 'nope nope nope' }, localAddress: '127.0.0.7' });
+      const wrong = await s.call('POST', '/api/agent/login', {
+        body: { email: `guess${i}@x.io`, password: 'nope nope nope' },
+        localAddress: '127.0.0.7',
+      });
       expect(wrong.status).toBe(401);
     }
-    expect((await s.call('POST', '/api/agent/login', { body: { email: 'bob@x.io', password: PASSWORD }, localAddress: '127.0.0.7' })).status).toBe(429);
-    expect((await s.call('POST', '/api/agent/login', { body: { email: 'bob@x.io', password: PASSWORD }, localAddress: '127.0.0.8' })).status).toBe(200);
+    expect(
+      (await s.call('POST', '/api/agent/login', { body: { email: 'bob@x.io', password: PASSWORD }, localAddress: '127.0.0.7' })).status,
+    ).toBe(429);
+    expect(
+      (await s.call('POST', '/api/agent/login', { body: { email: 'bob@x.io', password: PASSWORD }, localAddress: '127.0.0.8' })).status,
+    ).toBe(200);
   }, 60_000);
 });
 
@@ -86,9 +104,16 @@ describe('same-origin JSON only', () => {
     const cookie = await s.login('bob@x.io');
     const crossOrigin = await s.call('POST', '/api/agent/logout', { body: {}, cookie, headers: { Origin: 'https://evil.example' } });
     expect(crossOrigin.status).toBe(403);
-    const form = await s.call('POST', '/api/agent/logout', { raw: 'a=1', cookie, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const form = await s.call('POST', '/api/agent/logout', {
+      raw: 'a=1',
+      cookie,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
-    const text = await s.call('POST', '/api/agent/login', { raw: JSON.stringify({ email: 'bob@x.io', password: PASSWORD }), headers: { 'Content-Type': 'text/plain' } });
+    const text = await s.call('POST', '/api/agent/login', {
+      raw: JSON.stringify({ email: 'bob@x.io', password: PASSWORD }),
+      headers: { 'Content-Type': 'text/plain' },
+    });
     expect(text.status).toBe(415);
     const site = await s.call('POST', '/api/agent/logout', { body: {}, cookie, headers: { 'Sec-Fetch-Site': 'cross-site' } });
     expect(site.status).toBe(403);
@@ -110,7 +135,10 @@ describe('accounts and /admin', () => {
     expect(list.body.agents.map((a: { email: string }) => a.email)).toContain('cy@x.io');
     const agent = await s.login('bob@x.io');
     expect((await s.call('GET', '/api/agent/agents', { cookie: agent })).status).toBe(403);
-    const taken = await s.call('POST', '/api/agent/agents', { body: { email: 'cy@x.io', name: 'Cy', role: 'agent', password: 'another long one' }, cookie: admin });
+    const taken = await s.call('POST', '/api/agent/agents', {
+      body: { email: 'cy@x.io', name: 'Cy', role: 'agent', password: 'another long one' },
+      cookie: admin,
+    });
     expect(taken.status).toBe(409);
   });
 

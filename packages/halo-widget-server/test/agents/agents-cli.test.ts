@@ -58,7 +58,20 @@ describe('agents CLI', () => {
 
   it('refuses a password given as an argument, and an empty stdin', async () => {
     const dir = tempDir();
-    const asArgument = await cli(['agents', 'add', '--email', 'a@x.io', '--name', 'A', '--role', 'agent', '--password', 'hunter2hunter2', '--data', dir]);
+    const asArgument = await cli([
+      'agents',
+      'add',
+      '--email',
+      'a@x.io',
+      '--name',
+      'A',
+      '--role',
+      'agent',
+      '--password',
+      'hunter2hunter2',
+      '--data',
+      dir,
+    ]);
     expect(asArgument.code).toBe(1);
     expect(asArgument.err).toMatch(/Unknown option '--password'/);
     const empty = await cli(['agents', 'add', '--email', 'a@x.io', '--name', 'A', '--role', 'agent', '--data', dir], '');
@@ -85,7 +98,10 @@ describe('agents CLI', () => {
     const dir = tempDir();
     // The lock file of a live process (our parent): what a running `serve` leaves.
     writeFileSync(join(dir, 'halo-widget.lock'), String(process.ppid));
-    const result = await cli(['agents', 'add', '--email', 'c@x.io', '--name', 'C', '--role', 'admin', '--data', dir], 'a long password here');
+    const result = await cli(
+      ['agents', 'add', '--email', 'c@x.io', '--name', 'C', '--role', 'admin', '--data', dir],
+      'a long password here',
+    );
     expect(result.code).toBe(1);
     expect(result.err).toContain(`held by a running server (process ${process.ppid})`);
   });

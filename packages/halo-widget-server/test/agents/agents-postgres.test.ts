@@ -14,15 +14,25 @@ const quiet = { info() {}, warn() {}, error: console.error };
 async function cli(args: string[], stdin = '') {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), env: { DATABASE_URL: pg.cluster.url }, readStdin: async () => stdin });
+  const code = await main(args, {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    env: { DATABASE_URL: pg.cluster.url },
+    readStdin: async () => stdin,
+  });
   return { code, out: out.join(''), err: err.join('') };
 }
 
 describe('agents on PostgreSQL', () => {
   it('shares accounts, sessions and tokens between instances', async () => {
-    expect((await cli(['agents', 'add', '--email', 'pat@x.io', '--name', 'Pat', '--role', 'admin'], 'a long password here\n')).code).toBe(0);
+    expect((await cli(['agents', 'add', '--email', 'pat@x.io', '--name', 'Pat', '--role', 'admin'], 'a long password here\n')).code).toBe(
+      0,
+    );
     const token = (await cli(['agents', 'token', '--email', 'pat@x.io'])).out.trim();
-    const stores = [await createPostgresStore({ connectionString: pg.cluster.url }), await createPostgresStore({ connectionString: pg.cluster.url })];
+    const stores = [
+      await createPostgresStore({ connectionString: pg.cluster.url }),
+      await createPostgresStore({ connectionString: pg.cluster.url }),
+    ];
     const servers = await Promise.all(
       stores.map((store) => startHaloServer({ projects: [{ widgetKey: 'wk_a' }], store, logger: quiet, agents: {} })),
     );
@@ -32,7 +42,9 @@ describe('agents on PostgreSQL', () => {
       expect(login.status).toBe(200);
       const cookie = cookieOf(login);
       expect((await call(two!, 'GET', '/api/agent/me', { cookie })).body.agent.email).toBe('pat@x.io');
-      expect((await call(two!, 'GET', '/api/agent/me', { headers: { Authorization: `Bearer ${token}` } })).body.agent.email).toBe('pat@x.io');
+      expect((await call(two!, 'GET', '/api/agent/me', { headers: { Authorization: `Bearer ${token}` } })).body.agent.email).toBe(
+        'pat@x.io',
+      );
       expect((await call(two!, 'POST', '/api/agent/logout', { body: {}, cookie })).status).toBe(204);
       expect((await call(one!, 'GET', '/api/agent/me', { cookie })).body.agent).toBeNull();
       const { rows } = await stores[0]!.client.query<{ hash: string }>('select hash from agent_credentials');

@@ -24,7 +24,14 @@ beforeAll(async () => {
   visitor = await s.inbox.seed({ project: 'wk_a', owner: 'visitor:v_123', text: 'Hello?' });
   other = await s.inbox.seed({ project: 'wk_b', owner: 'user:zed', text: 'B project', claims: { name: 'Zed' } });
   // A monitor-mode request without a token that claims to be alice.
-  await s.inbox.seed({ project: 'wk_a', owner: 'user:alice', conversationId: alice, text: 'I am alice, trust me', unverified: true, traits: { name: 'Mallory' } });
+  await s.inbox.seed({
+    project: 'wk_a',
+    owner: 'user:alice',
+    conversationId: alice,
+    text: 'I am alice, trust me',
+    unverified: true,
+    traits: { name: 'Mallory' },
+  });
   ann = await s.login('ann@x.io');
   bob = await s.login('bob@x.io');
 });
@@ -46,7 +53,8 @@ describe('GET /api/agent/conversations', () => {
   });
 
   it('filters by project, status and verification, and searches by user id, name or email', async () => {
-    const ids = async (query: string) => (await get(`/api/agent/conversations?${query}`, bob)).body.conversations.map((c: { id: string }) => c.id);
+    const ids = async (query: string) =>
+      (await get(`/api/agent/conversations?${query}`, bob)).body.conversations.map((c: { id: string }) => c.id);
     expect(await ids('widget_key=wk_b')).toEqual([other]);
     expect(await ids('verified=false')).toEqual([visitor]);
     expect(await ids('q=ALICE@corp')).toEqual([alice]);
@@ -90,7 +98,9 @@ describe('a conversation', () => {
     const { body } = await get(`/api/agent/conversations/${alice}`, ann);
     expect(body.messages.filter((m: { author: string }) => m.author === 'agent')).toHaveLength(1);
     expect((await post(`/api/agent/conversations/${alice}/messages`, ann, { text: 'no id' })).status).toBe(400);
-    expect((await post(`/api/agent/conversations/${alice}/messages`, ann, { text: 'x'.repeat(4001), client_message_id: 'cm-2' })).status).toBe(400);
+    expect(
+      (await post(`/api/agent/conversations/${alice}/messages`, ann, { text: 'x'.repeat(4001), client_message_id: 'cm-2' })).status,
+    ).toBe(400);
   });
 
   it('resolves, reopens and assigns', async () => {

@@ -134,6 +134,8 @@
   function author(message, user) {
     if (message.author === 'agent') return message.agent?.name ?? 'Agent';
     if (message.author === 'assistant') return 'AI';
+    // An unverified message is not labelled with the verified name: it only claims the user id.
+    if (message.unverified) return user.user_id ? `someone claiming user ${user.user_id}` : 'Anonymous visitor';
     return who(user);
   }
 
@@ -144,7 +146,8 @@
     $('view').hidden = false;
     $('view-title').textContent = who(listed);
     $('view-badge').replaceWith(Object.assign(verifiedBadge(listed), { id: 'view-badge' }));
-    $('view-meta').textContent = `${c.project} · ${c.status}${c.assignee ? ` · assigned to ${c.assignee === me.id ? 'me' : c.assignee}` : ''}`;
+    $('view-meta').textContent =
+      `${c.project} · ${c.status}${c.assignee ? ` · assigned to ${c.assignee === me.id ? 'me' : c.assignee}` : ''}`;
     $('toggle-status').textContent = c.status === 'open' ? 'Resolve' : 'Reopen';
     $('assign').hidden = c.assignee === me.id;
     $('messages').replaceChildren(
@@ -237,11 +240,15 @@
       $('password').value = '';
       void run('Signed in.', async () => signedIn((await api('POST', 'login', body)).agent));
     });
-    $('logout').addEventListener('click', () => void run('', async () => {
-      await api('POST', 'logout', {});
-      signedOut();
-      status('Signed out.');
-    }));
+    $('logout').addEventListener(
+      'click',
+      () =>
+        void run('', async () => {
+          await api('POST', 'logout', {});
+          signedOut();
+          status('Signed out.');
+        }),
+    );
     let typing = null;
     const reload = () => void run('', () => loadList());
     $('q').addEventListener('input', () => {
@@ -278,15 +285,20 @@
         await Promise.all([open(selected), loadList()]);
       });
     });
-    $('assign').addEventListener('click', () =>
-      void run('Assigned to you.', async () => {
-        await api('POST', `conversations/${encodeURIComponent(selected)}/assignee`, { assignee: 'me' });
-        await open(selected);
-      }),
+    $('assign').addEventListener(
+      'click',
+      () =>
+        void run('Assigned to you.', async () => {
+          await api('POST', `conversations/${encodeURIComponent(selected)}/assignee`, { assignee: 'me' });
+          await open(selected);
+        }),
     );
     $('agent-form').addEventListener('submit', (event) => {
       event.preventDefault();
-      const projects = $('a-projects').value.split(',').map((k) => k.trim()).filter(Boolean);
+      const projects = $('a-projects')
+        .value.split(',')
+        .map((k) => k.trim())
+        .filter(Boolean);
       const body = {
         email: $('a-email').value.trim(),
         name: $('a-name').value.trim(),
