@@ -178,6 +178,22 @@ describe('the inbox page', () => {
     await ann.page.context().close();
   });
 
+  it('lets an admin add a team account in the page, which can then sign in', async () => {
+    const { page, problems } = await signIn('bob@x.io');
+    await page.fill('#a-email', 'cat@x.io');
+    await page.fill('#a-name', '<b>Cat</b>');
+    await page.fill('#a-projects', 'wk_b');
+    await page.fill('#a-password', PASSWORD);
+    await page.click('#agent-form button');
+    await expect.poll(() => page.locator('#agents').textContent()).toContain('<b>Cat</b> <cat@x.io> · agent · wk_b');
+    expect([...problems.console, ...problems.errors]).toEqual([]);
+    await page.context().close();
+    const cat = await signIn('cat@x.io').catch(() => null);
+    // Cat's project (wk_b) has one conversation: the sign-in waited for it to be listed.
+    expect(await cat?.page.locator('#conversations .who').textContent()).toBe('Other Project User');
+    await cat?.page.context().close();
+  });
+
   it('does not accept the session cookie after logout', async () => {
     const { page } = await signIn('ann@x.io');
     const [cookie] = await page.context().cookies();
