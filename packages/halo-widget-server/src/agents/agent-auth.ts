@@ -27,6 +27,8 @@ export interface AgentAuthOptions {
 export interface AgentPrincipal {
   agent: AgentAccount;
   via: 'session' | 'token';
+  /** The stored hash of the session or token: what a logout ends. */
+  credential: string;
 }
 
 /** Logins, logouts and the check of every agent request (session cookie or `hat_` token). */
@@ -37,8 +39,8 @@ export interface AgentAuth {
   require(req: IncomingMessage): Promise<AgentPrincipal>;
   /** Checks `{ email, password }`; on success starts a new session (the request's old one ends) and sets its cookie. */
   login(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): Promise<AgentAccount>;
-  /** Ends the request's session and clears its cookie. */
-  logout(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Ends the request's session and clears its cookie; resolves the ended session's hash (null without one). */
+  logout(req: IncomingMessage, res: ServerResponse): Promise<string | null>;
 }
 
 /** The value of the session cookie in the request, if any. */
@@ -90,7 +92,7 @@ export function createAgentAuth(options: AgentAuthOptions): AgentAuth {
     if (!agent) return null;
     // At most one write a minute per credential: reading the inbox is not a write per request.
     if (at - lastUsed > 60_000) await store.touchCredential(hash, new Date(at).toISOString());
-    return { agent: publicAgent(agent), via: record.kind };
+    return { agent: publicAgent(agent), via: record.kind, credential: hash };
   }
 
   return {
@@ -127,8 +129,10 @@ export function createAgentAuth(options: AgentAuthOptions): AgentAuth {
     },
     async logout(req, res) {
       const session = sessionOf(req);
-      if (session && session.length <= 200) await store.deleteCredential(credentialHash(session));
+      const hash = session && session.length <= 200 ? credentialHash(session) : null;
+      if (hash) await store.deleteCredential(hash);
       res.setHeader('Set-Cookie', cookie(req, '', 0));
+      return hash;
     },
   };
 }

@@ -57,6 +57,8 @@ export function createAgentSurface(
   const inbox = options.inboxStore ?? (isInboxStore(conversationStore) ? conversationStore : null);
   const auth = createAgentAuth({ ...options, store });
   const operator = options.operatorToken ? createBearerCheck(options.operatorToken) : null;
+  // The open event streams by session (or token) hash, so a logout ends them at once.
+  const streams = new Map<string, Set<() => void>>();
   const log = (line: string) => safeLog(logger, 'info', () => [`[halo] ${line}`]);
   const routes: InboxRoute[] = inbox
     ? inboxRoutes(inbox, projectKeys, (agent, action, project, id) =>
@@ -88,7 +90,9 @@ export function createAgentSurface(
       return sendJson(res, 200, { agent }, HEADERS);
     }
     if (rest === 'logout' && method === 'POST') {
-      await auth.logout(req, res);
+      const ended = await auth.logout(req, res);
+      // This instance's streams of the session end now; another instance's at its next check.
+      if (ended) for (const end of streams.get(ended) ?? []) end();
       res.writeHead(204, HEADERS);
       res.end();
       return;
@@ -108,7 +112,7 @@ export function createAgentSurface(
     const principal = await auth.require(req);
     if (!inbox) throw new ApiError(404, 'not_found', 'This server’s store has no inbox support.');
     if (rest === 'events' && method === 'GET') {
-      return serveInboxEvents(
+      const end = serveInboxEvents(
         req,
         res,
         principal.agent,
@@ -116,6 +120,13 @@ export function createAgentSurface(
         async () => (await auth.authenticate(req)) !== null,
         (error) => safeLog(logger, 'error', () => ['[halo] inbox stream:', error instanceof Error ? error.message : typeof error]),
       );
+      const set = streams.get(principal.credential) ?? new Set();
+      streams.set(principal.credential, set.add(end));
+      res.on('close', () => {
+        set.delete(end);
+        if (!set.size) streams.delete(principal.credential);
+      });
+      return;
     }
     const matching = routes.filter((r) => r.pattern.test(rest));
     const route = matching.find((r) => r.method === method);

@@ -13,6 +13,7 @@ const RECHECK_MS = 60_000;
  * The inbox's live stream (`GET /api/agent/events`, Server-Sent Events): the store's events of
  * the projects the agent may see, ids only (`event: message.created`, `data: {…}`); the page
  * fetches what changed. `stillValid` is asked every minute, so a stream never outlives its session.
+ * Returns the function that ends the stream (a logout on this instance calls it at once).
  */
 export function serveInboxEvents(
   req: IncomingMessage,
@@ -21,7 +22,7 @@ export function serveInboxEvents(
   notifier: StoreNotifier,
   stillValid: () => Promise<boolean>,
   onError: (error: unknown) => void,
-): void {
+): () => void {
   res.writeHead(200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-store',
@@ -53,4 +54,5 @@ export function serveInboxEvents(
   }
   req.on('close', end);
   res.on('error', end);
+  return end;
 }

@@ -150,3 +150,19 @@ describe('GET /api/agent/events', () => {
     expect(text).not.toContain(other);
   });
 });
+
+describe('the event stream and logout', () => {
+  it('ends the session’s stream when the session logs out', async () => {
+    const cookie = await s.login('ann@x.io');
+    const ended = new Promise<string>((resolve) => {
+      const req = request(`${s.url}/api/agent/events`, { headers: { Cookie: cookie } });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve('ended'));
+        void s.call('POST', '/api/agent/logout', { body: {}, cookie });
+      });
+      req.end();
+    });
+    expect(await ended).toBe('ended');
+  });
+});
