@@ -229,6 +229,12 @@
         });
       }, 100);
     };
+    // A reconnect (a restart, a dropped connection) may have missed events: reload what is shown.
+    let opened = false;
+    events.addEventListener('open', () => {
+      if (opened) changed({ data: JSON.stringify({ conversation_id: selected }) });
+      opened = true;
+    });
     events.addEventListener('message.created', changed);
     events.addEventListener('conversation.updated', changed);
   }
