@@ -75,3 +75,17 @@ export type { AdminOperations, ProjectView, SecretView, SettingsPatch } from './
 export type { IdentityReport, ReportWindow, ResultLine, WindowReport } from './admin/identity-report.js';
 export { createSqlAdminStore } from './admin/sql-admin-store.js';
 export type { AdminSqlClient, AdminSqlQueryable } from './admin/sql-admin-store.js';
+export { createMemoryAgentStore } from './agents/memory-agent-store.js';
+export { createSqlAgentStore } from './agents/sql-agent-store.js';
+export { createAgent, issueApiToken } from './agents/agent-accounts.js';
+export type { NewAgent } from './agents/agent-accounts.js';
+export type { AgentAccount, AgentRole, AgentStore } from './agents/agent-store.js';
+export type { AgentServerOptions } from './agents/agent-server.js';
+export type {
+  ConversationListPage,
+  ConversationListQuery,
+  InboxConversation,
+  InboxStore,
+  InboxUser,
+  UserPanel,
+} from './inbox/inbox-store.js';

@@ -23,6 +23,8 @@ export interface AdminApiOptions {
   counter?: IdentityCounter;
   /** Origins besides the server's own from which the page may change settings (behind a proxy). @default [] */
   trustedOrigins?: string[];
+  /** Another way in besides the token: resolves the audit log's name of the caller (an admin agent's session), or null. */
+  authenticate?: (req: IncomingMessage) => Promise<string | null>;
   /** Awaited after every change, so this instance applies it before answering instead of after the cache delay. */
   onChange?: () => Promise<void> | void;
   /** @default console */
@@ -37,8 +39,13 @@ type Route = {
   run: (req: IncomingMessage, params: string[], body: Record<string, unknown>) => Promise<[number, unknown]>;
 };
 
+/** The account a request was authenticated as (an agent), named in the audit log instead of a label. */
+const accounts = new WeakMap<IncomingMessage, string>();
+
 /** `Halo-Operator: <label>` (the page and the CLI send one) and the peer address: the audit log's "who". */
 function actorOf(req: IncomingMessage): string {
+  const account = accounts.get(req);
+  if (account) return `${account} from ${req.socket.remoteAddress ?? 'unknown'}`;
   const label =
     String(req.headers['halo-operator'] ?? 'operator')
       .replace(/[^\w .@:-]/g, '')
@@ -46,7 +53,8 @@ function actorOf(req: IncomingMessage): string {
   return `${label} from ${req.socket.remoteAddress ?? 'unknown'}`;
 }
 
-async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+/** A JSON object body of at most 16 KiB; anything else is a 400 (or 413). */
+export async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const raw = (await readBody(req, MAX_BODY)).toString('utf8');
   if (raw.trim() === '') return {};
   let parsed: unknown;
@@ -142,8 +150,13 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = pathOf(req.url ?? '/');
-    if (!authorize || !path.startsWith(PREFIX)) throw new ApiError(404, 'not_found', 'Not found.');
-    authorize(req);
+    if ((!authorize && !options.authenticate) || !path.startsWith(PREFIX)) throw new ApiError(404, 'not_found', 'Not found.');
+    const account = await options.authenticate?.(req);
+    // The page's first question: is there an admin account's session (from /inbox)? Never refused.
+    if (path === `${PREFIX}session` && req.method === 'GET') return sendJson(res, 200, { account: account ?? null }, HEADERS);
+    if (account) accounts.set(req, account);
+    else if (authorize) authorize(req);
+    else throw new ApiError(401, 'unauthorized', 'Log in as an admin at /inbox.');
     const rest = path.slice(PREFIX.length);
     const matching = routes.filter((route) => route.pattern.test(rest));
     if (!matching.length) throw new ApiError(404, 'not_found', 'Not found.');

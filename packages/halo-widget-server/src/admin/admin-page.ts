@@ -15,6 +15,17 @@ export const ADMIN_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** The headers of every file of the operator pages (`/admin`, `/inbox`): strict CSP, no framing, no referrer, not cached. */
+export const PAGE_HEADERS = {
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': ADMIN_CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+} as const;
+
 // Built: dist/admin-page/ (copied by scripts/post-build-server.mjs). From source: ./page/.
 const here = dirname(fileURLToPath(import.meta.url));
 const DIRS = [join(here, 'admin-page'), join(here, 'page')];
@@ -47,16 +58,6 @@ export function serveAdminPage(res: ServerResponse, path: string, head: boolean,
     res.end('Not found\n');
     return;
   }
-  res.writeHead(200, {
-    'Content-Type': entry[1],
-    'Content-Length': bytes.length,
-    'Cache-Control': 'no-store',
-    'Content-Security-Policy': ADMIN_CSP,
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-  });
+  res.writeHead(200, { 'Content-Type': entry[1], 'Content-Length': bytes.length, ...PAGE_HEADERS });
   res.end(head ? undefined : bytes);
 }

@@ -30,6 +30,8 @@ export interface AdminServerOptions {
   refreshMs?: number;
   /** How often the report's counts are written. @default 10_000 */
   flushMs?: number;
+  /** Another way in besides the token: resolves the audit log's name of the caller (an admin agent's session), or null. */
+  authenticate?: (req: IncomingMessage) => Promise<string | null>;
 }
 
 /**
@@ -100,10 +102,11 @@ export async function createAdminSurface(
     store,
     counter,
     trustedOrigins: options.trustedOrigins,
+    authenticate: options.authenticate,
     onChange: source.refresh,
     logger,
   });
-  const enabled = Boolean(options.token);
+  const enabled = Boolean(options.token) || Boolean(options.authenticate);
   return {
     projects: source.projects,
     onIdentityResult: counter.record,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ADMIN_COMMANDS, ADMIN_HELP, AdminUsageError, runAdminCommand } from '../admin/admin-cli.js';
+import { AGENTS_HELP, AgentsUsageError, runAgentsCommand } from '../agents/agents-cli.js';
 import type { HaloApiConfig } from '../types.js';
 import { checkConfig } from '../config.js';
 import { startHaloServer } from '../http/start-halo-server.js';
@@ -18,6 +19,7 @@ Usage:
   halo-widget-server mode set off|monitor|enforce    the verification mode, through the admin API
   halo-widget-server settings | audit                allowed origins, token lifetime; the audit log
   halo-widget-server purge [--older-than 30d] [--dry-run]  delete old anonymous conversations
+  halo-widget-server agents add|token|list           support team accounts for /inbox (and /admin)
 
 Keys and tokens for your backend: npx halo-widget keys | sign.
 Run \`halo-widget-server <command> --help\` for details.
@@ -47,6 +49,7 @@ Where conversations are kept:
 `,
   ...ADMIN_HELP,
   purge: PURGE_HELP,
+  agents: AGENTS_HELP,
 };
 
 /** Where the CLI writes and reads its environment; injectable for tests. */
@@ -54,6 +57,8 @@ export interface CliIO {
   out(text: string): void;
   err(text: string): void;
   env: Record<string, string | undefined>;
+  /** All of stdin (the `agents add` password). @default process.stdin */
+  readStdin?: () => Promise<string>;
 }
 
 const processIO: CliIO = {
@@ -89,12 +94,14 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   try {
     if (ADMIN_COMMANDS.includes(command)) return await runAdminCommand(command, rest, io);
     if (command === 'purge') return await purgeCommand(rest, io, (database, file) => databaseUrlOf(database, file, io));
+    if (command === 'agents') return await runAgentsCommand(rest, io, (database, file) => databaseUrlOf(database, file, io));
     return await serve(rest, io);
   } catch (error) {
     if (
       error instanceof UsageError ||
       error instanceof AdminUsageError ||
       error instanceof RangeError ||
+      error instanceof AgentsUsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       io.err(`${(error as Error).message}\n\n${HELP[command]}`);
@@ -156,6 +163,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
       port,
       host: values.host ?? '127.0.0.1',
       admin: { token: adminToken || undefined },
+      agents: {},
     });
   } catch (error) {
     await opened.close();

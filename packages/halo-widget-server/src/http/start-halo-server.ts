@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { createAdminSurface, type AdminServerOptions } from '../admin/admin-server.js';
+import { createAdminSurface, type AdminServerOptions, type AdminSurface } from '../admin/admin-server.js';
+import { createAgentSurface, type AgentServerOptions } from '../agents/agent-server.js';
 import { createHaloApi } from '../sdk-api/create-halo-api.js';
 import type { HaloApiConfig, HaloLogger } from '../types.js';
 import { applyConnectionLimits, CONNECTIONS_CHECKING_INTERVAL_MS, type ConnectionLimits } from './connection-limits.js';
@@ -22,6 +23,11 @@ export interface StartHaloServerOptions extends HaloApiConfig, ConnectionLimits 
    * changes apply without a restart. @default none: projects come from `projects` only
    */
   admin?: AdminServerOptions;
+  /**
+   * The support team's accounts and the inbox (`/inbox`, `/api/agent/…`). An `admin` account's
+   * session also opens `/admin`. @default none
+   */
+  agents?: AgentServerOptions;
 }
 
 /** A running reference API. */
@@ -82,12 +88,24 @@ function serveScript(res: ServerResponse, root: string | null, file: string, hea
  */
 export async function startHaloServer(options: StartHaloServerOptions): Promise<HaloServer> {
   const logger = options.logger ?? console;
-  const admin = options.admin ? await createAdminSurface(options.admin, options.projects, logger, options.store) : null;
+  // The agents' project list is the admin surface's live one (read when needed: it is created next).
+  const agents = options.agents
+    ? createAgentSurface(
+        { ...options.agents, trustProxy: options.trustProxy, operatorToken: options.admin?.token },
+        options.store,
+        (): string[] => (admin?.projects ?? options.projects).map((p) => p.widgetKey),
+        logger,
+      )
+    : null;
+  const admin: AdminSurface | null = options.admin
+    ? await createAdminSurface({ authenticate: agents?.adminActor, ...options.admin }, options.projects, logger, options.store)
+    : null;
   const api = createHaloApi(admin ? { ...options, projects: admin.projects, onIdentityResult: admin.onIdentityResult } : options);
   const root = packageRoot();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     // The admin surface first: its paths never reach the SDK API (whose preflight answers any path).
+    if (agents?.handle(req, res)) return;
     if (admin?.handle(req, res)) return;
     // API calls go straight through: only the two scripts and the favicon are served here.
     if (url.startsWith('/api/')) return api(req, res);

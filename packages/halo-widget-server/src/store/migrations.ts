@@ -1,5 +1,6 @@
 import { ADMIN_MIGRATIONS } from '../admin/admin-migrations.js';
 import { MESSAGE_MIGRATIONS } from './message-migrations.js';
+import { AGENT_MIGRATIONS } from '../agents/agent-migrations.js';
 
 /** One schema change, applied once per database, in `version` order, inside a transaction. */
 export interface Migration {
@@ -81,4 +82,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ...MESSAGE_MIGRATIONS,
   // The admin surface's tables (settings, secrets, audit log, identity report buckets).
   ...ADMIN_MIGRATIONS,
+  // Agent accounts, sessions and API tokens (the inbox).
+  ...AGENT_MIGRATIONS,
 ];

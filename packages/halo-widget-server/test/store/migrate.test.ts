@@ -33,11 +33,14 @@ describe('migrate', () => {
     const { rows } = await client.query<{ table_name: string }>(
       "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
     );
-    // The conversation store's tables, and the admin surface's (settings, audit log, report buckets).
+    // The conversation store's tables, the admin surface's (settings, audit log, report buckets)
+    // and the agents' (accounts, sessions and tokens).
     expect(rows.map((r) => r.table_name)).toEqual([
       'admin_audit',
       'admin_projects',
       'admin_secrets',
+      'agent_accounts',
+      'agent_credentials',
       'conversations',
       'identities',
       'identity_counts',

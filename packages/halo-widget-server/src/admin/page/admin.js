@@ -16,14 +16,15 @@
   }
 
   async function api(method, path, body) {
-    const headers = { Authorization: `Bearer ${token}`, 'Halo-Operator': 'admin page' };
+    // With the token, only the token; without it, an admin account's session cookie (from /inbox).
+    const headers = token ? { Authorization: `Bearer ${token}`, 'Halo-Operator': 'admin page' } : {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const response = await fetch(`/api/admin/${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
-      credentials: 'omit',
+      credentials: token ? 'omit' : 'same-origin',
     });
     const data = await response.json().catch(() => null);
     if (response.status === 401) {
@@ -253,4 +254,16 @@
   }
 
   wire();
+  // An admin account signed in at /inbox opens the page without the token.
+  fetch('/api/admin/session', { cache: 'no-store', credentials: 'same-origin' })
+    .then((response) => (response.ok ? response.json() : null))
+    .then((session) => {
+      if (!session?.account) return;
+      void run(`Signed in as ${session.account}.`, async () => {
+        await loadProjects();
+        $('login').hidden = true;
+        $('app').hidden = false;
+      });
+    })
+    .catch((error) => status(`Could not reach the server: ${error.message}`, true));
 })();
