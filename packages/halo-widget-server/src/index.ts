@@ -52,7 +52,7 @@ export type { SqlConversationStore } from './store/sql-store.js';
 export { createPgClient, createPgliteClient } from './store/sql-client.js';
 export type { PgClientOptions, PgliteLike, SqlClient, SqlQueryable, SqlResult } from './store/sql-client.js';
 export { migrate } from './store/migrate.js';
-export { MIGRATIONS } from './store/migrations.js';
+export { MIGRATIONS } from './schema.js';
 export type { Migration } from './store/migrations.js';
 export { isStoreUnavailable, StoreUnavailableError } from './store/store-unavailable-error.js';
 export { defaultRespond } from './sdk-api/respond.js';

@@ -1,4 +1,5 @@
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { MIGRATIONS } from '../schema.js';
+import type { Migration } from './migrations.js';
 import type { SqlClient } from './sql-client.js';
 
 // pg_advisory_xact_lock key: "halo" in ASCII. Held for the migration transaction only.

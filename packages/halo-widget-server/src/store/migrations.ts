@@ -1,6 +1,4 @@
-import { ADMIN_MIGRATIONS } from '../admin/admin-migrations.js';
 import { MESSAGE_MIGRATIONS } from './message-migrations.js';
-import { AGENT_MIGRATIONS } from '../agents/agent-migrations.js';
 
 /** One schema change, applied once per database, in `version` order, inside a transaction. */
 export interface Migration {
@@ -17,7 +15,7 @@ export interface Migration {
  * next version and never edits one already released (a database that applied it would not
  * see the change). `migrate()` applies what a database lacks, at start.
  */
-export const MIGRATIONS: readonly Migration[] = [
+export const CONVERSATION_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'conversations',
@@ -80,8 +78,4 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // Messages with a per-conversation seq, the conversation's inbox state, verified claims.
   ...MESSAGE_MIGRATIONS,
-  // The admin surface's tables (settings, secrets, audit log, identity report buckets).
-  ...ADMIN_MIGRATIONS,
-  // Agent accounts, sessions and API tokens (the inbox).
-  ...AGENT_MIGRATIONS,
 ];

@@ -3,7 +3,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/migrate.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS } from '../../src/schema.js';
 import { createPgClient, createPgliteClient, type SqlClient } from '../../src/store/sql-client.js';
 import { usePostgres } from '../../../../test/helpers/postgres.js';
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, type StoreEvent } from '../../src/index.js';
 import { migrate } from '../../src/store/migrate.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { MIGRATIONS } from '../../src/schema.js';
 import { createPgClient, type SqlClient } from '../../src/store/sql-client.js';
 import type { SqlConversationStore } from '../../src/store/sql-store.js';
 import { usePostgres } from '../../../../test/helpers/postgres.js';
