@@ -45,7 +45,7 @@ async function startBare() {
 }
 
 async function startHalo() {
-  const server = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
+  const server = await import(pathToFileURL(join(root, '../halo-widget-server/dist/index.mjs')).href);
   const quiet = { info() {}, warn() {}, error: (...args) => console.error(...args) };
   const spec = store ? JSON.parse(store) : { engine: 'memory' };
   const chosen =

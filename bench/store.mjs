@@ -98,7 +98,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
  * by batching them (group commit), where at low concurrency each request waits a commit.
  */
 export async function measureStore({ root = ROOT, seconds = 6, connections = [10, 50], rounds = 3, chats = 100, fsync = true } = {}) {
-  const server = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
+  const server = await import(pathToFileURL(join(root, '../halo-widget-server/dist/index.mjs')).href);
   const bodies = await bodiesFor(server);
   const cluster = await startPostgres({ fsync });
   const dataDir = join(ROOT, 'bench/tmp/store-embedded');

@@ -62,10 +62,7 @@ select x.traits, x.claims, x.claims_at, x.created_at,
 from identities x where x.project = $1 and x.owner = $2`;
 
 /** The support side of the SQL store: pages of messages, AI and agent messages, the inbox. */
-export function createSqlSupport(
-  client: SqlClient,
-  caps: { maxMessages: number; maxBytes: number },
-): Omit<SupportStore, 'notifier'> {
+export function createSqlSupport(client: SqlClient, caps: { maxMessages: number; maxBytes: number }): Omit<SupportStore, 'notifier'> {
   const k = storableId;
   return {
     async readMessages(project, conversationId, range) {
@@ -132,14 +129,10 @@ export function createSqlSupport(
            where id = $1`,
           [k(conversationId), seq, bytes, rows[0]!.created_at, message.author === 'agent'],
         );
-        await tx.query("select pg_notify('halo_events', json_build_array('m', $1::text, $2::text, $3::text, $4::int, $5::text, $6::text)::text)", [
-          k(project),
-          k(conversationId),
-          found[0].owner,
-          seq,
-          id,
-          message.author,
-        ]);
+        await tx.query(
+          "select pg_notify('halo_events', json_build_array('m', $1::text, $2::text, $3::text, $4::int, $5::text, $6::text)::text)",
+          [k(project), k(conversationId), found[0].owner, seq, id, message.author],
+        );
         if (cleared) {
           await tx.query("select pg_notify('halo_events', json_build_array('c', $1::text, $2::text, $3::text)::text)", [
             k(project),
@@ -228,4 +221,3 @@ export const SET_CLAIMS = `
 insert into identities (project, owner, claims, claims_at) values ($1, $2, $3::text::json, now())
 on conflict (project, owner) do update set claims = excluded.claims, claims_at = now(), version = identities.version + 1, updated_at = now()
 returning version`;
-
