@@ -168,19 +168,27 @@ export function createSqlSupport(client: SqlClient, caps: { maxMessages: number;
       const resolved = resolveListQuery(query);
       if (resolved.projects.length === 0) return { conversations: [], next: null };
       const params: unknown[] = [resolved.projects.map(k)];
-      const where = ['c.project = any($1::text[])'];
+      const where = ['c.project = p.project'];
       if (resolved.status !== null) where.push(`c.status = $${params.push(resolved.status)}`);
       if (resolved.verified !== null) where.push(resolved.verified ? 'x.claims is not null' : 'x.claims is null');
       if (resolved.q !== null) where.push(`x.search like $${params.push(`%${resolved.q.replace(/[\\%_]/g, '\\$&')}%`)}`);
       if (resolved.after !== null) {
         where.push(`(c.last_message_at, c.id) < ($${params.push(resolved.after.at)}::timestamptz, $${params.push(k(resolved.after.id))})`);
       }
+      const limit = `$${params.push(resolved.limit + 1)}`;
+      // One index range per project (equality on project, then the index's order), merged: with
+      // project = any(…) PostgreSQL cannot read the index in order and sorts every row instead.
       const { rows } = await client.query<SummaryRow & { claims: Record<string, unknown> | null; traits: unknown }>(
-        `select ${SUMMARY_COLUMNS}, x.claims, x.traits
-         from conversations c left join identities x on x.project = c.project and x.owner = c.owner
-         where ${where.join(' and ')}
+        `select c.* from unnest($1::text[]) as p (project)
+         cross join lateral (
+           select ${SUMMARY_COLUMNS}, x.claims, x.traits
+           from conversations c left join identities x on x.project = c.project and x.owner = c.owner
+           where ${where.join(' and ')}
+           order by c.last_message_at desc, c.id desc
+           limit ${limit}
+         ) c
          order by c.last_message_at desc, c.id desc
-         limit $${params.push(resolved.limit + 1)}`,
+         limit ${limit}`,
         params,
       );
       const conversations = rows.slice(0, resolved.limit).map((row) => {
