@@ -95,7 +95,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
  * rounds' ratios, and the per-round ratios are kept to show the spread.
  */
 export async function measureApi({ root = ROOT, seconds = 6, connections = 10, rounds = 3 } = {}) {
-  const { signUserToken } = await import(pathToFileURL(join(root, 'dist/server/index.mjs')).href);
+  const { signUserToken } = await import(pathToFileURL(join(root, '../halo-widget-server/dist/index.mjs')).href);
   const bodies = [];
   for (let i = 0; i < USERS; i += 1) {
     const userId = `user_${i}`;

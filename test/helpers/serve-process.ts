@@ -9,6 +9,8 @@ const BIN = join(ROOT, 'packages/halo-widget-server/bin/halo-widget-server.mjs')
 
 export interface ServeProcess {
   url: string;
+  /** The server process's id (to read its memory from /proc). */
+  pid: number;
   /** Everything the process wrote so far (stdout + stderr). */
   output(): string;
   /** SIGKILL: no shutdown, no flush. */
@@ -63,6 +65,7 @@ export async function startServe(
   });
   return {
     url,
+    pid: child.pid!,
     output: () => output,
     kill9: async () => {
       child.kill('SIGKILL');

@@ -41,7 +41,11 @@ export interface Engine {
 }
 
 /** Opens one engine; PostgreSQL needs the test file's cluster. */
-export async function openEngine(name: Engine['name'], cluster?: () => PostgresCluster, options: { caps?: ConversationCaps } = {}): Promise<Engine> {
+export async function openEngine(
+  name: Engine['name'],
+  cluster?: () => PostgresCluster,
+  options: { caps?: ConversationCaps } = {},
+): Promise<Engine> {
   if (name === 'memory') return { name, store: createMemoryStore(options), roundTrips: () => null, close: async () => undefined };
   if (name === 'embedded') {
     const dir = mkdtempSync(join(tmpdir(), 'halo-embedded-'));

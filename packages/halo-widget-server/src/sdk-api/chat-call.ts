@@ -6,7 +6,14 @@ import { clientMessageIdOf, messageOf, optionalString, traitsOf, type Body } fro
 import { defaultRespond, type Respond } from './respond.js';
 import { respondWindow } from './respond-window.js';
 import { isConversationFull } from '../store/conversation-full-error.js';
-import { newId, type ChatOpening, type ChatResult, type ComposedExchange, type ComposedMessage, type ConversationStore } from '../store/store.js';
+import {
+  newId,
+  type ChatOpening,
+  type ChatResult,
+  type ComposedExchange,
+  type ComposedMessage,
+  type ConversationStore,
+} from '../store/store.js';
 import { traitViews, type TraitLimits } from '../identity/traits.js';
 
 let isoMs = Number.NaN;

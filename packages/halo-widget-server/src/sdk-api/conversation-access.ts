@@ -17,7 +17,11 @@ export const noSuchConversation = (): ApiError => new ApiError(404, 'not_found',
  * when they have none). The store owns history-isolation (it finds a conversation only with
  * its project and owner); this turns its `null` into the protocol's 404.
  */
-export async function conversationFor(store: ConversationStore, who: Identity, requested: string | undefined): Promise<StoredConversation | null> {
+export async function conversationFor(
+  store: ConversationStore,
+  who: Identity,
+  requested: string | undefined,
+): Promise<StoredConversation | null> {
   const conversation = await store.findConversation(who.project.widgetKey, who.owner, requested ?? null);
   if (requested !== undefined && !conversation) throw noSuchConversation();
   return conversation;

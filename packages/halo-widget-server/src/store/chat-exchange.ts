@@ -1,6 +1,14 @@
 import type { ChatOpening, ComposedExchange, ConversationStore, StoredConversation, StoredMessage } from './store.js';
 import { createBatcher } from './batcher.js';
-import { appendExchanges, openChats, type AppendCaps, type AppendInput, type OpenInput, type OpenRow, type ReplyRow } from './chat-batches.js';
+import {
+  appendExchanges,
+  openChats,
+  type AppendCaps,
+  type AppendInput,
+  type OpenInput,
+  type OpenRow,
+  type ReplyRow,
+} from './chat-batches.js';
 import { ConversationFullError } from './conversation-full-error.js';
 import { KnownIdentities } from './known-identities.js';
 import type { SqlClient } from './sql-client.js';
@@ -38,7 +46,12 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
   const append = createBatcher((inputs: AppendInput[]) => appendExchanges(client, inputs, caps), batching);
   const known = new KnownIdentities(KNOWN_IDENTITIES);
 
-  const openFresh = async (project: string, owner: string, conversationId: string | null, clientMessageId: string | null): Promise<Opened | null> => {
+  const openFresh = async (
+    project: string,
+    owner: string,
+    conversationId: string | null,
+    clientMessageId: string | null,
+  ): Promise<Opened | null> => {
     const row: OpenRow | null = await open({
       project: k(project),
       owner: k(owner),
@@ -48,7 +61,14 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
     });
     if (!row) return null;
     if (row.version !== null)
-      known.remember(KnownIdentities.key(k(project), k(owner)), row.id, conversationId === null, row.traits, String(row.version), row.claims);
+      known.remember(
+        KnownIdentities.key(k(project), k(owner)),
+        row.id,
+        conversationId === null,
+        row.traits,
+        String(row.version),
+        row.claims,
+      );
     const conversation: StoredConversation = { id: idFromStorable(row.id), project, owner };
     const earlier = row.reply_id ? replyOf(row as ReplyRow, conversation.id) : null;
     return { opening: { conversation, traits: row.traits ?? {}, claims: row.claims ?? null }, earlier };

@@ -178,11 +178,7 @@ export interface SupportStore {
   appendMessage(project: string, conversationId: string, message: NewMessage): Promise<ConversationMessage | null>;
   getSummary(project: string, conversationId: string): Promise<ConversationSummary | null>;
   /** Sets status, needs_human or assignee; announces `conversation.updated`. */
-  updateConversation(
-    project: string,
-    conversationId: string,
-    patch: ConversationPatch,
-  ): Promise<ConversationSummary | null>;
+  updateConversation(project: string, conversationId: string, patch: ConversationPatch): Promise<ConversationSummary | null>;
   /** The inbox list over the allowed projects, filtered and searched; keyset-paginated. */
   listConversations(query: ListConversationsQuery): Promise<ConversationListPage>;
   /** Who the owner of conversations in `project` is (null when the store knows nothing of them). */

@@ -19,7 +19,8 @@ export function cursorOf(item: Pick<ConversationListItem, 'last_message_at' | 'i
 /** Reads a query once for every store; throws a `TypeError` naming what is wrong. */
 export function resolveListQuery(query: ListConversationsQuery): ResolvedListQuery {
   const limit = query.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new TypeError('listConversations: limit must be an integer from 1 to 200.');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+    throw new TypeError('listConversations: limit must be an integer from 1 to 200.');
   let after: ResolvedListQuery['after'] = null;
   if (query.after !== undefined) {
     let parsed: unknown;
@@ -38,7 +39,10 @@ export function resolveListQuery(query: ListConversationsQuery): ResolvedListQue
 }
 
 /** The name and email the inbox shows: the verified claims' first, else the client traits'. */
-export function whoFrom(claims: Record<string, unknown> | null, traits: Record<string, unknown>): { name: string | null; email: string | null } {
+export function whoFrom(
+  claims: Record<string, unknown> | null,
+  traits: Record<string, unknown>,
+): { name: string | null; email: string | null } {
   const text = (value: unknown) => (typeof value === 'string' && value ? value.slice(0, 200) : null);
   return { name: text(claims?.name) ?? text(traits.name), email: text(claims?.email) ?? text(traits.email) };
 }

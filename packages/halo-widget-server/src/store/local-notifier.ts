@@ -11,7 +11,9 @@ export interface LocalNotifier extends StoreNotifier {
  * PostgreSQL one). A listener's failure is reported through `onError`, never thrown into the
  * write that announced it: the write has committed by then.
  */
-export function createLocalNotifier(onError: (error: unknown) => void = (error) => console.error('[halo] store event listener failed:', error)): LocalNotifier {
+export function createLocalNotifier(
+  onError: (error: unknown) => void = (error) => console.error('[halo] store event listener failed:', error),
+): LocalNotifier {
   const listeners = new Set<(event: StoreEvent) => void>();
   return {
     subscribe(listener) {

@@ -181,7 +181,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
       // Another exchange of this id may have finished while `compose` ran: the first stays.
       const raced = clientMessageId === null ? undefined : found.byClientId.get(idKey('assistant', clientMessageId));
       if (raced) return { conversation: conversationOf(found), reply: clone(raced) };
-      const stored = append(found, [asMessage(composed.message, 'user', clientMessageId), asMessage(composed.reply, 'assistant', clientMessageId)]);
+      const stored = append(found, [
+        asMessage(composed.message, 'user', clientMessageId),
+        asMessage(composed.reply, 'assistant', clientMessageId),
+      ]);
       if (clientMessageId !== null) for (const message of stored) found.byClientId.set(idKey(message.author, clientMessageId), message);
       announce(found, stored);
       return { conversation: conversationOf(found), reply: clone(stored[1]!) };
@@ -263,7 +266,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
         const userId = summary.owner.startsWith('user:') ? summary.owner.slice(5) : null;
         items.push({ ...summary, user: { owner: summary.owner, user_id: userId, name, email, verified } });
       }
-      items.sort((a, b) => (a.last_message_at === b.last_message_at ? (a.id > b.id ? -1 : 1) : a.last_message_at > b.last_message_at ? -1 : 1));
+      items.sort((a, b) =>
+        a.last_message_at === b.last_message_at ? (a.id > b.id ? -1 : 1) : a.last_message_at > b.last_message_at ? -1 : 1,
+      );
       const page = items.slice(0, resolved.limit);
       return { conversations: page, next: items.length > resolved.limit ? cursorOf(page.at(-1)!) : null };
     },
@@ -271,7 +276,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
       const who = identities.get(keyOf(project, owner));
       if (!who) return null;
       const record = readStoredTraits(who.traits);
-      const client_traits = Object.fromEntries(Object.entries(record).map(([name, t]) => [name, { value: clone(t.value), verified: t.verified }]));
+      const client_traits = Object.fromEntries(
+        Object.entries(record).map(([name, t]) => [name, { value: clone(t.value), verified: t.verified }]),
+      );
       return {
         project,
         owner,

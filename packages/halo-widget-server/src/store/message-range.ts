@@ -17,7 +17,12 @@ export function pageBounds(first: number, last: number, range: MessageRange): { 
 }
 
 /** A page read from an in-memory list by seq (the memory store). */
-export function readMessagePage<M>(first: number, last: number, range: MessageRange, at: (seq: number) => M): { messages: M[]; has_more: boolean } {
+export function readMessagePage<M>(
+  first: number,
+  last: number,
+  range: MessageRange,
+  at: (seq: number) => M,
+): { messages: M[]; has_more: boolean } {
   const { from, to, hasMore } = pageBounds(first, last, range);
   const messages: M[] = [];
   for (let seq = from; seq <= to; seq++) messages.push(at(seq));

@@ -48,7 +48,9 @@ export async function purgeCommand(
   }
   const days = values['older-than'] ? daysOf(values['older-than']) : ((configured as number | undefined) ?? DEFAULT_VISITOR_RETENTION_DAYS);
   const url = io.env.DATABASE_URL || (values.config ? databaseUrlOf(config.database, values.config) : undefined);
-  const store = url ? await createPostgresStore({ connectionString: url, max: 2 }) : await createEmbeddedStore({ dataDir: values.data ?? 'halo-data' });
+  const store = url
+    ? await createPostgresStore({ connectionString: url, max: 2 })
+    : await createEmbeddedStore({ dataDir: values.data ?? 'halo-data' });
   try {
     const result = await purgeVisitorConversations(store.client, days, { dryRun: values['dry-run'] });
     const where = url ? `PostgreSQL at ${describeDatabase(url)}` : `the embedded database in ${values.data ?? 'halo-data'}`;

@@ -30,7 +30,9 @@ export async function purgeVisitorConversations(client: SqlClient, days: number,
     const counted = rows[0]!;
     if (dryRun || counted.conversations === 0) return counted;
     // The identities row points at its latest conversation: unlink it before the delete.
-    await tx.query(`update identities set latest_conversation_id = null, version = version + 1 where latest_conversation_id in (${OLD})`, [days]);
+    await tx.query(`update identities set latest_conversation_id = null, version = version + 1 where latest_conversation_id in (${OLD})`, [
+      days,
+    ]);
     await tx.query(`delete from conversations where id in (${OLD})`, [days]);
     await tx.query(
       `delete from identities x

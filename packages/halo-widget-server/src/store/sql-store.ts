@@ -89,7 +89,11 @@ export function createSqlStore(client: SqlClient, newConversationId: () => strin
 }
 
 /** A SQL store listening for its database's events (PostgreSQL: across instances). */
-export async function startSqlStore(client: SqlClient, newConversationId: () => string, options: SqlStoreOptions = {}): Promise<SqlConversationStore> {
+export async function startSqlStore(
+  client: SqlClient,
+  newConversationId: () => string,
+  options: SqlStoreOptions = {},
+): Promise<SqlConversationStore> {
   const store = createSqlStore(client, newConversationId, options) as SqlConversationStore & { listen(): Promise<void> };
   await store.listen();
   return store;

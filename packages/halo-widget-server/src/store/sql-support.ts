@@ -62,10 +62,7 @@ select x.traits, x.claims, x.claims_at, x.created_at,
 from identities x where x.project = $1 and x.owner = $2`;
 
 /** The support side of the SQL store: pages of messages, AI and agent messages, the inbox. */
-export function createSqlSupport(
-  client: SqlClient,
-  caps: { maxMessages: number; maxBytes: number },
-): Omit<SupportStore, 'notifier'> {
+export function createSqlSupport(client: SqlClient, caps: { maxMessages: number; maxBytes: number }): Omit<SupportStore, 'notifier'> {
   const k = storableId;
   return {
     async readMessages(project, conversationId, range) {
@@ -132,14 +129,10 @@ export function createSqlSupport(
            where id = $1`,
           [k(conversationId), seq, bytes, rows[0]!.created_at, message.author === 'agent'],
         );
-        await tx.query("select pg_notify('halo_events', json_build_array('m', $1::text, $2::text, $3::text, $4::int, $5::text, $6::text)::text)", [
-          k(project),
-          k(conversationId),
-          found[0].owner,
-          seq,
-          id,
-          message.author,
-        ]);
+        await tx.query(
+          "select pg_notify('halo_events', json_build_array('m', $1::text, $2::text, $3::text, $4::int, $5::text, $6::text)::text)",
+          [k(project), k(conversationId), found[0].owner, seq, id, message.author],
+        );
         if (cleared) {
           await tx.query("select pg_notify('halo_events', json_build_array('c', $1::text, $2::text, $3::text)::text)", [
             k(project),
@@ -175,19 +168,27 @@ export function createSqlSupport(
       const resolved = resolveListQuery(query);
       if (resolved.projects.length === 0) return { conversations: [], next: null };
       const params: unknown[] = [resolved.projects.map(k)];
-      const where = ['c.project = any($1::text[])'];
+      const where = ['c.project = p.project'];
       if (resolved.status !== null) where.push(`c.status = $${params.push(resolved.status)}`);
       if (resolved.verified !== null) where.push(resolved.verified ? 'x.claims is not null' : 'x.claims is null');
       if (resolved.q !== null) where.push(`x.search like $${params.push(`%${resolved.q.replace(/[\\%_]/g, '\\$&')}%`)}`);
       if (resolved.after !== null) {
         where.push(`(c.last_message_at, c.id) < ($${params.push(resolved.after.at)}::timestamptz, $${params.push(k(resolved.after.id))})`);
       }
+      const limit = `$${params.push(resolved.limit + 1)}`;
+      // One index range per project (equality on project, then the index's order), merged: with
+      // project = any(…) PostgreSQL cannot read the index in order and sorts every row instead.
       const { rows } = await client.query<SummaryRow & { claims: Record<string, unknown> | null; traits: unknown }>(
-        `select ${SUMMARY_COLUMNS}, x.claims, x.traits
-         from conversations c left join identities x on x.project = c.project and x.owner = c.owner
-         where ${where.join(' and ')}
+        `select c.* from unnest($1::text[]) as p (project)
+         cross join lateral (
+           select ${SUMMARY_COLUMNS}, x.claims, x.traits
+           from conversations c left join identities x on x.project = c.project and x.owner = c.owner
+           where ${where.join(' and ')}
+           order by c.last_message_at desc, c.id desc
+           limit ${limit}
+         ) c
          order by c.last_message_at desc, c.id desc
-         limit $${params.push(resolved.limit + 1)}`,
+         limit ${limit}`,
         params,
       );
       const conversations = rows.slice(0, resolved.limit).map((row) => {
@@ -228,4 +229,3 @@ export const SET_CLAIMS = `
 insert into identities (project, owner, claims, claims_at) values ($1, $2, $3::text::json, now())
 on conflict (project, owner) do update set claims = excluded.claims, claims_at = now(), version = identities.version + 1, updated_at = now()
 returning version`;
-

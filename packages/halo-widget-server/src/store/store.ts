@@ -127,4 +127,3 @@ export function newId(prefix: string): string {
   }
   return idBuffer.toString('latin1', 0, at);
 }
-

@@ -9,10 +9,12 @@ const KEY = 'ab_test_asyncstore';
 /** The memory store behind promises that settle on a later turn, as a database's would. */
 function asyncStore(): ConversationStore {
   const memory = createMemoryStore();
-  const later = <T>(value: PromiseLike<T>) => new Promise<T>((resolve, reject) => setTimeout(() => void Promise.resolve(value).then(resolve, reject), 1));
+  const later = <T>(value: PromiseLike<T>) =>
+    new Promise<T>((resolve, reject) => setTimeout(() => void Promise.resolve(value).then(resolve, reject), 1));
   const wrapped: Record<string, unknown> = { notifier: memory.notifier };
   for (const [name, method] of Object.entries(memory)) {
-    if (typeof method === 'function') wrapped[name] = (...args: unknown[]) => later((method as (...a: unknown[]) => Promise<unknown>)(...args));
+    if (typeof method === 'function')
+      wrapped[name] = (...args: unknown[]) => later((method as (...a: unknown[]) => Promise<unknown>)(...args));
   }
   return wrapped as unknown as ConversationStore;
 }

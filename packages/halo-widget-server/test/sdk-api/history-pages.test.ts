@@ -92,7 +92,9 @@ describe('verified claims for the inbox', () => {
 
   it('are kept from a verified chat, and a monitor-mode request without a token never changes them', async () => {
     const owner = { widget_key: MONITOR, user_id: 'claimed' };
-    expect((await api.post('chat', { ...owner, user_token: await token({ name: 'Real Name', plan: 'pro' }), message: 'hi' })).status).toBe(200);
+    expect((await api.post('chat', { ...owner, user_token: await token({ name: 'Real Name', plan: 'pro' }), message: 'hi' })).status).toBe(
+      200,
+    );
     const panel = await store.getUserPanel(MONITOR, 'user:claimed');
     expect(panel!.verified_claims).toEqual({ name: 'Real Name', plan: 'pro' });
     const forged = await api.post('chat', { ...owner, message: 'I am someone else', user_traits: { name: 'Forged' } });

@@ -4,7 +4,13 @@
 // a retry inside one batch stored once, the version guard, and awkward text kept as it was.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendExchanges as appendWithCaps, openChats, type AppendInput, type OpenInput, type ReplyRow } from '../../src/store/chat-batches.js';
+import {
+  appendExchanges as appendWithCaps,
+  openChats,
+  type AppendInput,
+  type OpenInput,
+  type ReplyRow,
+} from '../../src/store/chat-batches.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createPgClient, createPgliteClient, type SqlClient } from '../../src/store/sql-client.js';
 import { usePostgres } from '../../../../test/helpers/postgres.js';
@@ -21,7 +27,8 @@ const engines = [
 const PROJECT = 'project-1';
 const CAPS = { maxMessages: 10_000, maxBytes: 5_000_000 };
 /** The batch statement with the default caps; its answers as reply rows (no cap is reached here). */
-const appendExchanges = async (client: SqlClient, inputs: AppendInput[]) => (await appendWithCaps(client, inputs, CAPS)) as (ReplyRow | null)[];
+const appendExchanges = async (client: SqlClient, inputs: AppendInput[]) =>
+  (await appendWithCaps(client, inputs, CAPS)) as (ReplyRow | null)[];
 let ids = 0;
 const opening = (owner: string, more: Partial<OpenInput> = {}): OpenInput => ({
   project: PROJECT,

@@ -38,7 +38,10 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     let composed = 0;
     const compose = async () => {
       composed++;
-      return { message: { id: 'x1', text: 'x', created_at: new Date().toISOString() }, reply: { id: 'x2', text: 'y', created_at: new Date().toISOString() } };
+      return {
+        message: { id: 'x1', text: 'x', created_at: new Date().toISOString() },
+        reply: { id: 'x2', text: 'y', created_at: new Date().toISOString() },
+      };
     };
     expect(await engine.store.chatExchange(p, 'user:thief', conversation.id, null, compose)).toBeNull();
     expect(await engine.store.chatExchange(p, 'visitor:owner', conversation.id, null, compose)).toBeNull();
@@ -70,7 +73,10 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     const p = project();
     const { conversation } = (await chatOnce(engine.store, p, 'visitor:v', null, null, 'q0', 'a0'))!;
     const replies = await Promise.all(
-      Array.from({ length: 8 }, async (_, i) => (await chatOnce(engine.store, p, 'visitor:v', conversation.id, 'cm-same', `q${i}`, `a${i}`))!.reply),
+      Array.from(
+        { length: 8 },
+        async (_, i) => (await chatOnce(engine.store, p, 'visitor:v', conversation.id, 'cm-same', `q${i}`, `a${i}`))!.reply,
+      ),
     );
     expect(new Set(replies.map((r) => r.id)).size).toBe(1);
     expect(await texts(engine.store, p, conversation.id)).toHaveLength(4);
@@ -82,7 +88,12 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => chatOnce(engine.store, p, 'visitor:busy', conversation.id, `cm-${i}`, `q${i}`, `a${i}`)),
       ...Array.from({ length: 10 }, (_, i) =>
-        engine.store.appendMessage(p, conversation.id, { author: 'agent', agent: { id: 'ag1', name: 'Ann' }, text: `agent ${i}`, client_message_id: `ag-${i}` }),
+        engine.store.appendMessage(p, conversation.id, {
+          author: 'agent',
+          agent: { id: 'ag1', name: 'Ann' },
+          text: `agent ${i}`,
+          client_message_id: `ag-${i}`,
+        }),
       ),
     ]);
     const page = (await engine.store.readMessages(p, conversation.id, { limit: 200 }))!;
@@ -101,7 +112,13 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     expect(older.messages.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7]);
     expect(older.has_more).toBe(true);
     const oldest = (await engine.store.readMessages(p, id, { before: 3, limit: 5 }))!;
-    expect(oldest).toMatchObject({ messages: [{ seq: 1, text: 'q1' }, { seq: 2, text: 'a1' }], has_more: false });
+    expect(oldest).toMatchObject({
+      messages: [
+        { seq: 1, text: 'q1' },
+        { seq: 2, text: 'a1' },
+      ],
+      has_more: false,
+    });
     const after = (await engine.store.readMessages(p, id, { after: 6, limit: 3 }))!;
     expect(after.messages.map((m) => m.seq)).toEqual([7, 8, 9]);
     expect(after.has_more).toBe(true);
@@ -129,13 +146,22 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     });
     expect(ai).toMatchObject({ seq: 3, author: 'assistant', role: 'assistant', usage: { prompt_tokens: 12, completion_tokens: 3 } });
     expect((await engine.store.getSummary(p, conversation.id))!.needs_human).toBe(true);
-    const agent = await engine.store.appendMessage(p, conversation.id, { author: 'agent', agent: { id: 'a-7', name: 'Ann' }, text: 'hi, Ann here', client_message_id: 'ag-1' });
+    const agent = await engine.store.appendMessage(p, conversation.id, {
+      author: 'agent',
+      agent: { id: 'a-7', name: 'Ann' },
+      text: 'hi, Ann here',
+      client_message_id: 'ag-1',
+    });
     expect(agent).toMatchObject({ seq: 4, author: 'agent', role: 'assistant', agent: { id: 'a-7', name: 'Ann' } });
-    expect(await engine.store.appendMessage(p, conversation.id, { author: 'agent', text: 'again', client_message_id: 'ag-1' })).toEqual(agent);
+    expect(await engine.store.appendMessage(p, conversation.id, { author: 'agent', text: 'again', client_message_id: 'ag-1' })).toEqual(
+      agent,
+    );
     const summary = (await engine.store.getSummary(p, conversation.id))!;
     expect(summary).toMatchObject({ needs_human: false, last_seq: 4, status: 'open', assignee: null });
     expect(summary.last_message_at).toBe(agent!.created_at);
-    expect(await engine.store.appendMessage(project(), conversation.id, { author: 'agent', text: 'x', client_message_id: null })).toBeNull();
+    expect(
+      await engine.store.appendMessage(project(), conversation.id, { author: 'agent', text: 'x', client_message_id: null }),
+    ).toBeNull();
   });
 
   it('updates status, needs_human and assignee only in the conversation’s project', async () => {
@@ -143,8 +169,18 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     const { conversation } = (await chatOnce(engine.store, p, 'user:s', null, null, 'q', 'a'))!;
     expect(await engine.store.updateConversation(project(), conversation.id, { status: 'resolved' })).toBeNull();
     const updated = await engine.store.updateConversation(p, conversation.id, { status: 'resolved', assignee: 'agent-1' });
-    expect(updated).toMatchObject({ id: conversation.id, project: p, owner: 'user:s', status: 'resolved', needs_human: false, assignee: 'agent-1' });
-    expect(await engine.store.updateConversation(p, conversation.id, { assignee: null })).toMatchObject({ status: 'resolved', assignee: null });
+    expect(updated).toMatchObject({
+      id: conversation.id,
+      project: p,
+      owner: 'user:s',
+      status: 'resolved',
+      needs_human: false,
+      assignee: 'agent-1',
+    });
+    expect(await engine.store.updateConversation(p, conversation.id, { assignee: null })).toMatchObject({
+      status: 'resolved',
+      assignee: null,
+    });
   });
 
   it('announces every committed write: each stored message, then conversation updates', async () => {
@@ -171,8 +207,13 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     try {
       const { conversation } = (await chatOnce(capped.store, p, 'user:full', null, null, 'q1', 'a1'))!;
       await chatOnce(capped.store, p, 'user:full', null, null, 'q2', 'a2');
-      await expect(chatOnce(capped.store, p, 'user:full', null, null, 'q3', 'a3')).rejects.toMatchObject({ name: 'ConversationFullError', cap: 'messages' });
-      await expect(capped.store.appendMessage(p, conversation.id, { author: 'agent', text: 'x', client_message_id: null })).rejects.toMatchObject({
+      await expect(chatOnce(capped.store, p, 'user:full', null, null, 'q3', 'a3')).rejects.toMatchObject({
+        name: 'ConversationFullError',
+        cap: 'messages',
+      });
+      await expect(
+        capped.store.appendMessage(p, conversation.id, { author: 'agent', text: 'x', client_message_id: null }),
+      ).rejects.toMatchObject({
         cap: 'messages',
       });
       expect(await texts(capped.store, p, conversation.id)).toEqual(['q1', 'a1', 'q2', 'a2']);
@@ -196,7 +237,10 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the %s store', (name
     let opened: Record<string, unknown> = {};
     await engine.store.chatExchange(p, 'user:order', null, null, async (opening) => {
       opened = opening.traits;
-      return { message: { id: 'o1', text: 'q', created_at: new Date().toISOString() }, reply: { id: 'o2', text: 'a', created_at: new Date().toISOString() } };
+      return {
+        message: { id: 'o1', text: 'q', created_at: new Date().toISOString() },
+        reply: { id: 'o2', text: 'a', created_at: new Date().toISOString() },
+      };
     });
     expect(Object.keys(opened)).toEqual(['zeta', 'a', 'plan', 'mm']);
   });

@@ -20,7 +20,9 @@ async function seed(store: SqlConversationStore) {
   const old = (await chatOnce(store, 'p', 'visitor:old', null, null, 'q', 'a'))!.conversation.id;
   const recent = (await chatOnce(store, 'p', 'visitor:recent', null, null, 'q', 'a'))!.conversation.id;
   const user = (await chatOnce(store, 'p', 'user:old', null, null, 'q', 'a'))!.conversation.id;
-  await store.client.query("update conversations set last_message_at = now() - interval '40 days' where id = any($1::text[])", [[old, user]]);
+  await store.client.query("update conversations set last_message_at = now() - interval '40 days' where id = any($1::text[])", [
+    [old, user],
+  ]);
   await store.client.query("update identities set updated_at = now() - interval '40 days' where owner = 'visitor:old'");
   return { old, recent, user };
 }
@@ -41,12 +43,17 @@ describe('halo-widget-server purge', () => {
       const config = join(dir, 'halo.config.json');
       writeFileSync(config, JSON.stringify({ projects: [], database: url, retention: { visitorConversationsDays: 30 } }));
       const dry = await run(['--config', config, '--dry-run']);
-      expect(dry).toMatchObject({ code: 0, out: expect.stringContaining('Would purge 1 visitor conversation(s), 2 message(s), idle for over 30 day(s)') });
+      expect(dry).toMatchObject({
+        code: 0,
+        out: expect.stringContaining('Would purge 1 visitor conversation(s), 2 message(s), idle for over 30 day(s)'),
+      });
       expect(dry.out).not.toContain('postgres://');
       expect(await store.getSummary('p', old)).not.toBeNull();
       expect((await run(['--config', config])).out).toContain('Purged 1 visitor conversation(s)');
       expect(await store.getSummary('p', old)).toBeNull();
-      expect((await store.client.query('select count(*)::int as n from messages where conversation_id = $1', [old])).rows).toEqual([{ n: 0 }]);
+      expect((await store.client.query('select count(*)::int as n from messages where conversation_id = $1', [old])).rows).toEqual([
+        { n: 0 },
+      ]);
       expect(await store.findConversation('p', 'visitor:old', null)).toBeNull();
       expect(await store.getSummary('p', recent)).not.toBeNull();
       expect(await store.getSummary('p', user)).not.toBeNull();

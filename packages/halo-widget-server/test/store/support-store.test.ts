@@ -41,7 +41,12 @@ describe('migration 3 on a database with stored exchanges', () => {
       [3, 'm2', 'user', 'second?', true],
       [4, 'r2', 'assistant', 'second!', true],
     ]);
-    expect(await store.getSummary('p', 'conv_old')).toMatchObject({ last_seq: 4, status: 'open', needs_human: false, last_message_at: '2026-01-01T00:02:00.000Z' });
+    expect(await store.getSummary('p', 'conv_old')).toMatchObject({
+      last_seq: 4,
+      status: 'open',
+      needs_human: false,
+      last_message_at: '2026-01-01T00:02:00.000Z',
+    });
     // A retry of a migrated exchange still finds its reply; the next exchange continues at seq 5.
     expect((await chatOnce(store, 'p', 'user:old', null, 'cm-1', 'again', 'no'))!.reply).toMatchObject({ id: 'r1', seq: 2 });
     expect((await chatOnce(store, 'p', 'user:old', null, null, 'third?', 'third!'))!.reply.seq).toBe(6);
@@ -56,7 +61,10 @@ describe('events across instances on one PostgreSQL database', () => {
     const url = await pg.cluster.createDatabase('events');
     a = await createPostgresStore({ connectionString: url, max: 3 });
     b = await createPostgresStore({ connectionString: url, max: 3 });
-    closing.push(() => a.close(), () => b.close());
+    closing.push(
+      () => a.close(),
+      () => b.close(),
+    );
   }, 60_000);
 
   const heard = (store: SqlConversationStore) => {
@@ -69,7 +77,12 @@ describe('events across instances on one PostgreSQL database', () => {
   it('announces on B a chat, an agent message and an update written through A', async () => {
     const onB = heard(b);
     const { conversation } = (await chatOnce(a, 'p-ev', 'user:e', null, null, 'q', 'a'))!;
-    const agent = (await a.appendMessage('p-ev', conversation.id, { author: 'agent', agent: { id: 'x', name: 'X' }, text: 'hi', client_message_id: null }))!;
+    const agent = (await a.appendMessage('p-ev', conversation.id, {
+      author: 'agent',
+      agent: { id: 'x', name: 'X' },
+      text: 'hi',
+      client_message_id: null,
+    }))!;
     await a.updateConversation('p-ev', conversation.id, { status: 'resolved' });
     const base = { project: 'p-ev', conversation_id: conversation.id, owner: 'user:e' };
     await expect.poll(() => onB.length, { timeout: 10_000 }).toBe(4);
@@ -91,7 +104,9 @@ describe('events across instances on one PostgreSQL database', () => {
     expect(rows[0]!.n).toBe(2);
     await expect.poll(() => onB.filter((e) => e.type === 'resync').length, { timeout: 15_000 }).toBe(1);
     const { conversation } = (await chatOnce(a, 'p-ev', 'user:after', null, null, 'q', 'a'))!;
-    await expect.poll(() => onB.filter((e) => 'conversation_id' in e && e.conversation_id === conversation.id).length, { timeout: 10_000 }).toBe(2);
+    await expect
+      .poll(() => onB.filter((e) => 'conversation_id' in e && e.conversation_id === conversation.id).length, { timeout: 10_000 })
+      .toBe(2);
   }, 30_000);
 });
 
@@ -101,7 +116,10 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the inbox on the %s 
   beforeAll(async () => {
     engine = await openEngine(name, () => pg.cluster);
     const store = engine.store;
-    await store.setTraits(P, 'user:ann', { name: { value: 'Ann Client', verified: false, at: 1 }, email: { value: 'ann@client.example', verified: false, at: 1 } });
+    await store.setTraits(P, 'user:ann', {
+      name: { value: 'Ann Client', verified: false, at: 1 },
+      email: { value: 'ann@client.example', verified: false, at: 1 },
+    });
     await chatOnce(store, P, 'user:ann', null, null, 'one', 'r');
     // Activity in distinct milliseconds, so the order by last_message_at is the order written.
     const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -121,14 +139,27 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the inbox on the %s 
     const page = await engine.store.listConversations({ projects: [P] });
     expect(page.next).toBeNull();
     expect(page.conversations.map((c) => c.owner)).toEqual(['visitor:v-1', 'user:bob', 'user:ann']);
-    expect(page.conversations[1]!.user).toEqual({ owner: 'user:bob', user_id: 'bob', name: 'Bob Verified', email: 'BOB@corp.example', verified: true });
-    expect(page.conversations[2]!.user).toEqual({ owner: 'user:ann', user_id: 'ann', name: 'Ann Client', email: 'ann@client.example', verified: false });
+    expect(page.conversations[1]!.user).toEqual({
+      owner: 'user:bob',
+      user_id: 'bob',
+      name: 'Bob Verified',
+      email: 'BOB@corp.example',
+      verified: true,
+    });
+    expect(page.conversations[2]!.user).toEqual({
+      owner: 'user:ann',
+      user_id: 'ann',
+      name: 'Ann Client',
+      email: 'ann@client.example',
+      verified: false,
+    });
     expect(page.conversations[0]!.user).toMatchObject({ user_id: null, name: null, verified: false });
     expect((await engine.store.listConversations({ projects: [] })).conversations).toEqual([]);
   });
 
   it('filters by status and verified, and searches user id, name and email case-insensitively', async () => {
-    const owners = async (query: object) => (await engine.store.listConversations({ projects: [P], ...query })).conversations.map((c) => c.owner);
+    const owners = async (query: object) =>
+      (await engine.store.listConversations({ projects: [P], ...query })).conversations.map((c) => c.owner);
     expect(await owners({ status: 'resolved' })).toEqual(['user:bob']);
     expect(await owners({ status: 'open' })).toEqual(['visitor:v-1', 'user:ann']);
     expect(await owners({ verified: true })).toEqual(['user:bob']);
