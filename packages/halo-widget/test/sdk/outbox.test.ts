@@ -43,7 +43,8 @@ describe('the backoff schedule of a message', () => {
   it('treats Retry-After as a floor on the backoff: `Retry-After: 0` on every attempt keeps to the schedule, no tight loop', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     let failures = 5;
-    const busy = () => new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'busy' } }), { status: 429, headers: { 'Retry-After': '0' } });
+    const busy = () =>
+      new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'busy' } }), { status: 429, headers: { 'Retry-After': '0' } });
     const api = flakyApi(() => (failures-- > 0 ? busy() : undefined));
     const { client } = setupClient(api, { userId: 'alice', userToken: tokenFor('alice') });
     const sent = client.sendMessage('hello');
