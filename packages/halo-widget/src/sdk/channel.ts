@@ -171,7 +171,8 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
           continue;
         }
         if (!isTransient(haloError)) {
-          host.report(haloError);
+          // A server without the live channel (404) is no error of the app's: the widget works without it.
+          if (haloError.status !== 404) host.report(haloError);
           return;
         }
         delay = messageDelay(haloError, ++failures);

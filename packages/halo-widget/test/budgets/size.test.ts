@@ -10,7 +10,11 @@ type Measured = Awaited<ReturnType<typeof measureSizes>>;
 // bytes go; `npm run bench` prints both as MISSED). Until they are, each production build is
 // held under a ceiling just above its size on 2026-12-02, so any growth fails here. Lower a
 // ceiling whenever a change shrinks its build; never raise one without a recorded reason.
-const CEILING = { coreGzip: 8_300, widgetGzip: 12_450 };
+// Raised on 2026-12-05 for the live channel (issue 23, ADR 0823): the core from 8 248 to 8 523 B
+// (its starter, de-duplication and the event names: +275 B of the 1 KB it may add; the channel
+// itself is a lazily loaded chunk), dist/halo.js from 12 407 to 14 125 B (the script tag
+// inlines every chunk, the channel's and the unread badge's included).
+const CEILING = { coreGzip: 8_550, widgetGzip: 14_150 };
 
 describe('size budgets', () => {
   let sizes: Measured;
@@ -40,6 +44,10 @@ describe('size budgets', () => {
 
   it('the widget UI stays out of the core, in a chunk loaded on demand', () => {
     expect(sizes.coreChunks.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the live channel stays out of the core, in its own chunk loaded on demand', () => {
+    expect(sizes.coreChunks.some((chunk: { name: string }) => chunk.name.startsWith('channel-'))).toBe(true);
   });
 
   it('the React binding (every export of halo-widget/react) adds at most 1 KB gzipped to the core', () => {
