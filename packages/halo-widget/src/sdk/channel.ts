@@ -275,6 +275,8 @@ async function stream(
         },
       );
     }
+    // Something that answers 200 but is no channel (an old server behind a catch-all): as a 404.
+    if (!response.headers.get('Content-Type')?.startsWith('text/event-stream')) throw httpError('not_found', 'channel', 404, '', {});
     if (session.userId !== null) session.tokens.confirmed();
     let heartbeat = 30;
     arm(heartbeat);
