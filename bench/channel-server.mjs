@@ -16,15 +16,42 @@ const store = {
   async appendMessage(project, id, message) {
     const c = conversations.get(id);
     if (!c || c.project !== project) return null;
-    const stored = { id: randomUUID(), conversation_id: id, seq: c.messages.length + 1, author: message.author, text: message.text, created_at: new Date().toISOString() };
+    const stored = {
+      id: randomUUID(),
+      conversation_id: id,
+      seq: c.messages.length + 1,
+      author: message.author,
+      text: message.text,
+      created_at: new Date().toISOString(),
+    };
     c.messages.push(stored);
-    const event = { type: 'message.created', project, conversation_id: id, owner: c.owner, seq: stored.seq, message_id: stored.id, author: stored.author };
+    const event = {
+      type: 'message.created',
+      project,
+      conversation_id: id,
+      owner: c.owner,
+      seq: stored.seq,
+      message_id: stored.id,
+      author: stored.author,
+    };
     queueMicrotask(() => listeners.forEach((l) => l(event)));
     return stored;
   },
   async getSummary(project, id) {
     const c = conversations.get(id);
-    return c && c.project === project ? { id, project, owner: c.owner, status: 'open', needs_human: false, assignee: null, last_seq: c.messages.length, last_message_at: '', created_at: '' } : null;
+    return c && c.project === project
+      ? {
+          id,
+          project,
+          owner: c.owner,
+          status: 'open',
+          needs_human: false,
+          assignee: null,
+          last_seq: c.messages.length,
+          last_message_at: '',
+          created_at: '',
+        }
+      : null;
   },
   async updateConversation() {
     return null;

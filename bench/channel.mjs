@@ -17,7 +17,15 @@ const ask = async (msg) => (child.send(msg), next());
 function open(owner, i, onMessage) {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/api/sdk/channel', method: 'POST', localAddress: `127.0.0.${1 + (i % 8)}`, agent: false, headers: { 'Content-Type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/sdk/channel',
+        method: 'POST',
+        localAddress: `127.0.0.${1 + (i % 8)}`,
+        agent: false,
+        headers: { 'Content-Type': 'application/json' },
+      },
       (res) => {
         if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
         let buffer = '';
@@ -28,7 +36,8 @@ function open(owner, i, onMessage) {
             const frame = buffer.slice(0, cut);
             buffer = buffer.slice(cut + 2);
             if (frame.startsWith('event: ready')) resolve(req);
-            else if (frame.startsWith('event: message')) onMessage(JSON.parse(frame.slice(frame.indexOf('data: ') + 6)).text, performance.timeOrigin + performance.now());
+            else if (frame.startsWith('event: message'))
+              onMessage(JSON.parse(frame.slice(frame.indexOf('data: ') + 6)).text, performance.timeOrigin + performance.now());
           }
         });
       },
@@ -47,7 +56,9 @@ const opened = await ask({ cmd: 'stats' });
 await new Promise((r) => setTimeout(r, 30_000)); // idle: one heartbeat round (25 s)
 const idle = await ask({ cmd: 'stats' });
 const perChannelKb = (opened.rss - base.rss) / IDLE / 1024;
-console.log(`idle: ${IDLE} channels, server RSS ${(base.rss / 2 ** 20).toFixed(0)} → ${(opened.rss / 2 ** 20).toFixed(0)} MiB (${perChannelKb.toFixed(1)} KiB/channel), CPU over 30 s idle ${(idle.cpuMs - opened.cpuMs).toFixed(0)} ms`);
+console.log(
+  `idle: ${IDLE} channels, server RSS ${(base.rss / 2 ** 20).toFixed(0)} → ${(opened.rss / 2 ** 20).toFixed(0)} MiB (${perChannelKb.toFixed(1)} KiB/channel), CPU over 30 s idle ${(idle.cpuMs - opened.cpuMs).toFixed(0)} ms`,
+);
 requests.forEach((r) => r.destroy());
 await new Promise((r) => setTimeout(r, 2000));
 
@@ -57,7 +68,9 @@ const latencyOwners = Array.from({ length: LATENCY_CHANNELS }, (_, i) => `l${i}`
 await ask({ cmd: 'open', owners: latencyOwners });
 const open2 = [];
 for (let i = 0; i < LATENCY_CHANNELS; i += 200)
-  open2.push(...(await Promise.all(latencyOwners.slice(i, i + 200).map((o, j) => open(o, i + j, (text, at) => latencies.push(at - Number(text)))))));
+  open2.push(
+    ...(await Promise.all(latencyOwners.slice(i, i + 200).map((o, j) => open(o, i + j, (text, at) => latencies.push(at - Number(text)))))),
+  );
 for (const owner of latencyOwners) {
   child.send({ cmd: 'write', owner });
   await new Promise((r) => setTimeout(r, 2));
@@ -65,6 +78,8 @@ for (const owner of latencyOwners) {
 while (latencies.length < LATENCY_CHANNELS) await new Promise((r) => setTimeout(r, 50));
 latencies.sort((a, b) => a - b);
 const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
-console.log(`latency write → receipt, ${LATENCY_CHANNELS} messages over ${LATENCY_CHANNELS} channels (memory store): p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies.at(-1).toFixed(1)} ms`);
+console.log(
+  `latency write → receipt, ${LATENCY_CHANNELS} messages over ${LATENCY_CHANNELS} channels (memory store): p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies.at(-1).toFixed(1)} ms`,
+);
 open2.forEach((r) => r.destroy());
 child.send({ cmd: 'stop' });

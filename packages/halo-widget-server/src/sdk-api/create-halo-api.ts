@@ -50,7 +50,8 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
     }
     const call = callOf(req.url ?? '/');
     if (call === null) throw new ApiError(404, 'not_found', 'Not found.');
-    if (!CALLS.has(call) && !(call === 'channel' && channels)) throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
+    if (!CALLS.has(call) && !(call === 'channel' && channels))
+      throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
     if (req.method !== 'POST') {
       throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
     }

@@ -150,7 +150,10 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
       try {
         use ??= await tokenForCall(session);
         const outcome = await stream(session, host, owner, use, cursors, receive, stopper.signal);
-        if (outcome.opened) ((failures = 0), (retried = false));
+        if (outcome.opened) {
+          failures = 0;
+          retried = false;
+        }
         if (outcome.rejected) {
           // retry-once-on-403, as for a call: one forced refresh, then the expired episode.
           use = await recover(session, use, outcome.rejected, retried);
