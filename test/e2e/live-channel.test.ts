@@ -4,6 +4,7 @@
 // with 20-s tokens in enforce the channel follows the token (3 tabs, one getUserToken per expiry).
 import jwt from 'jsonwebtoken';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,5 +141,54 @@ describe('the live channel in Chromium', () => {
     expect(tokenCalls).toBeLessThanOrEqual(2);
     host.routes.get = originalGet;
     await context.close();
+  }, 90_000);
+
+  it('after the server drops every connection and refuses new ones for a while, the widget reconnects and gets the messages of the gap, each once', async () => {
+    // A TCP front for the API that can "crash": every connection reset, the port closed, then back.
+    const target = new URL(api.url);
+    const sockets = new Set<net.Socket>();
+    let front = net.createServer();
+    const serve = (port = 0) =>
+      new Promise<number>((resolve) => {
+        front = net.createServer((client) => {
+          const upstream = net.connect(Number(target.port), target.hostname);
+          client.pipe(upstream).pipe(client);
+          for (const s of [client, upstream]) {
+            sockets.add(s);
+            s.on('error', () => s.destroy());
+            s.on('close', () => sockets.delete(s));
+          }
+        });
+        front.listen(port, '127.0.0.1', () => resolve((front.address() as net.AddressInfo).port));
+      });
+    const port = await serve();
+    const conversation = store.open(widgetKey, 'user:dave');
+    host.routes.set('/', {
+      body: page(
+        `Halo.init(${JSON.stringify({ widgetKey, apiBase: `http://127.0.0.1:${port}`, launcher: false, userId: 'dave', userToken: sign('dave', 600) })})`,
+      ),
+    });
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(host.url);
+    await new Promise((r) => setTimeout(r, 1500));
+    await agent(conversation, 'before');
+    await expect.poll(() => got(tab).then((l) => l.map((m) => m.text))).toEqual(['before']);
+    await new Promise<void>((resolve) => {
+      front.close(() => resolve());
+      sockets.forEach((s) => s.destroy());
+    });
+    await agent(conversation, 'gap 1');
+    await agent(conversation, 'gap 2');
+    await new Promise((r) => setTimeout(r, 2000));
+    await serve(port);
+    await expect.poll(() => got(tab).then((l) => l.map((m) => m.text)), { timeout: 40_000 }).toEqual(['before', 'gap 1', 'gap 2']);
+    await agent(conversation, 'after');
+    await expect.poll(() => got(tab).then((l) => l.map((m) => m.text)), { timeout: 10_000 }).toEqual(['before', 'gap 1', 'gap 2', 'after']);
+    await context.close();
+    await new Promise<void>((resolve) => {
+      front.close(() => resolve());
+      sockets.forEach((s) => s.destroy());
+    });
   }, 90_000);
 });
