@@ -101,6 +101,8 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
   const owner = host.owner(session);
   const cursors = new Map<string, number>();
   const stopper = new AbortController();
+  // The session's end stops its channel too, whatever the client does next (no wait outlives it).
+  session.signal.addEventListener('abort', () => stopper.abort());
   const stopped = (): boolean => stopper.signal.aborted || session.signal.aborted;
   let wakeUp: () => void = () => {};
   let hiddenSince: number | null = null;

@@ -10,11 +10,11 @@ type Measured = Awaited<ReturnType<typeof measureSizes>>;
 // bytes go; `npm run bench` prints both as MISSED). Until they are, each production build is
 // held under a ceiling just above its size on 2026-12-02, so any growth fails here. Lower a
 // ceiling whenever a change shrinks its build; never raise one without a recorded reason.
-// Raised on 2026-12-05 for the live channel (issue 23, ADR 0823): the core from 8 248 to 8 523 B
-// (its starter, de-duplication and the event names: +275 B of the 1 KB it may add; the channel
-// itself is a lazily loaded chunk), dist/halo.js from 12 407 to 14 125 B (the script tag
+// Raised on 2026-12-05 for the live channel (issue 23, ADR 0823): the core from 8 248 to 8 527 B
+// (its starter, de-duplication and the event names: +279 B of the 1 KB it may add; the channel
+// itself is a lazily loaded chunk), dist/halo.js from 12 407 to 14 178 B (the script tag
 // inlines every chunk, the channel's and the unread badge's included).
-const CEILING = { coreGzip: 8_550, widgetGzip: 14_150 };
+const CEILING = { coreGzip: 8_550, widgetGzip: 14_200 };
 
 describe('size budgets', () => {
   let sizes: Measured;
