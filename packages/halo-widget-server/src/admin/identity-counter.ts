@@ -10,6 +10,11 @@ import {
 const HOUR = 3600_000;
 /** Batches a failed flush keeps for the next one; past it the oldest are dropped (each failure is reported). */
 const MAX_PENDING = 500;
+/** Flushes a batch that fails on its own is retried in (about 5 minutes at the default 10 s), then dropped and reported. */
+const MAX_ATTEMPTS = 30;
+// What a user id or SDK version must not hold to be written: a NUL (PostgreSQL refuses it) or a lone surrogate.
+// eslint-disable-next-line no-control-regex -- a NUL is what is matched
+const UNWRITABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Options of {@link createIdentityCounter}. */
 export interface IdentityCounterOptions {
@@ -57,7 +62,14 @@ export function createIdentityCounter(store: AdminStore, options: IdentityCounte
   let prunedHour = 0;
   let flushing: Promise<void> | null = null;
 
-  function record(widgetKey: string, result: IdentityResult, userId: string | null, sdkVersion: string): void {
+  // Failed flushes per batch (a batch object lives until it is written or dropped).
+  const attempts = new WeakMap<IdentityBatch, number>();
+
+  function record(widgetKey: string, result: IdentityResult, rawUserId: string | null, rawSdkVersion: string): void {
+    // The edge refuses such ids (storable-text); replaced here too, so a caller that skips it
+    // cannot make a batch the database refuses.
+    const userId = rawUserId === null ? null : rawUserId.replace(UNWRITABLE, '\ufffd');
+    const sdkVersion = rawSdkVersion.replace(UNWRITABLE, '\ufffd');
     const at = now();
     const hour = at - (at % HOUR);
     let tally = current.get(widgetKey);
@@ -85,9 +97,12 @@ export function createIdentityCounter(store: AdminStore, options: IdentityCounte
       try {
         await store.addIdentityBatches(batches);
       } catch (error) {
-        pending = [...batches, ...pending].slice(-MAX_PENDING);
         onError(error);
-        return;
+        // One batch the database refuses must not hold the others back (it once stopped the
+        // counting of every project): each is written on its own, and only the failing ones wait.
+        const failed = await writeOneByOne(batches);
+        pending = [...failed, ...pending].slice(-MAX_PENDING);
+        if (failed.length) return;
       }
     }
     const at = now();
@@ -101,6 +116,30 @@ export function createIdentityCounter(store: AdminStore, options: IdentityCounte
         onError(error);
       }
     }
+  }
+
+  /** Writes each batch in its own transaction; answers those that failed and may be retried. */
+  async function writeOneByOne(batches: IdentityBatch[]): Promise<IdentityBatch[]> {
+    const failed: IdentityBatch[] = [];
+    for (const batch of batches) {
+      try {
+        await store.addIdentityBatches([batch]);
+      } catch (error) {
+        const tries = (attempts.get(batch) ?? 0) + 1;
+        if (tries >= MAX_ATTEMPTS) {
+          onError(
+            new Error(
+              `dropped the identity counts of ${batch.widgetKey} for ${new Date(batch.hour).toISOString()} after ${tries} failed writes`,
+              { cause: error },
+            ),
+          );
+          continue;
+        }
+        attempts.set(batch, tries);
+        failed.push(batch);
+      }
+    }
+    return failed;
   }
 
   // One flush at a time; a flush asked for during one runs after it, so it sees every count made before the call.

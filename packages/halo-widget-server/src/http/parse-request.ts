@@ -1,6 +1,7 @@
 import { MAX_MESSAGE_CHARS as MAX_MESSAGE } from 'halo-widget/protocol';
 import type { IncomingMessage } from 'node:http';
 import { ApiError, pathOf, readBody } from './http.js';
+import { isStorableText } from './storable-text.js';
 import { checkTraits, TraitLimitError, type TraitLimits } from '../identity/traits.js';
 
 /** A request body: a JSON object. Internal. */
@@ -57,13 +58,22 @@ export function parseBody(raw: Buffer): Body {
   return parsed as Body;
 }
 
-/** An optional id field: absent (or null), else a non-empty string of at most `max` characters. */
+/** A `400 invalid_request` for a string field that is not {@link isStorableText}. */
+export const notStorable = (field: string): ApiError => bad(`\`${field}\` contains a NUL character or invalid Unicode (a lone surrogate).`);
+
+/**
+ * An optional id field: absent (or null), else a non-empty string of at most `max` characters,
+ * storable ({@link isStorableText}) and not starting with U+FEFF (a byte-order mark: PGlite
+ * drops it on read, so the id read back would not be the id written).
+ */
 export function optionalString(body: Body, field: string, max = MAX_ID): string | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value === '' || value.length > max) {
     throw bad(`\`${field}\` must be a non-empty string of at most ${max} characters.`);
   }
+  if (!isStorableText(value)) throw notStorable(field);
+  if (value.charCodeAt(0) === 0xfeff) throw bad(`\`${field}\` must not start with U+FEFF (a byte-order mark).`);
   return value;
 }
 
@@ -90,5 +100,6 @@ export function messageOf(body: Body): string {
   let length = message.length;
   if (length > MAX_MESSAGE) length = [...message].length;
   if (length < 1 || length > MAX_MESSAGE) throw bad(`\`message\` must be 1 to ${MAX_MESSAGE} characters, got ${length}.`);
+  if (!isStorableText(message)) throw notStorable('message');
   return message;
 }

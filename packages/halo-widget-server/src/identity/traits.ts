@@ -2,6 +2,8 @@
 // into what is stored for an identity, and what `respond()` and the answers see. The store
 // keeps the record this module builds as it is (a JSON object per project and owner).
 
+import { hasUnstorableText } from '../http/storable-text.js';
+
 /** Limits on client traits (`user_traits`). */
 export interface TraitLimits {
   /** Traits per request, and stored per identity. @default 50 */
@@ -61,6 +63,8 @@ export function checkTraits(value: unknown, limits: Required<TraitLimits>): Reco
   const traits = value as Record<string, unknown>;
   if (Object.keys(traits).length > limits.maxKeys) throw new TraitLimitError(`\`user_traits\` has more than ${limits.maxKeys} keys.`);
   if (deeperThan(traits, limits.maxDepth)) throw new TraitLimitError(`\`user_traits\` nests more than ${limits.maxDepth} levels deep.`);
+  // storable-text: PostgreSQL's jsonb refuses \u0000 and lone surrogates (checked after the depth, so the walk is bounded).
+  if (hasUnstorableText(traits)) throw new TraitLimitError('`user_traits` contains a NUL character or invalid Unicode (a lone surrogate).');
   const bytes = Buffer.byteLength(JSON.stringify(traits));
   if (bytes > limits.maxBytes) throw new TraitLimitError(`\`user_traits\` is ${bytes} bytes of JSON; the limit is ${limits.maxBytes}.`);
   return traits;
