@@ -47,7 +47,7 @@ export interface HaloApiConfig {
    * Token buckets answering 429, in separate pools per project: per client address for every
    * request that does not end verified (checked before the token is), per user for verified
    * requests. `false` turns the limit off.
-   * @default { burst: 30, perSecond: 2, maxKeys: 10000 }
+   * @default { burst: 30, perSecond: 2, maxKeys: 10000, perAddress: { burst: 300, perSecond: 10 } }
    */
   rateLimit?: RateLimitConfig | false;
   /**

@@ -16,6 +16,8 @@ const MAX_BODY = 64 * 1024;
 const MAX_ID = 256;
 const MAX_CLIENT_MESSAGE_ID = 100;
 const API_PREFIX = '/api/sdk/';
+/** Levels of nesting a body may have: far more than any valid one (traits nest 4 levels at most). */
+export const MAX_BODY_DEPTH = 32;
 
 /** A `400 invalid_request` with `message`. */
 export const bad = (message: string): ApiError => new ApiError(400, 'invalid_request', message);
@@ -36,6 +38,43 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /**
+ * The 404, 405 or 415 a request to `call` (from {@link callOf}) gets before its body is read,
+ * or null. Known before a byte of the body, so the rate limit can charge it and refuse it first.
+ */
+export function refusalOf(call: string | null, req: IncomingMessage): ApiError | null {
+  if (call === null) return new ApiError(404, 'not_found', 'Not found.');
+  if (!CALLS.has(call)) return new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
+  if (req.method !== 'POST') {
+    return new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
+  }
+  if (!isJson(req.headers['content-type'])) return new ApiError(415, 'unsupported_media_type', 'Send Content-Type: application/json.');
+  return null;
+}
+
+/**
+ * Whether JSON text nests deeper than `max` arrays and objects, by one pass over its bytes
+ * (brackets inside strings skipped). Checked before `JSON.parse`, whose work and garbage on a
+ * 30 000-deep array once pushed every other client's p99 from 18 ms to 1.2 s.
+ */
+export function nestsDeeperThan(raw: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i += 1) {
+    const byte = raw[i]!;
+    if (inString) {
+      if (byte === 0x5c)
+        i += 1; // a backslash escapes the next byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      depth += 1;
+      if (depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth -= 1;
+  }
+  return false;
+}
+
+/**
  * Reads a request's body: 415 (thrown at once) for a content type other than JSON, 413 past
  * the body limit. Not async, so the chat's hot path pays no extra await turn for it.
  */
@@ -48,6 +87,7 @@ export function readRequestBody(req: IncomingMessage): Promise<Buffer> {
 
 /** A body's bytes as a JSON object; 400 for anything else. */
 export function parseBody(raw: Buffer): Body {
+  if (nestsDeeperThan(raw, MAX_BODY_DEPTH)) throw bad(`The body nests more than ${MAX_BODY_DEPTH} levels deep.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));

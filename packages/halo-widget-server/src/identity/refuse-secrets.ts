@@ -1,11 +1,8 @@
 import type { Identity } from './check-identity.js';
 import { findSecret } from 'halo-widget/server';
-import { bad, type Body } from '../http/parse-request.js';
+import { bad, MAX_BODY_DEPTH, type Body } from '../http/parse-request.js';
 import { safeLog } from '../ops/safe-log.js';
 import type { HaloLogger, ProjectConfig } from '../types.js';
-
-/** Levels of nesting a body may have: far more than any valid one (traits nest 4 levels at most). */
-export const MAX_BODY_DEPTH = 32;
 
 /**
  * no-secrets-in-browser, on the server's side: a string anywhere in the body (traits, ids, the
