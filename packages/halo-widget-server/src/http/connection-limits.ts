@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { installShedding } from './connection-shedding.js';
 
 /** Limits on connections and on how long a request may take to arrive. */
