@@ -90,8 +90,8 @@ export function readStoredTraits(record: unknown): StoredTraits {
  * never overwritten, nor evicted, by an unverified one (monitor mode must not let anyone
  * rewrite a verified user's email); every trait written records whether its request was
  * verified. A trait sent again unchanged keeps its entry. Past `maxKeys` or `maxBytes` the
- * traits set longest ago that this request may replace go first; when none is left, this
- * request's own new ones are dropped.
+ * unverified traits go first, oldest first; a verified trait is never evicted to make room:
+ * this request's own new ones are dropped instead.
  * @returns the new record, and whether it differs from the stored one.
  */
 export function mergeTraits(
@@ -121,11 +121,22 @@ export function mergeTraits(
     sizes.set(name, size);
     bytes += size;
   }
-  for (const [name, trait] of [...merged]) {
-    if (merged.size <= limits.maxKeys && bytes <= limits.maxBytes) break;
-    if (!verified && trait.verified) continue;
+  const over = () => merged.size > limits.maxKeys || bytes > limits.maxBytes;
+  const evict = (name: string) => {
     merged.delete(name);
     bytes -= sizes.get(name)!;
+  };
+  // Past a cap, the unverified traits go first, oldest first (this request's own new ones last).
+  for (const [name, trait] of [...merged]) {
+    if (!over()) break;
+    if (!trait.verified) evict(name);
+  }
+  // Still over: what is left is verified. No verified trait is evicted to make room (unverified
+  // padding once made a verified request's own write evict its `email`, which the attacker then
+  // set): this request's new names are dropped instead.
+  for (const name of Object.keys(sent)) {
+    if (!over()) break;
+    if (!Object.hasOwn(stored, name) && merged.has(name)) evict(name);
   }
   return { record: Object.fromEntries(merged), changed };
 }
