@@ -8,7 +8,7 @@ import { ApiError, sendError, sendJson } from '../http/http.js';
 import { identifyCall } from './identify-call.js';
 import { logRequestError } from '../http/log-request-error.js';
 import { callOf, parseBody, readRequestBody, refusalOf } from '../http/parse-request.js';
-import { refuseSecrets } from '../identity/refuse-secrets.js';
+import { refuseSecrets, refuseSecretsInRequest } from '../identity/refuse-secrets.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import type { RequestState } from '../http/request-state.js';
 import { defaultRespond } from './respond.js';
@@ -51,6 +51,8 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     state.address = context.limiter?.admit(req, refusal !== null);
     if (refusal) throw refusal;
     const body = parseBody(await readRequestBody(req));
+    // Before the identity check: a secret sent as `user_token` is a leak, not a bad token.
+    refuseSecretsInRequest(config.projects, logger, req, body);
     // The rest of the rate limit is part of the identity check: before the token is looked at, then by the verdict.
     const who = checkIdentity(context, req, body, state, state.address ?? '');
     // Every later answer, errors included, carries the identity verdict.
