@@ -111,6 +111,16 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     return [el, meta];
   };
 
+  /** A message an unverified request stored, as a verified session shows it: not "You", not "Support" (ADR 0840). */
+  const unverifiedBubble = (message: ChatMessage): HTMLElement => {
+    const label = message.role === 'user' ? 'Unverified message, not sent from your signed-in session' : 'Reply to an unverified message';
+    return h('div', { class: 'm x' }, [
+      h('div', { class: 'xl' }, [`${label}:`]),
+      h('div', { class: 't' }, [message.text]),
+      stamp(message.created_at),
+    ]);
+  };
+
   /** "Sending…", "Retrying in Ns" or the queued notice: the SDK keeps trying, the text is safe. */
   const progress = (out: Outgoing): string => {
     const p = out.pending;
@@ -150,6 +160,13 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
   const show = (message: ChatMessage, before?: Node | null): void => {
     if (!log || seen.has(message.id)) return;
     seen.add(message.id);
+    // ADR 0840: in a verified session, a message stored by an unverified request (monitor mode:
+    // anyone can send one in this user's name) is never shown as the user's own: it is set apart
+    // and labelled, its reply too.
+    if (message.unverified && identity.verified === true) {
+      log.insertBefore(unverifiedBubble(message), before ?? null);
+      return;
+    }
     log.insertBefore(bubble(message.role, message.text, message.created_at)[0], before ?? null);
   };
 
