@@ -95,20 +95,45 @@ export function createBearerCheck(token: string, logger: HaloLogger = console): 
   };
 }
 
-/** The origin this request was sent to, as a browser would spell it (`http://host:port`). */
-function ownOrigin(req: IncomingMessage): string | null {
-  const host = req.headers.host;
-  if (!host) return null;
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * The `Host` values this server answers to: the address and port the connection reached
+ * (its listen address), `localhost` aliases when that is loopback, and the hosts of
+ * `trustedOrigins` (a proxy's public origin).
+ */
+export function ownHosts(req: IncomingMessage, trustedOrigins: readonly string[] = []): Set<string> {
+  const port = req.socket.localPort;
+  let local = (req.socket.localAddress ?? '').toLowerCase();
+  if (local.startsWith('::ffff:') && local.includes('.')) local = local.slice(7);
+  const hosts = new Set<string>([`${local.includes(':') ? `[${local}]` : local}:${port}`]);
+  if (local.startsWith('127.') || local === '::1') for (const name of LOOPBACK_NAMES) hosts.add(`${name}:${port}`);
+  for (const origin of trustedOrigins) {
+    if (URL.canParse(origin)) hosts.add(new URL(origin).host.toLowerCase());
+  }
+  return hosts;
+}
+
+/**
+ * The origin this request was sent to, as a browser would spell it, when its `Host` is one of
+ * {@link ownHosts}; null otherwise. Never derived from `Host` alone: under DNS rebinding an
+ * attacker's page at `evil.example:8787` reaches this server with `Host: evil.example:8787`
+ * and `Origin: http://evil.example:8787`, which would otherwise pass as same-origin.
+ */
+function ownOrigin(req: IncomingMessage, trustedOrigins: readonly string[]): string | null {
+  const host = req.headers.host?.toLowerCase();
+  if (!host || !ownHosts(req, trustedOrigins).has(host)) return null;
   const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  return `${proto}://${host}`.toLowerCase();
+  return `${proto}://${host}`;
 }
 
 /**
  * Refuses a state-changing request a browser could have sent from another site: the body
  * must be `application/json` (a cross-site form or `text/plain` POST cannot be, without a
  * preflight this API never grants) and an `Origin`, when sent, must be this server's own
- * (or one of `trustedOrigins`, for a proxy that changes the host). A request without
- * `Origin` — the CLI, a server — still needs the bearer token.
+ * (or one of `trustedOrigins`, for a proxy that changes the host). `Host` must be the
+ * server's listen address (or a trusted origin's host), so DNS rebinding cannot pass. A
+ * request without `Origin` — the CLI, a server — still needs the bearer token.
  */
 export function checkSameOriginJson(req: IncomingMessage, trustedOrigins: readonly string[] = []): void {
   const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
@@ -117,9 +142,17 @@ export function checkSameOriginJson(req: IncomingMessage, trustedOrigins: readon
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none')
     throw new ApiError(403, 'cross_site_refused', 'Admin changes are accepted from this server’s own page only.');
+  // DNS rebinding: a Host that is not this server's listen address (nor a trusted proxy's) is refused, Origin or not.
+  const host = req.headers.host?.toLowerCase();
+  if (host && !ownHosts(req, trustedOrigins).has(host))
+    throw new ApiError(
+      403,
+      'cross_site_refused',
+      'Admin changes are accepted at this server’s own address only (see admin.trustedOrigins).',
+    );
   if (origin === undefined) return;
   const lower = origin.toLowerCase();
-  if (lower !== ownOrigin(req) && !trustedOrigins.some((o) => o.toLowerCase() === lower)) {
+  if (lower !== ownOrigin(req, trustedOrigins) && !trustedOrigins.some((o) => o.toLowerCase() === lower)) {
     throw new ApiError(403, 'cross_site_refused', 'Admin changes are accepted from this server’s own page only.');
   }
 }
