@@ -72,4 +72,11 @@ export type IdentityOutcome = 'verified' | VerifyFailure | 'anonymous' | 'verifi
  * Receives each judged request's identity result: the project, the result, the user id (null
  * for a visitor) and the client's SDK version (`unknown` when it sent none, as the SDK does today).
  */
-export type IdentityResultListener = (widgetKey: string, result: IdentityOutcome, userId: string | null, sdkVersion: string) => void;
+/** `address`: the client address the request came from (as the rate limit keys it), so one address cannot fill the report's examples. */
+export type IdentityResultListener = (
+  widgetKey: string,
+  result: IdentityOutcome,
+  userId: string | null,
+  sdkVersion: string,
+  address?: string,
+) => void;

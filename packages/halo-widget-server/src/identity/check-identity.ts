@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { maxLifetimeOf, modeOf, originAllowed } from '../config.js';
+import { clientAddress } from '../http/client-address.js';
 import { ApiError } from '../http/http.js';
 import { bad, optionalString, type Body } from '../http/parse-request.js';
 import type { RequestLimiter } from '../limits/request-limiter.js';
@@ -102,7 +103,13 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   }
   const { who, refusal, warning } = judged;
   // The rollout report's counter: every judged request, refused ones included.
-  config.onIdentityResult?.(project.widgetKey, outcomeOf(who), who.userId, sdkVersionOf(req));
+  config.onIdentityResult?.(
+    project.widgetKey,
+    outcomeOf(who),
+    who.userId,
+    sdkVersionOf(req),
+    address || clientAddress(req, config.trustProxy),
+  );
   // Only a verified request spends its user's budget: nobody can drain someone else's.
   // A 429 says nothing of the token: a flood of forged ones learns no verdict, logs nothing.
   limiter?.afterVerdict(address, project, who.verified ? who.userId : null);
