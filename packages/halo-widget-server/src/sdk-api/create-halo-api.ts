@@ -79,7 +79,13 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       const headers = corsHeaders(req, state);
       if (state.identityHeader) headers.push('Halo-Identity', state.identityHeader);
       // Every refusal before a verdict is charged to its address (a 429 already was refused for free).
-      if (error instanceof ApiError && state.address !== undefined && error.status !== 429 && error.status < 500 && (state.refused || !state.identityHeader))
+      if (
+        error instanceof ApiError &&
+        state.address !== undefined &&
+        error.status !== 429 &&
+        error.status < 500 &&
+        (state.refused || !state.identityHeader)
+      )
         error = context.limiter?.refused(state.address) ?? error;
       if (error instanceof ApiError) {
         // A 413 has not read the rest of the body: close rather than read it.
