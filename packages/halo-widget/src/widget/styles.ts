@@ -29,7 +29,7 @@ svg{width:24px;height:24px;fill:currentColor;display:block}
 .lg{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:10px}
 .lg:empty::before{content:"Send us a message: we will answer right here.";margin:auto;color:var(--mu);text-align:center}
 .m{max-width:80%;align-self:flex-start}
-.m.u{align-self:flex-end;text-align:right}.m.x{align-self:center;border:1px dashed currentColor;opacity:.75;font-style:italic}.m.x .xl{font-size:.8em;font-style:normal}
+.m.u{align-self:flex-end;text-align:right}
 .t{display:inline-block;text-align:left;padding:9px 13px;border-radius:18px;background:var(--bu);white-space:pre-wrap;overflow-wrap:anywhere}
 .u .t{background:var(--a);color:#fff}
 .s .t,.q .t{opacity:.7}

@@ -100,25 +100,17 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       : h('time', { datetime: at.toISOString(), title: at.toLocaleString() }, [at.toLocaleTimeString([], { timeStyle: 'short' })]);
   };
 
-  const bubble = (role: ChatMessage['role'], text: string, at: string): [HTMLElement, HTMLElement] => {
+  // `unverified`: stored by an unverified request, shown to a verified session: never "You" (ADR 0840).
+  const bubble = (role: ChatMessage['role'], text: string, at: string, unverified?: boolean | null): [HTMLElement, HTMLElement] => {
     const meta = h('div', { class: 'me' });
-    const el = h('div', { class: role === 'user' ? 'm u' : 'm' }, [
-      h('span', { class: 'sr' }, [role === 'user' ? 'You: ' : 'Support: ']),
+    const el = h('div', { class: unverified ? 'm x' : role === 'user' ? 'm u' : 'm' }, [
+      // Visible on an unverified message: every reader must see it is not the user's.
+      h('span', { class: unverified ? '' : 'sr' }, [unverified ? 'Unverified: ' : role === 'user' ? 'You: ' : 'Support: ']),
       h('div', { class: 't' }, [text]),
       stamp(at),
       meta,
     ]);
     return [el, meta];
-  };
-
-  /** A message an unverified request stored, as a verified session shows it: not "You", not "Support" (ADR 0840). */
-  const unverifiedBubble = (message: ChatMessage): HTMLElement => {
-    const label = message.role === 'user' ? 'Unverified message, not sent from your signed-in session' : 'Reply to an unverified message';
-    return h('div', { class: 'm x' }, [
-      h('div', { class: 'xl' }, [`${label}:`]),
-      h('div', { class: 't' }, [message.text]),
-      stamp(message.created_at),
-    ]);
   };
 
   /** "Sending…", "Retrying in Ns" or the queued notice: the SDK keeps trying, the text is safe. */
@@ -161,13 +153,8 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     if (!log || seen.has(message.id)) return;
     seen.add(message.id);
     // ADR 0840: in a verified session, a message stored by an unverified request (monitor mode:
-    // anyone can send one in this user's name) is never shown as the user's own: it is set apart
-    // and labelled, its reply too.
-    if (message.unverified && identity.verified === true) {
-      log.insertBefore(unverifiedBubble(message), before ?? null);
-      return;
-    }
-    log.insertBefore(bubble(message.role, message.text, message.created_at)[0], before ?? null);
+    // anyone can send one in this user's name) is set apart and labelled, its reply too.
+    log.insertBefore(bubble(message.role, message.text, message.created_at, message.unverified && identity.verified)[0], before ?? null);
   };
 
   const dispatch = (out: Outgoing): void => {

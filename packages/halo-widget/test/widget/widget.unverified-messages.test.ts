@@ -79,7 +79,8 @@ it('shows a message injected without a token apart from the user’s own, never 
   await vi.waitFor(() => expect(shadow().querySelectorAll('[role="log"] .m').length).toBe(4), { timeout: 10_000 });
   const bubbles = [...shadow().querySelectorAll('[role="log"] .m')].map((el) => ({ cls: el.className, text: el.textContent ?? '' }));
   const injectedBubble = bubbles.find((b) => b.text.includes('please reset my password'))!;
-  expect(injectedBubble.text).toContain('Unverified message, not sent from your signed-in session');
+  expect(injectedBubble.text).toContain('Unverified:');
+  expect(injectedBubble.cls).toContain('x');
   expect(injectedBubble.text).not.toContain('You:');
   expect(injectedBubble.cls).not.toMatch(/\bu\b/);
   const own = bubbles.find((b) => b.text.includes('my own words') && !b.text.includes('We got'))!;
