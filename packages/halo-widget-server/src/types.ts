@@ -49,7 +49,7 @@ export interface HaloApiConfig {
    * Token buckets answering 429, in separate pools per project: per client address for every
    * request that does not end verified (checked before the token is), per user for verified
    * requests. `false` turns the limit off.
-   * @default { burst: 30, perSecond: 2, maxKeys: 10000 }
+   * @default { burst: 30, perSecond: 2, maxKeys: 10000, perAddress: { burst: 300, perSecond: 10 } }
    */
   rateLimit?: RateLimitConfig | false;
   /**
@@ -78,4 +78,11 @@ export type IdentityOutcome = 'verified' | VerifyFailure | 'anonymous' | 'verifi
  * Receives each judged request's identity result: the project, the result, the user id (null
  * for a visitor) and the client's SDK version (`unknown` when it sent none, as the SDK does today).
  */
-export type IdentityResultListener = (widgetKey: string, result: IdentityOutcome, userId: string | null, sdkVersion: string) => void;
+/** `address`: the client address the request came from (as the rate limit keys it), so one address cannot fill the report's examples. */
+export type IdentityResultListener = (
+  widgetKey: string,
+  result: IdentityOutcome,
+  userId: string | null,
+  sdkVersion: string,
+  address?: string,
+) => void;

@@ -78,7 +78,7 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
   const logger = options.logger ?? console;
   const now = options.now ?? Date.now;
   const ops = createAdminOperations(options.store, () => new Date(now()));
-  const authorize = options.token ? createBearerCheck(options.token) : null;
+  const authorize = options.token ? createBearerCheck(options.token, logger) : null;
   const changed = async (req: IncomingMessage, action: string, widgetKey: string) => {
     await options.onChange?.();
     // The operator label is filtered to plain characters; never a body value, never a secret.

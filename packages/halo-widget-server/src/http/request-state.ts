@@ -6,4 +6,8 @@ export interface RequestState {
   identityHeader?: string;
   /** The request's `user_token` when it is a string: redacted from any logged error. */
   token?: string;
+  /** The client address the rate limit charges (undefined when it is off). */
+  address?: string;
+  /** The identity check refused the request as malformed (already judged, so it is not charged twice). */
+  refused?: boolean;
 }

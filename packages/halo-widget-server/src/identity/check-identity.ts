@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { maxLifetimeOf, modeOf, originAllowed } from '../config.js';
+import { clientAddress } from '../http/client-address.js';
 import { ApiError } from '../http/http.js';
 import { bad, optionalString, type Body } from '../http/parse-request.js';
-import type { RateDecision } from '../limits/rate-limiter.js';
 import type { RequestLimiter } from '../limits/request-limiter.js';
 import type { RequestState } from '../http/request-state.js';
 import { safeLog } from '../ops/safe-log.js';
@@ -20,12 +20,6 @@ export interface IdentityContext {
 }
 
 const WARNED_LIMIT = 10_000;
-
-/** The 429 of a spent budget. */
-const rateLimited = (decision: Extract<RateDecision, { ok: false }>): ApiError =>
-  new ApiError(429, 'rate_limited', 'Too many requests; try again later.', undefined, {
-    'Retry-After': String(decision.retryAfterSeconds),
-  });
 
 /** One warning per project and user for a verified token without `exp`, naming the fix. */
 function warnNoExp(context: IdentityContext, project: ProjectConfig, userId: string): void {
@@ -74,9 +68,10 @@ function sdkVersionOf(req: IncomingMessage): string {
  * limit (the client address's budget before the token is looked at, then the verified user's
  * or the address's: docs/security.md), and judges the `user_token` under the project's mode
  * (verification-modes, user-id-must-match, `maxTokenLifetime`). Throws the answer for a
- * refused request (429, 403, 400); records what the error answer needs in `state`.
+ * refused request (429, 403, 400); records what the error answer needs in `state`. `address`
+ * is the client address the limiter keyed the request by.
  */
-export function checkIdentity(context: IdentityContext, req: IncomingMessage, body: Body, state: RequestState): Identity {
+export function checkIdentity(context: IdentityContext, req: IncomingMessage, body: Body, state: RequestState, address: string): Identity {
   const { config, limiter } = context;
   const widgetKey = body.widget_key;
   if (widgetKey === undefined || widgetKey === null || widgetKey === '') throw bad('`widget_key` is required.');
@@ -93,28 +88,31 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   // only a string is kept, for redaction, and no token value is ever logged.
   const token = body.user_token;
   if (typeof token === 'string') state.token = token;
-  // request-limits, before the token is looked at: a client whose address has spent its
-  // budget is refused at once, unless it brings a token that may verify (a verified user
-  // behind a busy shared address keeps their own budget).
-  const gate = limiter?.before(req, project.widgetKey);
-  if (gate && !gate.decision.ok && (typeof token !== 'string' || token === '')) throw rateLimited(gate.decision);
+  // request-limits, before the token is looked at (limits/request-limiter.ts decides): a client
+  // whose address has spent its budget is refused at once — before a malformed identity could
+  // get its 400 or reach the rollout counter — unless it brings a token that may verify (a
+  // verified user behind a busy shared address keeps their own budget).
+  limiter?.beforeToken(address, project, typeof token === 'string' && token !== '');
   let judged: Judged;
   try {
     judged = judge(context, project, body, token);
   } catch (error) {
-    // A malformed request (400) spends its address's budget like any unverified one.
-    if (gate) limiter!.after(gate.address, project.widgetKey, null);
+    // A malformed request (400) spends its address's budget: the API charges every refusal.
+    state.refused = true;
     throw error;
   }
   const { who, refusal, warning } = judged;
   // The rollout report's counter: every judged request, refused ones included.
-  config.onIdentityResult?.(project.widgetKey, outcomeOf(who), who.userId, sdkVersionOf(req));
-  if (gate) {
-    // Only a verified request spends its user's budget: nobody can drain someone else's.
-    // A 429 says nothing of the token: a flood of forged ones learns no verdict, logs nothing.
-    const decision = limiter!.after(gate.address, project.widgetKey, who.verified ? who.userId : null);
-    if (!decision.ok) throw rateLimited(decision);
-  }
+  config.onIdentityResult?.(
+    project.widgetKey,
+    outcomeOf(who),
+    who.userId,
+    sdkVersionOf(req),
+    address || clientAddress(req, config.trustProxy),
+  );
+  // Only a verified request spends its user's budget: nobody can drain someone else's.
+  // A 429 says nothing of the token: a flood of forged ones learns no verdict, logs nothing.
+  limiter?.afterVerdict(address, project, who.verified ? who.userId : null);
   if (warning) safeLog(context.logger, 'warn', () => [warning]);
   if (refusal) {
     state.identityHeader = who.header;
