@@ -4,6 +4,7 @@ import type { Respond } from './sdk-api/respond.js';
 import type { ConversationStore } from './store/store.js';
 import type { TraitLimits } from './identity/traits.js';
 import type { VerifyFailure } from 'halo-widget/server';
+import type { DecisionLogLimits } from './ops/decision-log.js';
 
 /** How a project treats user tokens (verification-modes). */
 export type VerificationMode = 'off' | 'monitor' | 'enforce';
@@ -63,6 +64,12 @@ export interface HaloApiConfig {
   trustProxy?: TrustProxy;
   /** Limits on `user_traits`, per request and stored per identity. @default { maxKeys: 50, maxBytes: 4096, maxDepth: 4 } */
   traitLimits?: TraitLimits;
+  /**
+   * Bounds on the log of refused and unverified identified requests (docs/operations.md):
+   * one line per project, user, decision and reason a minute, and at most `burst` lines then
+   * `perSecond` across all of them. @default { perKeyMs: 60000, burst: 50, perSecond: 1 }
+   */
+  decisionLog?: Omit<DecisionLogLimits, 'now'>;
 }
 
 /** A request's identity result as the rollout report counts it. */

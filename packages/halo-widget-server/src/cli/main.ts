@@ -5,6 +5,7 @@ import type { HaloApiConfig } from '../types.js';
 import { checkConfig } from '../config.js';
 import { startHaloServer } from '../http/start-halo-server.js';
 import { openConfiguredStore } from '../store/open-configured-store.js';
+import { createJsonLogger } from '../ops/json-logger.js';
 
 const HELP: Record<string, string> = {
   main: `halo-widget-server — the reference Halo API
@@ -42,6 +43,9 @@ Where conversations are kept:
 
   --port N   port to listen on (default 8787)
   --host H   address to bind (default 127.0.0.1)
+
+Logs: one JSON object a line on stdout (pino); --log-format pretty (or HALO_LOG_FORMAT=pretty)
+prints readable lines instead, for development.
 `,
   ...ADMIN_HELP,
 };
@@ -109,10 +113,15 @@ async function serve(args: string[], io: CliIO): Promise<number> {
       host: { type: 'string' },
       data: { type: 'string' },
       memory: { type: 'boolean' },
+      'log-format': { type: 'string' },
     },
     strict: true,
   });
   if (!values.config) throw new UsageError('--config is required.');
+  const logFormat = values['log-format'] ?? io.env.HALO_LOG_FORMAT ?? 'json';
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got "${logFormat}".`);
+  // JSON lines for a log pipeline by default; `pretty` is the console's readable lines, for development.
+  const logger = logFormat === 'json' ? createJsonLogger() : console;
   let config: HaloApiConfig & { database?: unknown };
   try {
     config = JSON.parse(readFileSync(values.config, 'utf8')) as HaloApiConfig;
@@ -146,6 +155,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   try {
     server = await startHaloServer({
       ...apiConfig,
+      logger,
       store: opened.store,
       port,
       host: values.host ?? '127.0.0.1',

@@ -6,6 +6,8 @@ import type { RateDecision } from '../limits/rate-limiter.js';
 import type { RequestLimiter } from '../limits/request-limiter.js';
 import type { RequestState } from '../http/request-state.js';
 import { safeLog } from '../ops/safe-log.js';
+import type { DecisionFields, DecisionLog } from '../ops/decision-log.js';
+import { metrics } from '../ops/metrics.js';
 import type { HaloApiConfig, HaloLogger, IdentityOutcome, ProjectConfig, VerificationMode } from '../types.js';
 import { verifyUserTokenSync, type VerifyResult } from 'halo-widget/server';
 
@@ -17,6 +19,8 @@ export interface IdentityContext {
   limiter: RequestLimiter | null;
   /** Users already warned about a token without `exp` (bounded: emptied when full). */
   warnedNoExp: Set<string>;
+  /** The bounded log of refused and unverified identified requests. */
+  decisions: DecisionLog;
 }
 
 const WARNED_LIMIT = 10_000;
@@ -97,7 +101,10 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   // budget is refused at once, unless it brings a token that may verify (a verified user
   // behind a busy shared address keeps their own budget).
   const gate = limiter?.before(req, project.widgetKey);
-  if (gate && !gate.decision.ok && (typeof token !== 'string' || token === '')) throw rateLimited(gate.decision);
+  if (gate && !gate.decision.ok && (typeof token !== 'string' || token === '')) {
+    refusedByLimit(context, 'address', project, body, state);
+    throw rateLimited(gate.decision);
+  }
   let judged: Judged;
   try {
     judged = judge(context, project, body, token);
@@ -106,16 +113,21 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
     if (gate) limiter!.after(gate.address, project.widgetKey, null);
     throw error;
   }
-  const { who, refusal, warning } = judged;
+  const { who, refusal, warning, decision } = judged;
+  metrics.identityDecisions.inc({ mode: who.mode, result: outcomeOf(who) });
   // The rollout report's counter: every judged request, refused ones included.
   config.onIdentityResult?.(project.widgetKey, outcomeOf(who), who.userId, sdkVersionOf(req));
   if (gate) {
     // Only a verified request spends its user's budget: nobody can drain someone else's.
     // A 429 says nothing of the token: a flood of forged ones learns no verdict, logs nothing.
-    const decision = limiter!.after(gate.address, project.widgetKey, who.verified ? who.userId : null);
-    if (!decision.ok) throw rateLimited(decision);
+    const spent = limiter!.after(gate.address, project.widgetKey, who.verified ? who.userId : null);
+    if (!spent.ok) {
+      refusedByLimit(context, 'identity', project, body, state);
+      throw rateLimited(spent);
+    }
   }
   if (warning) safeLog(context.logger, 'warn', () => [warning]);
+  if (decision) context.decisions.log({ ...decision.fields, requestId: state.requestId }, decision.message);
   if (refusal) {
     state.identityHeader = who.header;
     throw refusal;
@@ -123,11 +135,38 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   return who;
 }
 
-/** An identity, with the 403 to answer instead under `enforce`, and the line to log once the request is let through. */
+/** An identity, with the 403 to answer instead under `enforce`, and the lines to log. */
 interface Judged {
   who: Identity;
   refusal?: ApiError;
+  /** A line logged as is (the fix for a token without `exp`). */
   warning?: string;
+  /** A refused or unverified identified request: through the bounded decision log. */
+  decision?: { fields: DecisionFields; message: string };
+}
+
+/** A 429: counted, and logged (bounded) when the request names a user. */
+function refusedByLimit(
+  context: IdentityContext,
+  stage: 'address' | 'identity',
+  project: ProjectConfig,
+  body: Body,
+  state: RequestState,
+): void {
+  metrics.rateLimitRefusals.inc({ stage });
+  const userId = typeof body.user_id === 'string' ? body.user_id : null;
+  if (userId === null) return;
+  context.decisions.log(
+    {
+      requestId: state.requestId,
+      widgetKey: project.widgetKey,
+      mode: modeOf(project),
+      decision: 'refused',
+      reason: 'rate_limited',
+      userId,
+    },
+    `[halo] rate limit: refused a request for user ${JSON.stringify(userId)} on ${project.widgetKey} (${stage} budget spent)`,
+  );
 }
 
 /** The identity a request speaks for, and under `enforce` the 403 to answer instead. */
@@ -153,16 +192,30 @@ function judge(context: IdentityContext, project: ProjectConfig, body: Body, tok
       ? `lifetime (exp missing or more than maxTokenLifetime ${JSON.stringify(project.maxTokenLifetime)} away)`
       : reason;
   const who = unverified(project, mode, owner, userId, reason);
+  const fields = (decision: DecisionFields['decision']): DecisionFields => ({
+    widgetKey: project.widgetKey,
+    mode,
+    decision,
+    reason: logged === reason ? reason : 'lifetime',
+    userId,
+  });
+  // Say why (never the token). JSON quoting keeps a hostile user_id from forging log lines.
   if (mode === 'enforce') {
     return {
       who,
       refusal: new ApiError(403, 'identity_verification_failed', `Identity verification failed: ${reason}.`, reason),
-      warning: result.detail
-        ? `[halo] enforce: refused the token of user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}`
-        : undefined,
+      decision: {
+        fields: fields('refused'),
+        message: `[halo] enforce: refused the token of user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}`,
+      },
     };
   }
-  // Monitor: say why (never the token) and go on unverified. JSON quoting keeps a hostile
-  // user_id from forging log lines.
-  return { who, warning: `[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}` };
+  // Monitor: go on unverified.
+  return {
+    who,
+    decision: {
+      fields: fields('unverified'),
+      message: `[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}`,
+    },
+  };
 }

@@ -17,6 +17,9 @@ import { isStoreUnavailable } from '../store/store-unavailable-error.js';
 import { createOutageReporter, unavailableAnswer } from '../store/store-outage.js';
 import { resolveTraitLimits } from '../identity/traits.js';
 import type { HaloApiConfig } from '../types.js';
+import { createDecisionLog } from '../ops/decision-log.js';
+import { metrics } from '../ops/metrics.js';
+import { requestIdOf } from '../ops/request-id.js';
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
@@ -36,6 +39,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     logger,
     limiter: createRequestLimiter(config.rateLimit, config.trustProxy),
     warnedNoExp: new Set(),
+    decisions: createDecisionLog(logger, config.decisionLog, () => metrics.logLinesSuppressed.inc()),
   };
   const chat = createChatCall(store, respond, traitLimits);
   const reportOutage = createOutageReporter(logger);
@@ -67,7 +71,8 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   }
 
   return (req, res) => {
-    const state: RequestState = {};
+    const state: RequestState = { requestId: requestIdOf(req) };
+    res.setHeader('X-Request-Id', state.requestId!);
     handle(req, res, state).catch((error: unknown) => {
       // The answer goes out before anything is logged, so a failing logger cannot hold it up.
       if (res.headersSent) {
