@@ -91,6 +91,19 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   const origin = req.headers.origin;
   if (origin && !originAllowed(project, origin)) {
     state.originRefused = true;
+    // The browser shows only a CORS error (the 403 carries no Allow-Origin): the log names the fix.
+    context.decisions.log(
+      {
+        requestId: state.requestId,
+        widgetKey: project.widgetKey,
+        mode: modeOf(project),
+        decision: 'refused',
+        reason: 'origin_not_allowed',
+        userId: null,
+        origin: origin.slice(0, 200),
+      },
+      `[halo] ${project.widgetKey}: refused a browser call from Origin ${JSON.stringify(origin.slice(0, 200))}: add it to the project's allowedOrigins (admin page or config) if it is your app's page`,
+    );
     throw new ApiError(403, 'origin_not_allowed', `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed for this widget key.`);
   }
   // A token of the wrong type is judged like any bad token (token_invalid, by the mode):

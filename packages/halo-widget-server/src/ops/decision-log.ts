@@ -11,6 +11,8 @@ export interface DecisionFields {
   decision: 'refused' | 'unverified';
   reason: string;
   userId: string | null;
+  /** The refused `Origin`, for `origin_not_allowed`. */
+  origin?: string;
 }
 
 /** The bounds of the decision log. Internal; the defaults are what `serve` runs with. */
@@ -71,7 +73,7 @@ export function createDecisionLog(logger: HaloLogger, limits: DecisionLogLimits 
 
   return {
     log(fields, message) {
-      const key = JSON.stringify([fields.widgetKey, fields.userId, fields.decision, fields.reason]);
+      const key = JSON.stringify([fields.widgetKey, fields.userId, fields.decision, fields.reason, fields.origin]);
       const t = now();
       const seen = keys.get(key);
       if (seen && t - seen.at < perKeyMs) {

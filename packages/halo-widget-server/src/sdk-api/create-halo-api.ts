@@ -50,7 +50,9 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       return;
     }
     const call = callOf(req.url ?? '/');
-    if (call === null) throw new ApiError(404, 'not_found', 'Not found.');
+    // `reason: unknown_path` lets the SDK's development build name apiBase's path prefix as the cause.
+    if (call === null)
+      throw new ApiError(404, 'not_found', 'Not found: the Halo API serves POST /api/sdk/identify, chat and history.', 'unknown_path');
     if (!CALLS.has(call)) throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
     if (req.method !== 'POST') {
       throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });

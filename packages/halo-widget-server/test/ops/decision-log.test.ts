@@ -133,6 +133,37 @@ describe('one decision line per request', () => {
   });
 });
 
+describe('what the browser cannot show', () => {
+  const { logger, lines } = memoryLogger();
+  let server: HaloServer;
+  beforeAll(async () => {
+    server = await startHaloServer({
+      logger,
+      rateLimit: false,
+      projects: [{ widgetKey: 'ab_test_origin', allowedOrigins: ['https://app.example'] }],
+    });
+  });
+  afterAll(() => server.close());
+
+  it('a page origin missing from allowedOrigins is logged with the fix (the browser only shows a CORS error)', async () => {
+    const answer = await fetch(`${server.url}/api/sdk/history`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: 'https://staging.example' },
+      body: JSON.stringify({ widget_key: 'ab_test_origin', visitor_id: 'v1' }),
+    });
+    expect(answer.status).toBe(403);
+    const line = lines.map((l) => JSON.parse(l)).find((l) => l.reason === 'origin_not_allowed');
+    expect(line).toMatchObject({ decision: 'refused', origin: 'https://staging.example', widgetKey: 'ab_test_origin' });
+    expect(line.msg).toContain("add it to the project's allowedOrigins");
+  });
+
+  it('a path outside /api/sdk/ (an apiBase with a wrong prefix) is a 404 with reason unknown_path', async () => {
+    const answer = await fetch(`${server.url}/support/api/sdk/history`, { method: 'POST', body: '{}' });
+    expect(answer.status).toBe(404);
+    expect(((await answer.json()) as { error: { reason: string } }).error).toMatchObject({ code: 'not_found', reason: 'unknown_path' });
+  });
+});
+
 describe('createDecisionLog', () => {
   const fields = { widgetKey: 'k', mode: 'enforce', decision: 'refused' as const, reason: 'token_expired', userId: 'ann' };
 

@@ -300,8 +300,12 @@ export class Client implements HaloClient {
 
   /** warn-missing-traits for this user (once), then the identify call in the current session. */
   async #identifyNow(): Promise<void> {
-    warnMissingTraits(this.#warnedAnonymous, this.#session.userId, this.#traits, this.#session.tokens.namesUser);
-    await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
+    try {
+      await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
+    } finally {
+      // After the call: the token (and so its name and email claims) has been read by then.
+      warnMissingTraits(this.#warnedAnonymous, this.#session.userId, this.#traits, this.#session.tokens.namesUser);
+    }
   }
 
   #mountWidget(): void {
