@@ -21,6 +21,9 @@ import { callWithIdentity, type CallSettings } from './identity-call.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { createMessages, type Outgoing } from './messages.js';
 import type { Outbox } from './outbox.js';
+import { keepPending, takeKept } from './held-messages.js';
+
+const noop = (): void => undefined;
 import { identitySnapshot } from './identity-snapshot.js';
 import { loadLauncher } from './launcher.js';
 import { PanelState } from './panel-state.js';
@@ -87,12 +90,18 @@ export class Client implements HaloClient {
       traits: () => this.#traits,
       now: () => this.#clock.localMs(),
       message: (message) => this.#events.emit('message', message),
-      pending: (list) => this.#done || this.#events.emit('pending', list),
+      pending: (list) => {
+        if (this.#done) return;
+        // Kept per user across a navigation (a re-login redirect): text and id only.
+        if (this.#session.userId) keepPending(options.widgetKey, this.#session.userId, list);
+        this.#events.emit('pending', list);
+      },
       report: (error) => this.#report(error),
       fail: (error) => this.#fail(error),
       retryToken: () => this.#retryToken(),
     });
     if (options.userToken) this.#session.tokens.offer(options.userToken);
+    this.#restoreKept();
     this.#lastState = this.getIdentityState();
     if (options.userId) {
       // Posted in the background; a failure goes to onError, never throws.
@@ -208,6 +217,8 @@ export class Client implements HaloClient {
     this.#done = true;
     // No event at all after shutdown, not even the identity change it causes: the app asked for it.
     this.#events.clear();
+    // A logout drops what the user typed but could not send; a teardown (destroy) keeps it.
+    if (logout && this.#session.userId) keepPending(this.#options.widgetKey, this.#session.userId, []);
     this.#switchUser(null, shutdownError());
     if (logout) this.#visitor.reset();
     this.#coordinator?.close();
@@ -238,9 +249,20 @@ export class Client implements HaloClient {
   /** A user switch, or `null` on shutdown: the previous session ends and its queue goes (user-switch-discards). */
   #switchUser(userId: string | null, reason: HaloError): void {
     this.#session.end(reason);
+    // Taken before the drain below announces the (new user's) empty list, which would erase them.
+    const kept = userId ? takeKept(this.#options.widgetKey, userId) : [];
     this.#session = this.#newSession(userId);
     this.#outbox.drain((item) => item.reject(reason));
+    this.#restoreKept(kept);
     this.#emitState();
+  }
+
+  /** Queues the messages kept for this session's user (a navigation came between), each under its own id. */
+  #restoreKept(kept = this.#session.userId ? takeKept(this.#options.widgetKey, this.#session.userId) : []): void {
+    // Nobody awaits these: their answers arrive as `message` events, failures are reported as usual.
+    for (const [clientMessageId, text] of kept)
+      if (typeof clientMessageId == 'string' && typeof text == 'string' && !this.#outbox.has(clientMessageId))
+        this.#outbox.push({ text, clientMessageId, session: this.#session, resolve: noop, reject: noop });
   }
 
   /** A token another tab fetched; the session checks it names its user (token-matches-user). */

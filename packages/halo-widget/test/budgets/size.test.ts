@@ -10,7 +10,8 @@ type Measured = Awaited<ReturnType<typeof measureSizes>>;
 // bytes go; `npm run bench` prints both as MISSED). Until they are, each production build is
 // held under a ceiling just above its size on 2026-12-02, so any growth fails here. Lower a
 // ceiling whenever a change shrinks its build; never raise one without a recorded reason.
-const CEILING = { coreGzip: 8_300, widgetGzip: 12_450 };
+// +180 B each: held messages kept across a re-login redirect (issue 26, ADR 0853).
+const CEILING = { coreGzip: 8_480, widgetGzip: 12_630 };
 
 describe('size budgets', () => {
   let sizes: Measured;
