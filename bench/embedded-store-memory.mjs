@@ -33,9 +33,14 @@ async function run(label) {
   const url = await new Promise((ok, fail) => {
     const t = setInterval(() => {
       const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m) (clearInterval(t), ok(m[1]));
+      if (!m) return;
+      clearInterval(t);
+      ok(m[1]);
     }, 20);
-    child.once('exit', () => (clearInterval(t), fail(new Error(output))));
+    child.once('exit', () => {
+      clearInterval(t);
+      fail(new Error(output));
+    });
   });
   const startMs = performance.now() - started;
   await fetch(`${url}/api/sdk/chat`, {
