@@ -6,6 +6,7 @@ import type { TraitLimits } from './identity/traits.js';
 import type { VerifyFailure } from 'halo-widget/server';
 import type { ChannelLimits } from './channel/channel-limits.js';
 import type { SupportStore } from './store/conversation-model.js';
+import type { DecisionLogLimits } from './ops/decision-log.js';
 
 /** How a project treats user tokens (verification-modes). */
 export type VerificationMode = 'off' | 'monitor' | 'enforce';
@@ -69,6 +70,12 @@ export interface HaloApiConfig {
   supportStore?: SupportStore;
   /** Bounds of the live channel. @default see ChannelLimits */
   channel?: ChannelLimits;
+  /**
+   * Bounds on the log of refused and unverified identified requests (docs/operations.md):
+   * one line per project, user, decision and reason a minute, and at most `burst` lines then
+   * `perSecond` across all of them. @default { perKeyMs: 60000, burst: 50, perSecond: 1 }
+   */
+  decisionLog?: Omit<DecisionLogLimits, 'now'>;
 }
 
 /** A request's identity result as the rollout report counts it. */

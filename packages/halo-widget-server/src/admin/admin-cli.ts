@@ -150,7 +150,9 @@ const pad = (rows: string[][]) => {
 export function formatReport(report: IdentityReport, window: ReportWindow): string {
   const { windows } = report;
   const chosen = windows[window];
-  const rows = [['result', 'requests 1h', 'requests 24h', 'requests 7d', `users ${window}`, `example user ids (${window})`]];
+  const rows = [
+    ['result', 'requests 1h', 'requests 24h', 'requests 7d', `users ${window}`, 'last seen (7d)', `example user ids (${window})`],
+  ];
   for (const result of IDENTITY_RESULTS) {
     const line = chosen.results[result];
     if (result === 'verification_off' && windows['7d'].results[result].requests === 0) continue;
@@ -160,6 +162,7 @@ export function formatReport(report: IdentityReport, window: ReportWindow): stri
       String(windows['24h'].results[result].requests),
       String(windows['7d'].results[result].requests),
       result === 'anonymous' ? '-' : `${line.usersCapped ? '>=' : ''}${line.users}`,
+      windows['7d'].results[result].lastSeen?.slice(0, 16).replace('T', ' ') ?? '-',
       // One cell per value: a newline in a user id would otherwise start a forged row.
       line.examples.map(escapeControl).join(', '),
     ]);
@@ -177,6 +180,7 @@ export function formatReport(report: IdentityReport, window: ReportWindow): stri
     '',
     `Enforce would refuse: ${share('1h')} · ${share('24h')} · ${share('7d')}`,
     `SDK versions (${window}): ${versions}`,
+    `Likely attacks (${window}): ${chosen.likelyAttacks.users ? `${chosen.likelyAttacks.users} user id(s) with forged-looking tokens, e.g. ${chosen.likelyAttacks.examples.join(', ')}` : 'none'}`,
     `Verdict (${window}): ${chosen.verdict.text}`,
     '',
   ].join('\n');

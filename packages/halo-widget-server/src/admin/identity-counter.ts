@@ -8,6 +8,12 @@ import {
 } from './admin-store.js';
 
 const HOUR = 3600_000;
+/**
+ * The width of a counted bucket (stored in the `hour` column: its start). Five minutes, so the
+ * report's windows roll (a window of N hours covers N hours to N hours and 5 minutes) instead
+ * of keeping a test request in "1h" for up to two hours.
+ */
+export const BUCKET_MS = 300_000;
 /** Batches a failed flush keeps for the next one; past it the oldest are dropped (each failure is reported). */
 const MAX_PENDING = 500;
 /** Flushes a batch that fails on its own is retried in (about 5 minutes at the default 10 s), then dropped and reported. */
@@ -79,10 +85,10 @@ export function createIdentityCounter(store: AdminStore, options: IdentityCounte
     const userId = rawUserId === null ? null : rawUserId.replace(UNWRITABLE, '\ufffd');
     const sdkVersion = rawSdkVersion.replace(UNWRITABLE, '\ufffd');
     const at = now();
-    const hour = at - (at % HOUR);
+    const hour = at - (at % BUCKET_MS);
     let tally = current.get(widgetKey);
     if (!tally || tally.hour !== hour) {
-      // A new hour: the finished bucket waits for the next flush.
+      // A new bucket: the finished one waits for the next flush.
       if (tally) pending.push(toBatch(widgetKey, tally));
       tally = { hour, counts: {}, users: {}, versions: new Map(), byAddress: new Map() };
       current.set(widgetKey, tally);

@@ -46,7 +46,9 @@ export function refusalOf(
   req: IncomingMessage,
   known: (call: string) => boolean = (name) => CALLS.has(name),
 ): ApiError | null {
-  if (call === null) return new ApiError(404, 'not_found', 'Not found.');
+  // `reason: unknown_path` lets the SDK's development build name apiBase's path prefix as the cause.
+  if (call === null)
+    return new ApiError(404, 'not_found', 'Not found: the Halo API serves POST /api/sdk/identify, chat and history.', 'unknown_path');
   if (!known(call)) return new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
   if (req.method !== 'POST') {
     return new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });

@@ -1,5 +1,7 @@
 /** What one request has learnt so far, for the headers of an error answer. Internal. */
 export interface RequestState {
+  /** The request's id: the client's `X-Request-Id` when sane, else a fresh one; in every decision log line. */
+  requestId?: string;
   /** The project refused the request's `Origin`: the answer must not echo it. */
   originRefused?: boolean;
   /** The `Halo-Identity` verdict, once known. */

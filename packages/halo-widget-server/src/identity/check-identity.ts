@@ -6,6 +6,8 @@ import { bad, optionalString, type Body } from '../http/parse-request.js';
 import type { RequestLimiter } from '../limits/request-limiter.js';
 import type { RequestState } from '../http/request-state.js';
 import { safeLog } from '../ops/safe-log.js';
+import type { DecisionFields, DecisionLog } from '../ops/decision-log.js';
+import { metrics } from '../ops/metrics.js';
 import type { HaloApiConfig, HaloLogger, IdentityOutcome, ProjectConfig, VerificationMode } from '../types.js';
 import { verifyUserTokenSync, type VerifyResult } from 'halo-widget/server';
 
@@ -17,6 +19,8 @@ export interface IdentityContext {
   limiter: RequestLimiter | null;
   /** Users already warned about a token without `exp` (bounded: emptied when full). */
   warnedNoExp: Set<string>;
+  /** The bounded log of refused and unverified identified requests. */
+  decisions: DecisionLog;
 }
 
 const WARNED_LIMIT = 10_000;
@@ -82,6 +86,19 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   const origin = req.headers.origin;
   if (origin && !originAllowed(project, origin)) {
     state.originRefused = true;
+    // The browser shows only a CORS error (the 403 carries no Allow-Origin): the log names the fix.
+    context.decisions.log(
+      {
+        requestId: state.requestId,
+        widgetKey: project.widgetKey,
+        mode: modeOf(project),
+        decision: 'refused',
+        reason: 'origin_not_allowed',
+        userId: null,
+        origin: origin.slice(0, 200),
+      },
+      `[halo] ${project.widgetKey}: refused a browser call from Origin ${JSON.stringify(origin.slice(0, 200))}: add it to the project's allowedOrigins (admin page or config) if it is your app's page`,
+    );
     throw new ApiError(403, 'origin_not_allowed', `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed for this widget key.`);
   }
   // A token of the wrong type is judged like any bad token (token_invalid, by the mode):
@@ -92,7 +109,14 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   // whose address has spent its budget is refused at once — before a malformed identity could
   // get its 400 or reach the rollout counter — unless it brings a token that may verify (a
   // verified user behind a busy shared address keeps their own budget).
-  limiter?.beforeToken(address, project, typeof token === 'string' && token !== '');
+  if (limiter) {
+    try {
+      limiter.beforeToken(address, project, typeof token === 'string' && token !== '');
+    } catch (error) {
+      refusedByLimit(context, 'address', project, body, state);
+      throw error;
+    }
+  }
   let judged: Judged;
   try {
     judged = judge(context, project, body, token);
@@ -101,7 +125,8 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
     state.refused = true;
     throw error;
   }
-  const { who, refusal, warning } = judged;
+  const { who, refusal, warning, decision } = judged;
+  metrics.identityDecisions.inc({ mode: who.mode, result: outcomeOf(who) });
   // The rollout report's counter: every judged request, refused ones included.
   config.onIdentityResult?.(
     project.widgetKey,
@@ -112,8 +137,16 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   );
   // Only a verified request spends its user's budget: nobody can drain someone else's.
   // A 429 says nothing of the token: a flood of forged ones learns no verdict, logs nothing.
-  limiter?.afterVerdict(address, project, who.verified ? who.userId : null);
+  if (limiter) {
+    try {
+      limiter.afterVerdict(address, project, who.verified ? who.userId : null);
+    } catch (error) {
+      refusedByLimit(context, 'identity', project, body, state);
+      throw error;
+    }
+  }
   if (warning) safeLog(context.logger, 'warn', () => [warning]);
+  if (decision) context.decisions.log({ ...decision.fields, requestId: state.requestId }, decision.message);
   if (refusal) {
     state.identityHeader = who.header;
     throw refusal;
@@ -121,11 +154,38 @@ export function checkIdentity(context: IdentityContext, req: IncomingMessage, bo
   return who;
 }
 
-/** An identity, with the 403 to answer instead under `enforce`, and the line to log once the request is let through. */
+/** An identity, with the 403 to answer instead under `enforce`, and the lines to log. */
 interface Judged {
   who: Identity;
   refusal?: ApiError;
+  /** A line logged as is (the fix for a token without `exp`). */
   warning?: string;
+  /** A refused or unverified identified request: through the bounded decision log. */
+  decision?: { fields: DecisionFields; message: string };
+}
+
+/** A 429: counted, and logged (bounded) when the request names a user. */
+function refusedByLimit(
+  context: IdentityContext,
+  stage: 'address' | 'identity',
+  project: ProjectConfig,
+  body: Body,
+  state: RequestState,
+): void {
+  metrics.rateLimitRefusals.inc({ stage });
+  const userId = typeof body.user_id === 'string' ? body.user_id : null;
+  if (userId === null) return;
+  context.decisions.log(
+    {
+      requestId: state.requestId,
+      widgetKey: project.widgetKey,
+      mode: modeOf(project),
+      decision: 'refused',
+      reason: 'rate_limited',
+      userId,
+    },
+    `[halo] rate limit: refused a request for user ${JSON.stringify(userId)} on ${project.widgetKey} (${stage} budget spent)`,
+  );
 }
 
 /** The identity a request speaks for, and under `enforce` the 403 to answer instead. */
@@ -151,16 +211,30 @@ function judge(context: IdentityContext, project: ProjectConfig, body: Body, tok
       ? `lifetime (exp missing or more than maxTokenLifetime ${JSON.stringify(project.maxTokenLifetime)} away)`
       : reason;
   const who = unverified(project, mode, owner, userId, reason);
+  const fields = (decision: DecisionFields['decision']): DecisionFields => ({
+    widgetKey: project.widgetKey,
+    mode,
+    decision,
+    reason: logged === reason ? reason : 'lifetime',
+    userId,
+  });
+  // Say why (never the token). JSON quoting keeps a hostile user_id from forging log lines.
   if (mode === 'enforce') {
     return {
       who,
       refusal: new ApiError(403, 'identity_verification_failed', `Identity verification failed: ${reason}.`, reason),
-      warning: result.detail
-        ? `[halo] enforce: refused the token of user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}`
-        : undefined,
+      decision: {
+        fields: fields('refused'),
+        message: `[halo] enforce: refused the token of user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}`,
+      },
     };
   }
-  // Monitor: say why (never the token) and go on unverified. JSON quoting keeps a hostile
-  // user_id from forging log lines.
-  return { who, warning: `[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}` };
+  // Monitor: go on unverified.
+  return {
+    who,
+    decision: {
+      fields: fields('unverified'),
+      message: `[halo] monitor: unverified request for user ${JSON.stringify(userId)} on ${project.widgetKey}: ${logged}`,
+    },
+  };
 }

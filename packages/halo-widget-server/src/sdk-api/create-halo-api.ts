@@ -18,6 +18,9 @@ import { createOutageReporter, unavailableAnswer } from '../store/store-outage.j
 import { resolveTraitLimits } from '../identity/traits.js';
 import type { HaloApiConfig } from '../types.js';
 import { openChannels } from '../channel/open-channels.js';
+import { createDecisionLog } from '../ops/decision-log.js';
+import { metrics } from '../ops/metrics.js';
+import { requestIdOf } from '../ops/request-id.js';
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
@@ -37,6 +40,7 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
     logger,
     limiter: createRequestLimiter(config.rateLimit, config.trustProxy),
     warnedNoExp: new Set(),
+    decisions: createDecisionLog(logger, config.decisionLog, () => metrics.logLinesSuppressed.inc()),
   };
   const chat = createChatCall(store, respond, traitLimits);
   const reportOutage = createOutageReporter(logger);
@@ -73,7 +77,8 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const state: RequestState = {};
+    const state: RequestState = { requestId: requestIdOf(req) };
+    res.setHeader('X-Request-Id', state.requestId!);
     handle(req, res, state).catch((error: unknown) => {
       // The answer goes out before anything is logged, so a failing logger cannot hold it up.
       if (res.headersSent) {
