@@ -1,4 +1,4 @@
-// Issues 27, 26 and 22 §3: every refused request is charged to its address and refused before
+// Issues 27, 26 and 22 part 3: every refused request is charged to its address and refused before
 // any work once the address is spent; a verified user behind that address (an office NAT)
 // is charged to their user and still served; a body nested too deep is refused before it
 // is parsed. A real `serve` process with the default per-user budget and a small per-address one.
