@@ -140,6 +140,40 @@ export async function measureChannel({ idle = 10_000 } = {}) {
   return { idle: idleResult, latency: { memory: memoryLatency, postgresTwoInstances: postgresLatency } };
 }
 
+/** The goals of issue 23: p99 under 100 ms with every message received, ≤ 20 KB RSS per idle channel. */
+export function channelGoals({ idle, latency }) {
+  const met = (l) => l.p99Ms < 100 && l.received === l.messages;
+  return { channelP99Memory: met(latency.memory), channelP99Postgres: met(latency.postgresTwoInstances), channelRssPerIdle: idle.rssPerChannelKB <= 20 };
+}
+
+/** bench/run.mjs's tables: [title, rows] pairs. */
+export function channelTables({ idle, latency }, goals) {
+  const verdict = (met) => (met ? 'met' : 'MISSED');
+  return [
+    [
+      `Live channel: ${idle.channels} idle channels on one instance (memory store)`,
+      [
+        {
+          'RSS per channel (KB)': idle.rssPerChannelKB.toFixed(1),
+          'CPU over 30 s idle (ms)': idle.idleCpuMsOver30s.toFixed(0),
+          goal: `≤ 20 KB: ${verdict(goals.channelRssPerIdle)}`,
+        },
+      ],
+    ],
+    [
+      'Live channel: write → receipt, 1 000 messages over 1 000 channels (goal p99 < 100 ms)',
+      Object.entries(latency).map(([store, l]) => ({
+        store,
+        received: `${l.received}/${l.messages}`,
+        'p50 (ms)': l.p50Ms.toFixed(1),
+        'p99 (ms)': l.p99Ms.toFixed(1),
+        'max (ms)': l.maxMs.toFixed(1),
+        goal: verdict(goals[store === 'memory' ? 'channelP99Memory' : 'channelP99Postgres']),
+      })),
+    ],
+  ];
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = await measureChannel({ idle: Number(process.argv[2] ?? 10_000) });
   const { idle, latency } = result;
