@@ -20,7 +20,10 @@ let made = 0;
 const opening = (text) => {
   const at = new Date().toISOString();
   made += 1;
-  return { message: { id: `msg_bq${process.pid}_${made}`, text, created_at: at }, reply: { id: `msg_ba${process.pid}_${made}`, text, created_at: at } };
+  return {
+    message: { id: `msg_bq${process.pid}_${made}`, text, created_at: at },
+    reply: { id: `msg_ba${process.pid}_${made}`, text, created_at: at },
+  };
 };
 const cpu0 = process.cpuUsage();
 process.on('message', async (msg) => {

@@ -143,7 +143,11 @@ export async function measureChannel({ idle = 10_000 } = {}) {
 /** The goals of issue 23: p99 under 100 ms with every message received, ≤ 20 KB RSS per idle channel. */
 export function channelGoals({ idle, latency }) {
   const met = (l) => l.p99Ms < 100 && l.received === l.messages;
-  return { channelP99Memory: met(latency.memory), channelP99Postgres: met(latency.postgresTwoInstances), channelRssPerIdle: idle.rssPerChannelKB <= 20 };
+  return {
+    channelP99Memory: met(latency.memory),
+    channelP99Postgres: met(latency.postgresTwoInstances),
+    channelRssPerIdle: idle.rssPerChannelKB <= 20,
+  };
 }
 
 /** bench/run.mjs's tables: [title, rows] pairs. */

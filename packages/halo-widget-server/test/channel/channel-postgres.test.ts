@@ -4,7 +4,14 @@
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPostgresStore, generateProjectKeys, startHaloServer, type ConversationStore, type HaloServer } from '../../src/index.js';
+import {
+  createPostgresStore,
+  generateProjectKeys,
+  startHaloServer,
+  type ConversationStore,
+  type HaloServer,
+  type SqlConversationStore,
+} from '../../src/index.js';
 import { silentLogger } from '../../../../test/helpers/server.js';
 import { openChannel, type ChannelReader } from '../../../../test/helpers/channel-reader.js';
 import { usePostgres } from '../../../../test/helpers/postgres.js';
@@ -16,12 +23,12 @@ const token = (userId: string) => jwt.sign({ user_id: userId, exp: Math.floor(Da
 const postgres = usePostgres();
 
 const servers: HaloServer[] = [];
-const stores: ConversationStore[] = [];
+const stores: SqlConversationStore[] = [];
 const readers: ChannelReader[] = [];
 afterEach(async () => {
   readers.splice(0).forEach((r) => r.close());
   for (const server of servers.splice(0)) await server.close();
-  for (const store of stores.splice(0)) await store.close?.();
+  for (const store of stores.splice(0)) await store.close();
 });
 
 /** An instance: its own store (pool and listener) on the one database, and its own server. */

@@ -119,7 +119,7 @@ describe('live channel', () => {
     expect(alice.events.filter((e) => e.event === 'message')).toEqual([]);
   });
 
-  it("a reader that does not read is dropped once its unsent bytes pass the bound, and its slot is free again", async () => {
+  it('a reader that does not read is dropped once its unsent bytes pass the bound, and its slot is free again', async () => {
     const store = makeStore();
     const url = await start(store, { channel: { maxBufferedBytes: 16 * 1024, maxChannelsPerAddress: 1 } });
     const conversation = await conversationOf(store, 'visitor:slow');
@@ -127,7 +127,9 @@ describe('live channel', () => {
     const { port } = new URL(url);
     const socket = net.connect(Number(port), '127.0.0.1');
     const body = JSON.stringify({ widget_key: KEY, visitor_id: 'slow', after: { [conversation]: 2 } });
-    socket.write(`POST /api/sdk/channel HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    socket.write(
+      `POST /api/sdk/channel HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
     socket.pause();
     socket.on('error', () => undefined);
     await new Promise((r) => setTimeout(r, 300));
