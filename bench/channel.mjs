@@ -110,8 +110,9 @@ async function measureLatency(reader, writer) {
   while (latencies.length < LATENCY_CHANNELS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   requests.forEach((r) => r.destroy());
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { messages: LATENCY_CHANNELS, received: latencies.length, p50Ms: pct(50), p99Ms: pct(99), maxMs: latencies.at(-1) };
+  // NaN when nothing arrived (the goal then reads MISSED, not a crash).
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return { messages: LATENCY_CHANNELS, received: latencies.length, p50Ms: pct(50), p99Ms: pct(99), maxMs: latencies.at(-1) ?? NaN };
 }
 
 export async function measureChannel({ idle = 10_000 } = {}) {
@@ -178,7 +179,7 @@ export function channelTables({ idle, latency }, goals) {
   ];
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = await measureChannel({ idle: Number(process.argv[2] ?? 10_000) });
   const { idle, latency } = result;
   console.log(
