@@ -1,5 +1,5 @@
 // `npm run bench`: sizes, refresh efficiency, verification, API throughput, idle cost and
-// delivery under injected faults of the built package. Builds first when dist/ is missing or older than src/, prints a table
+// delivery under injected faults, and the live channel, of the built package. Builds first when dist/ is missing or older than src/, prints a table
 // per section and writes bench/results.json. Ratios are measured in one run: compare those,
 // not absolute times, across machines.
 import { execFileSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { measureAbuse } from './abuse.mjs';
 import { measureApi } from './api.mjs';
+import { channelGoals, channelTables, measureChannel } from './channel.mjs';
 import { measureDelivery } from './delivery.mjs';
 import { measureIdle } from './idle.mjs';
 import { measureRefresh } from './refresh.mjs';
@@ -269,6 +270,11 @@ table(`Abuse: ${abuse.forged.requests} forged tokens under enforce, burst ${abus
     goal: verdict(abuse.goals.forged429AfterBurst),
   },
 ]);
+
+// Live channel (issue 23): idle channels, and write → receipt on memory and PostgreSQL (two instances).
+results.channel = await measureChannel({ idle: QUICK ? 2000 : 10_000 });
+Object.assign(results.goals, channelGoals(results.channel));
+for (const [title, rows] of channelTables(results.channel, results.goals)) table(title, rows);
 
 results.seconds = (Date.now() - started) / 1000;
 table(

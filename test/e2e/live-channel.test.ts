@@ -9,13 +9,13 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedPage, launchBrowser, serverModule, startHostServer, watch, WIDGET, type HostServer } from './browser.js';
-import { createSupportStoreDouble, type SupportStoreDouble } from '../helpers/support-store-double.js';
+import type { ConversationStore } from '../../packages/halo-widget-server/src/index.js';
 
 let server: Awaited<ReturnType<typeof serverModule>>;
 let api: { url: string; close(): Promise<void> };
 let host: HostServer;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
-let store: SupportStoreDouble;
+let store: ConversationStore;
 let widgetKey: string;
 let secret: string;
 let snippet: string;
@@ -24,11 +24,10 @@ beforeAll(async () => {
   server = await serverModule();
   snippet = readFileSync(path.join(WIDGET, 'dist/snippet.js'), 'utf8');
   ({ widgetKey, identitySecret: secret } = server.generateProjectKeys());
-  // The one line to change once the real stores implement SupportStore.
-  store = createSupportStoreDouble();
+  store = server.createMemoryStore();
   api = await server.startHaloServer({
     projects: [{ widgetKey, identitySecrets: [secret], mode: 'enforce' }],
-    supportStore: store,
+    store,
     logger: { info() {}, warn() {}, error: console.error },
     rateLimit: false,
   });
@@ -45,6 +44,15 @@ const sign = (userId: string, seconds: number) => {
   const iat = Math.floor(Date.now() / 1000);
   return jwt.sign({ user_id: userId, name: userId, iat, exp: iat + seconds }, secret);
 };
+/** The owner's conversation, as their first chat opens it (their message and the reply: seqs 1 and 2). */
+const conversationOf = async (owner: string): Promise<string> => {
+  const at = new Date().toISOString();
+  const opened = await store.chatExchange(widgetKey, owner, null, null, async () => ({
+    message: { id: `msg_${crypto.randomUUID()}`, text: 'hello', created_at: at },
+    reply: { id: `msg_${crypto.randomUUID()}`, text: 'hi', created_at: at },
+  }));
+  return opened!.conversation.id;
+};
 const agent = (conversation: string, text: string) =>
   store.appendMessage(widgetKey, conversation, { author: 'agent', agent: { id: 'a1', name: 'Ann' }, text, client_message_id: null });
 
@@ -60,7 +68,7 @@ const got = (p: Page) => p.evaluate(() => (window as unknown as { __got: { id: s
 
 describe('the live channel in Chromium', () => {
   it("shows an agent's message in alice's open widget within a second, as a badge while closed, and never to bob after a switch", async () => {
-    const conversation = store.open(widgetKey, 'user:alice');
+    const conversation = await conversationOf('user:alice');
     host.routes.set('/', {
       body: page(`Halo.init(${JSON.stringify({ widgetKey, apiBase: api.url, userId: 'alice', userToken: sign('alice', 600) })})`),
     });
@@ -87,6 +95,8 @@ describe('the live channel in Chromium', () => {
     expect(await launcher.getAttribute('aria-label')).toBe('Open support chat, 1 unread');
     expect((await got(tab)).map((m) => m.text)).toEqual(['Hello Alice, this is Ann.', 'Are you still there?']);
 
+    // Bob chatted before (elsewhere): his conversation exists before his widget's channel opens.
+    const bobs = await conversationOf('user:bob');
     // A user switch on the same page: bob's channel must never carry alice's message.
     await tab.evaluate(
       (token) =>
@@ -100,7 +110,6 @@ describe('the live channel in Chromium', () => {
     await tab.evaluate(() => ((window as unknown as { __got: unknown[] }).__got.length = 0));
     await new Promise((r) => setTimeout(r, 800));
     await agent(conversation, 'Only for Alice');
-    const bobs = store.open(widgetKey, 'user:bob');
     await agent(bobs, 'Hello Bob');
     await expect.poll(() => got(tab).then((list) => list.map((m) => m.text))).toEqual(['Hello Bob']);
     expect(problems.console).toEqual([]);
@@ -109,7 +118,7 @@ describe('the live channel in Chromium', () => {
   });
 
   it('with 20-s tokens in enforce the stream ends at expiry, reconnects with a fresh token, a message of the gap arrives once, one getUserToken per expiry for 3 tabs', async () => {
-    const conversation = store.open(widgetKey, 'user:carol');
+    const conversation = await conversationOf('user:carol');
     let tokenCalls = 0;
     const originalGet = host.routes.get.bind(host.routes);
     host.routes.get = (key: string) => {
@@ -162,7 +171,7 @@ describe('the live channel in Chromium', () => {
         front.listen(port, '127.0.0.1', () => resolve((front.address() as net.AddressInfo).port));
       });
     const port = await serve();
-    const conversation = store.open(widgetKey, 'user:dave');
+    const conversation = await conversationOf('user:dave');
     host.routes.set('/', {
       body: page(
         `Halo.init(${JSON.stringify({ widgetKey, apiBase: `http://127.0.0.1:${port}`, launcher: false, userId: 'dave', userToken: sign('dave', 600) })})`,

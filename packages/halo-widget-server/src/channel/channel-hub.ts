@@ -23,7 +23,7 @@ const keyOf = (project: string, owner: string): string => `${project.length}:${p
 /**
  * The instance's channels, by project and owner, fed by the store's notifier: every
  * `message.created` of an owner makes that owner's channels read after their cursors
- * (channel-never-polls). One heartbeat timer for all channels, running only while one is
+ * (channel-never-polls), and a `resync` makes every channel do so for all its conversations. One heartbeat timer for all channels, running only while one is
  * open; the per-instance and per-address caps are checked on open.
  */
 export function createChannelHub(store: SupportStore, limits: ResolvedChannelLimits, logger: HaloLogger): ChannelHub {
@@ -52,6 +52,12 @@ export function createChannelHub(store: SupportStore, limits: ResolvedChannelLim
   };
 
   const unsubscribe = store.notifier.subscribe((event: StoreEvent) => {
+    if (event.type === 'resync') {
+      // The notifier was cut off (PostgreSQL listener reconnect): what it announced meanwhile
+      // is not repeated, so every channel reads its conversations after its cursors.
+      for (const set of byOwner.values()) for (const stream of set) stream.resync();
+      return;
+    }
     if (event.type !== 'message.created') return;
     const set = byOwner.get(keyOf(event.project, event.owner));
     // A message for one identity is only ever read by that identity's channels.

@@ -84,6 +84,11 @@ export class ChannelStream {
     void this.#read(conversationId);
   }
 
+  /** Reads every conversation this channel keeps a cursor for after it (the notifier's `resync`). */
+  resync(): void {
+    for (const [conversationId, cursor] of [...this.#cursors]) this.pull(conversationId, cursor + 1);
+  }
+
   /** Writes a comment line: the server's heartbeat, which keeps proxies and the client's idle check satisfied. */
   heartbeat(): void {
     if (this.#open) this.#send(':\n\n');

@@ -21,11 +21,12 @@ function isSupportStore(store: unknown): store is SupportStore {
 }
 
 /**
- * The live channel where the API has a {@link SupportStore} (`config.supportStore`, else the
- * conversation store when it is one); null otherwise, and `/api/sdk/channel` is then a 404.
+ * The live channel on the API's conversation store: every store of this package (memory,
+ * PGlite, PostgreSQL) is a {@link SupportStore}. A hand-written store without its reads and
+ * notifier gets no channel, and `/api/sdk/channel` is then a 404.
  */
 export function openChannels(config: HaloApiConfig, store: unknown, logger: HaloLogger): Channels | null {
-  const support = config.supportStore ?? (isSupportStore(store) ? store : null);
+  const support = isSupportStore(store) ? store : null;
   if (!support) return null;
   const limits = resolveChannelLimits(config.channel);
   const hub = createChannelHub(support, limits, logger);

@@ -1,26 +1,38 @@
 // The live channel over HTTP (docs/protocol.md, "Live channel"): channel-follows-token,
-// resume-from-cursor, channel-isolation and channel-bounded, against a real server.
+// resume-from-cursor, channel-isolation and channel-bounded, against a real server on the
+// memory store (channel-postgres.test.ts has what PostgreSQL does differently).
 import jwt from 'jsonwebtoken';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateProjectKeys, startHaloServer, type HaloServer, type StartHaloServerOptions } from '../../src/index.js';
-import type { SupportStore } from '../../src/store/conversation-model.js';
+import {
+  createMemoryStore,
+  generateProjectKeys,
+  startHaloServer,
+  type ConversationStore,
+  type HaloServer,
+  type StartHaloServerOptions,
+} from '../../src/index.js';
 import { silentLogger } from '../../../../test/helpers/server.js';
 import { openChannel, type ChannelReader } from '../../../../test/helpers/channel-reader.js';
-import { createSupportStoreDouble, type SupportStoreDouble } from '../../../../test/helpers/support-store-double.js';
+import { chatOnce } from '../store/exchange-helpers.js';
 
 const { identitySecret: SECRET } = generateProjectKeys();
 const KEY = 'ab_test_channel00';
 const token = (userId: string, seconds = 600) => jwt.sign({ user_id: userId, exp: Math.floor(Date.now() / 1000) + seconds }, SECRET);
 
-// The one line to change once the real stores implement SupportStore.
-const makeStore = (): SupportStoreDouble => createSupportStoreDouble();
+const makeStore = (): ConversationStore => createMemoryStore();
+/** The owner's conversation, opened as the chat call opens it: their message (seq 1) and the reply (seq 2). */
+const conversationOf = async (store: ConversationStore, owner: string): Promise<string> =>
+  (await chatOnce(store, KEY, owner, null, null, 'hello', 'hi'))!.conversation.id;
+const agentWrites = (store: ConversationStore, conversation: string, text: string) =>
+  store.appendMessage(KEY, conversation, { author: 'agent', agent: { id: 'a1', name: 'Ann' }, text, client_message_id: null });
 
 let server: HaloServer | null = null;
 const readers: ChannelReader[] = [];
-async function start(store: SupportStore, extra: Partial<StartHaloServerOptions> = {}): Promise<string> {
+async function start(store: ConversationStore, extra: Partial<StartHaloServerOptions> = {}): Promise<string> {
   server = await startHaloServer({
     projects: [{ widgetKey: KEY, identitySecrets: [SECRET], mode: 'enforce' }],
-    supportStore: store,
+    store,
     logger: silentLogger(),
     rateLimit: false,
     ...extra,
@@ -43,7 +55,7 @@ describe('live channel', () => {
   it("an agent's message written into alice's conversation reaches her open channel, and never bob's", async () => {
     const store = makeStore();
     const url = await start(store);
-    const conversation = store.open(KEY, 'user:alice');
+    const conversation = await conversationOf(store, 'user:alice');
     const alice = await open(url, { user_id: 'alice', user_token: token('alice') });
     const bob = await open(url, { user_id: 'bob', user_token: token('bob') });
     expect(alice.status).toBe(200);
@@ -60,7 +72,7 @@ describe('live channel', () => {
     expect(data).toMatchObject({
       id: written!.id,
       conversation_id: conversation,
-      seq: 1,
+      seq: 3,
       author: 'agent',
       agent: { name: 'Ann' },
       text: 'Hi Alice',
@@ -69,19 +81,15 @@ describe('live channel', () => {
     expect(bob.events.filter((e) => e.event === 'message')).toEqual([]);
   });
 
-  it('a reconnect resumes after its cursor: the messages written meanwhile arrive once, and a lost notification loses nothing', async () => {
+  it('a reconnect resumes after its cursor: the messages written while it was away arrive once, in order', async () => {
     const store = makeStore();
     const url = await start(store);
-    const conversation = store.open(KEY, 'user:alice');
-    await store.write(KEY, conversation, 'user', 'question');
-    await store.write(KEY, conversation, 'assistant', 'answer 2');
-    // Written while nobody listens, and its announcement lost.
-    store.announcing = false;
-    await store.write(KEY, conversation, 'agent', 'agent 3');
-    store.announcing = true;
+    const conversation = await conversationOf(store, 'user:alice');
+    // Written while no channel is open: nothing hears its announcement.
+    await agentWrites(store, conversation, 'agent 3');
     const alice = await open(url, { user_id: 'alice', user_token: token('alice'), after: { [conversation]: 2 } });
     expect((await alice.next('message')).data).toMatchObject({ seq: 3, text: 'agent 3' });
-    await store.write(KEY, conversation, 'agent', 'agent 4');
+    await agentWrites(store, conversation, 'agent 4');
     expect((await alice.next('message')).data).toMatchObject({ seq: 4 });
     await new Promise((r) => setTimeout(r, 200));
     expect(alice.events.filter((e) => e.event === 'message').map((e) => e.data.seq)).toEqual([3, 4]);
@@ -90,26 +98,49 @@ describe('live channel', () => {
   it("the user's own messages are not sent back on the channel (the chat answer carries them)", async () => {
     const store = makeStore();
     const url = await start(store);
-    const conversation = store.open(KEY, 'user:alice');
-    const alice = await open(url, { user_id: 'alice', user_token: token('alice'), after: { [conversation]: 0 } });
+    const conversation = await conversationOf(store, 'user:alice');
+    const alice = await open(url, { user_id: 'alice', user_token: token('alice'), after: { [conversation]: 2 } });
     await alice.next('ready');
-    await store.write(KEY, conversation, 'user', 'mine');
-    await store.write(KEY, conversation, 'assistant', 'reply');
-    expect((await alice.next('message')).data).toMatchObject({ seq: 2, author: 'assistant' });
+    await chatOnce(store, KEY, 'user:alice', conversation, null, 'mine', 'reply');
+    expect((await alice.next('message')).data).toMatchObject({ seq: 4, author: 'assistant', text: 'reply' });
+    await new Promise((r) => setTimeout(r, 200));
     expect(alice.events.filter((e) => e.event === 'message')).toHaveLength(1);
   });
 
   it("a cursor naming bob's conversation reads nothing of it (channel-isolation)", async () => {
     const store = makeStore();
     const url = await start(store);
-    const bobs = store.open(KEY, 'user:bob');
-    await store.write(KEY, bobs, 'agent', 'for bob only');
+    const bobs = await conversationOf(store, 'user:bob');
+    await agentWrites(store, bobs, 'for bob only');
     const alice = await open(url, { user_id: 'alice', user_token: token('alice'), after: { [bobs]: 0 } });
     await alice.next('ready');
-    await store.write(KEY, bobs, 'agent', 'for bob again');
+    await agentWrites(store, bobs, 'for bob again');
     await new Promise((r) => setTimeout(r, 300));
     expect(alice.events.filter((e) => e.event === 'message')).toEqual([]);
   });
+
+  it('a reader that does not read is dropped once its unsent bytes pass the bound, and its slot is free again', async () => {
+    const store = makeStore();
+    const url = await start(store, { channel: { maxBufferedBytes: 16 * 1024, maxChannelsPerAddress: 1 } });
+    const conversation = await conversationOf(store, 'visitor:slow');
+    // A raw connection that sends the request and then never reads a byte.
+    const { port } = new URL(url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    const body = JSON.stringify({ widget_key: KEY, visitor_id: 'slow', after: { [conversation]: 2 } });
+    socket.write(
+      `POST /api/sdk/channel HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    socket.pause();
+    socket.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    // The one channel this address may have is taken.
+    expect((await open(url, { visitor_id: 'other' })).status).toBe(503);
+    // ~4 MB for it: more than the kernel's socket buffers take, so the rest waits in the server.
+    const text = 'x'.repeat(4000);
+    for (let i = 0; i < 1000; i++) await store.appendMessage(KEY, conversation, { author: 'agent', text, client_message_id: null });
+    await expect.poll(async () => (await open(url, { visitor_id: 'other' })).status, { timeout: 10_000 }).toBe(200);
+    socket.destroy();
+  }, 30_000);
 
   it('in enforce the server ends the channel when the token expires, with the reason', async () => {
     const store = makeStore();
