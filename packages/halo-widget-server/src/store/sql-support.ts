@@ -1,4 +1,12 @@
-import { PREVIEW_CHARS, type Author, type ConversationMessage, type ConversationSummary, type NewMessage, type SupportStore, type UserPanel } from './conversation-model.js';
+import {
+  PREVIEW_CHARS,
+  type Author,
+  type ConversationMessage,
+  type ConversationSummary,
+  type NewMessage,
+  type SupportStore,
+  type UserPanel,
+} from './conversation-model.js';
 import { ConversationFullError } from './conversation-full-error.js';
 import { cursorOf, resolveListQuery, whoFrom } from './inbox-query.js';
 import { MAX_PAGE } from './message-range.js';

@@ -202,7 +202,12 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the inbox on the %s 
   it('previews the last message (its first 200 characters) and says who wrote it', async () => {
     const ann = (await engine.store.listConversations({ projects: [P], q: 'ann' })).conversations[0]!;
     const long = `${'é'.repeat(150)}${'😀'.repeat(100)}`;
-    await engine.store.appendMessage(P, ann.id, { author: 'agent', agent: { id: 'a1', name: 'Ann Agent' }, text: long, client_message_id: 'cm-long' });
+    await engine.store.appendMessage(P, ann.id, {
+      author: 'agent',
+      agent: { id: 'a1', name: 'Ann Agent' },
+      text: long,
+      client_message_id: 'cm-long',
+    });
     const listed = (await engine.store.listConversations({ projects: [P] })).conversations[0]!;
     expect(listed).toMatchObject({ id: ann.id, last_author: 'agent', last_text: `${'é'.repeat(150)}${'😀'.repeat(50)}` });
   });
