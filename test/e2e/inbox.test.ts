@@ -98,13 +98,19 @@ describe.each(['embedded', 'postgres'] as const)('the inbox page on the %s store
       closeStore = () => store.close();
     }
     const agents = server.createMemoryAgentStore();
-    await server.createAgent(agents, { email: 'ann@x.io', name: 'Ann Agent', role: 'agent', projects: ['wk_a'], password: PASSWORD });
+    await server.createAgent(agents, {
+      email: 'ann@x.io',
+      name: 'Ann Agent',
+      role: 'agent',
+      projects: ['ab_test_inboxa'],
+      password: PASSWORD,
+    });
     await server.createAgent(agents, { email: 'bob@x.io', name: 'Bob Agent', role: 'admin', password: PASSWORD });
     api = await server.startHaloServer({
       // Monitor mode: a request without a token is stored, marked unverified.
       projects: [
-        { widgetKey: 'wk_a', identitySecrets: [secret], mode: 'monitor' },
-        { widgetKey: 'wk_b', identitySecrets: [secret], mode: 'monitor' },
+        { widgetKey: 'ab_test_inboxa', identitySecrets: [secret], mode: 'monitor' },
+        { widgetKey: 'ab_test_inboxb', identitySecrets: [secret], mode: 'monitor' },
       ],
       port: 0,
       host: '127.0.0.1',
@@ -116,22 +122,22 @@ describe.each(['embedded', 'postgres'] as const)('the inbox page on the %s store
       agents: { store: agents },
     });
     alice = await chat({
-      widget_key: 'wk_a',
+      widget_key: 'ab_test_inboxa',
       user_id: 'alice',
       user_token: await token('alice', ALICE),
       user_traits: { theme: 'dark' },
       message: 'My invoice is wrong',
     });
-    visitor = await chat({ widget_key: 'wk_a', visitor_id: 'v_123', message: 'Hello? Anyone there?' });
+    visitor = await chat({ widget_key: 'ab_test_inboxa', visitor_id: 'v_123', message: 'Hello? Anyone there?' });
     evil = await chat({
-      widget_key: 'wk_a',
+      widget_key: 'ab_test_inboxa',
       user_id: 'evil',
       user_token: await token('evil', { name: XSS.name, email: XSS.email, plan: XSS.plan }),
       user_traits: { nickname: XSS.trait },
       message: XSS.text,
     });
     await chat({
-      widget_key: 'wk_b',
+      widget_key: 'ab_test_inboxb',
       user_id: 'other',
       user_token: await token('other', { name: 'Other Project User' }),
       message: 'project B only',
@@ -158,7 +164,7 @@ describe.each(['embedded', 'postgres'] as const)('the inbox page on the %s store
     it('marks a monitor-mode message claiming to be alice as unverified and keeps her verified panel', async () => {
       // No token: in monitor mode it is stored, marked, and may not touch the verified claims.
       await chat({
-        widget_key: 'wk_a',
+        widget_key: 'ab_test_inboxa',
         user_id: 'alice',
         conversation_id: alice,
         user_traits: { name: 'Mallory' },
@@ -166,7 +172,7 @@ describe.each(['embedded', 'postgres'] as const)('the inbox page on the %s store
       });
       const { page } = await signIn('ann@x.io');
       await row(page, alice).click();
-      const claimed = page.locator('#messages li', { hasText: 'Change my email please' });
+      const claimed = page.locator('#messages li.user', { hasText: 'Change my email please' });
       await expect.poll(() => claimed.getAttribute('class')).toContain('unverified');
       expect(await claimed.locator('.warning').textContent()).toBe('not verified — could be anyone claiming this user id');
       expect(await claimed.locator('.author').textContent()).toBe('someone claiming user alice');
@@ -181,7 +187,7 @@ describe.each(['embedded', 'postgres'] as const)('the inbox page on the %s store
 
     it("shows an agent's reply in alice's open widget in under a second", async () => {
       const snippet = readFileSync(path.join(WIDGET, 'dist/snippet.js'), 'utf8');
-      const init = { widgetKey: 'wk_a', apiBase: api.url, userId: 'alice', userToken: await token('alice', ALICE) };
+      const init = { widgetKey: 'ab_test_inboxa', apiBase: api.url, userId: 'alice', userToken: await token('alice', ALICE) };
       host.routes.set('/', { body: embedPage({ snippet, haloSrc: `${api.url}/halo.js`, init: `Halo.init(${JSON.stringify(init)})` }) });
       const context = await browser.newContext();
       const tab = await context.newPage();
@@ -218,8 +224,8 @@ describe.each(['embedded', 'postgres'] as const)('the inbox page on the %s store
       await bob.page.locator('#messages li.agent', { hasText: 'We are fixing your invoice.' }).waitFor({ timeout: 10_000 });
       const liveMs = Date.now() - sent;
       expect(await bob.page.locator('#messages li.agent .author').last().textContent()).toBe('Ann Agent');
-      expect(await ann.page.locator('#messages li.agent').count()).toBe(1);
-      console.info(`[inbox e2e] reply visible in the second agent's browser after ${liveMs} ms`);
+      expect(await ann.page.locator('#messages li.agent', { hasText: 'We are fixing your invoice.' }).count()).toBe(1);
+      console.info(`[inbox e2e, ${engine}] reply visible in the second agent's browser after ${liveMs} ms`);
 
       await ann.page.click('#toggle-status');
       await expect.poll(() => ann.page.locator('#toggle-status').textContent()).toBe('Reopen');
@@ -273,14 +279,14 @@ describe.each(['embedded', 'postgres'] as const)('the inbox page on the %s store
       const { page, problems } = await signIn('bob@x.io');
       await page.fill('#a-email', 'cat@x.io');
       await page.fill('#a-name', '<b>Cat</b>');
-      await page.fill('#a-projects', 'wk_b');
+      await page.fill('#a-projects', 'ab_test_inboxb');
       await page.fill('#a-password', PASSWORD);
       await page.click('#agent-form button');
-      await expect.poll(() => page.locator('#agents').textContent()).toContain('<b>Cat</b> <cat@x.io> · agent · wk_b');
+      await expect.poll(() => page.locator('#agents').textContent()).toContain('<b>Cat</b> <cat@x.io> · agent · ab_test_inboxb');
       expect([...problems.console, ...problems.errors]).toEqual([]);
       await page.context().close();
       const cat = await signIn('cat@x.io').catch(() => null);
-      // Cat's project (wk_b) has one conversation: the sign-in waited for it to be listed.
+      // Cat's project (ab_test_inboxb) has one conversation: the sign-in waited for it to be listed.
       expect(await cat?.page.locator('#conversations .who').textContent()).toBe('Other Project User');
       await cat?.page.context().close();
     });
