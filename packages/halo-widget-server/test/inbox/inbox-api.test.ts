@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tokenFor, useAgentServer } from '../../../../test/helpers/agent-http.js';
 import { usePostgres } from '../../../../test/helpers/postgres.js';
+import { createPgClient } from '../../src/store/sql-client.js';
 
 const pg = usePostgres();
 
@@ -173,6 +174,34 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the agent API on the
       expect(text).toContain(alice);
       expect(text).not.toContain(other);
     });
+  });
+
+  describe('the event stream after the store’s listener reconnected', () => {
+    it.runIf(engine === 'postgres')(
+      'sends resync to every stream, whatever its projects, so the page reloads',
+      async () => {
+        const events: string[] = [];
+        const req = request(`${s.url}/api/agent/events`, { headers: { Cookie: ann } });
+        const opened = new Promise<void>((resolve) =>
+          req.on('response', (res) => {
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => events.push(chunk));
+            resolve();
+          }),
+        );
+        req.end();
+        await opened;
+        const admin = await createPgClient({ connectionString: pg.cluster.url, max: 1 });
+        try {
+          await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen halo_events'");
+        } finally {
+          await admin.close();
+        }
+        await expect.poll(() => events.join(''), { timeout: 15_000 }).toContain('event: resync');
+        req.destroy();
+      },
+      30_000,
+    );
   });
 
   describe('the event stream and logout', () => {
