@@ -70,14 +70,23 @@ async function readJson(req) {
 
 /**
  * Why a control request is not a same-origin JSON request, or null when it is: a
- * `Content-Type` other than JSON → 415; an `Origin` other than this server's, or a
+ * `Content-Type` other than JSON → 415; a `Host` other than the listen address (DNS
+ * rebinding), an `Origin` other than this server's, or a
  * `Sec-Fetch-Site` other than `same-origin` (or `none`, typed by hand) → 403.
  */
 export function sameOriginJsonRefusal(req) {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') return { status: 415, error: 'send Content-Type: application/json' };
+  // DNS rebinding: the Host must be the address the connection reached (the listen address),
+  // or a localhost alias of it; the own origin is never derived from Host alone.
+  const port = req.socket.localPort;
+  const local = (req.socket.localAddress ?? '').replace(/^::ffff:(?=\d)/, '');
+  const hosts = new Set([`${local.includes(':') ? `[${local}]` : local}:${port}`]);
+  if (local.startsWith('127.') || local === '::1') for (const name of ['localhost', '127.0.0.1', '[::1]']) hosts.add(`${name}:${port}`);
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (!hosts.has(host)) return { status: 403, error: 'request for another host refused' };
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://${req.headers.host}`) return { status: 403, error: 'cross-origin request refused' };
+  if (origin !== undefined && origin !== `http://${host}`) return { status: 403, error: 'cross-origin request refused' };
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return { status: 403, error: 'cross-site request refused' };
   return null;

@@ -154,7 +154,7 @@ describe('the /admin page in Chromium', () => {
     // The widget's identify, history and chat calls: every one verified, all from one user.
     await expect.poll(() => page.locator('#report tr[data-result="verified"] td').nth(2).textContent()).toBe('1');
     expect(Number(await page.locator('#report tr[data-result="verified"] td').nth(1).textContent())).toBeGreaterThanOrEqual(1);
-    expect(await page.locator('#verdict').textContent()).toBe('Safe to enforce: no identified user would have been refused.');
+    expect(await page.locator('#verdict').textContent()).toBe('Safe to enforce: every identified user presented a valid token.');
 
     await setMode('enforce');
     expect((await chat(widgetKey, { user_id: 'alice', user_token: token })).status).toBe(200);
@@ -199,7 +199,9 @@ describe('the /admin page in Chromium', () => {
 
     await signIn();
     await chooseProject(mixKey);
-    const row = async (result: string) => page.locator(`#report tr[data-result="${result}"] td`).allTextContents();
+    // Every cell but "last seen" (the 4th, a local time).
+    const row = async (result: string) =>
+      (await page.locator(`#report tr[data-result="${result}"] td`).allTextContents()).filter((_, i) => i !== 3);
     await expect.poll(() => row('verified')).toEqual(['verified', '3', '2', 'ann, ben']);
     expect(await row('token_expired')).toEqual(['token_expired', '2', '1', 'cat']);
     expect(await row('token_invalid')).toEqual(['token_invalid', '1', '1', 'dan']);
@@ -211,6 +213,7 @@ describe('the /admin page in Chromium', () => {
       'Not safe to enforce: 3 users send no token: pass getUserToken (or userToken) wherever the page calls identify with a user id.',
     );
     expect(await page.locator('#sdk-versions').textContent()).toBe('SDK versions seen: unknown: 13.');
+    expect(await page.locator('#report tr[data-result="token_missing"] td').nth(3).textContent()).not.toBe('—');
     await page.screenshot({ path: path.join(RESULTS, 'admin.png'), fullPage: true });
     // docs/admin.png is this screenshot, refreshed on demand so a test run leaves the tree clean.
     if (process.env.HALO_UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: path.join(ROOT, 'docs/admin.png'), fullPage: true });
@@ -245,6 +248,31 @@ describe('the /admin page in Chromium', () => {
       (r) => r.json(),
     );
     expect(audit.audit.map((e: { action: string }) => e.action)).toEqual(['project.import']);
+  });
+
+  it('asks for confirmation before enforce while the report says "not safe"; dismissed, the mode stays', async () => {
+    await signIn();
+    await chooseProject(mixKey);
+    await expect.poll(() => page.locator('#verdict').textContent()).toMatch(/^Not safe to enforce/);
+    // Enforce while the report says "not safe": the page asks; dismissed, nothing changes.
+    const asked: string[] = [];
+    const answer = (accept: boolean) =>
+      page.once('dialog', (dialog) => {
+        asked.push(dialog.message());
+        void (accept ? dialog.accept() : dialog.dismiss());
+      });
+    answer(false);
+    await page.locator('input[name="mode"][value="enforce"]').check();
+    await page.getByRole('button', { name: 'Save mode' }).click();
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toMatch(/^The rollout report says: Not safe to enforce: 3 users send no token/);
+    expect(await page.locator('#effective-mode').textContent()).toBe('monitor (default)');
+    answer(true);
+    await page.getByRole('button', { name: 'Save mode' }).click();
+    await expect.poll(() => page.locator('#effective-mode').textContent()).toBe('enforce');
+    // Back to monitor (no question asked) for the tests below.
+    await setMode('monitor');
+    expect(asked).toHaveLength(2);
   });
 
   it('runs under the strict CSP without a violation, console error or page error', async () => {

@@ -17,6 +17,10 @@ export interface ServeProcess {
   kill9(): Promise<void>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
+  /** Sends a signal without waiting. */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves with the exit code (null when killed by a signal) once the process exited. */
+  exited: Promise<number | null>;
 }
 
 /** A config file with these projects in a temporary folder (removed by `remove`). */
@@ -47,7 +51,7 @@ export async function startServe(
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s:\n${output}`)), 60_000);
     const check = () => {
@@ -75,6 +79,8 @@ export async function startServe(
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
+    signal: (name) => void child.kill(name),
+    exited,
   };
 }
 

@@ -6,6 +6,7 @@ import type { TraitLimits } from './identity/traits.js';
 import type { VerifyFailure } from 'halo-widget/server';
 import type { ChannelLimits } from './channel/channel-limits.js';
 import type { SupportStore } from './store/conversation-model.js';
+import type { DecisionLogLimits } from './ops/decision-log.js';
 
 /** How a project treats user tokens (verification-modes). */
 export type VerificationMode = 'off' | 'monitor' | 'enforce';
@@ -49,7 +50,7 @@ export interface HaloApiConfig {
    * Token buckets answering 429, in separate pools per project: per client address for every
    * request that does not end verified (checked before the token is), per user for verified
    * requests. `false` turns the limit off.
-   * @default { burst: 30, perSecond: 2, maxKeys: 10000 }
+   * @default { burst: 30, perSecond: 2, maxKeys: 10000, perAddress: { burst: 300, perSecond: 10 } }
    */
   rateLimit?: RateLimitConfig | false;
   /**
@@ -69,6 +70,12 @@ export interface HaloApiConfig {
   supportStore?: SupportStore;
   /** Bounds of the live channel. @default see ChannelLimits */
   channel?: ChannelLimits;
+  /**
+   * Bounds on the log of refused and unverified identified requests (docs/operations.md):
+   * one line per project, user, decision and reason a minute, and at most `burst` lines then
+   * `perSecond` across all of them. @default { perKeyMs: 60000, burst: 50, perSecond: 1 }
+   */
+  decisionLog?: Omit<DecisionLogLimits, 'now'>;
 }
 
 /** A request's identity result as the rollout report counts it. */
@@ -78,4 +85,11 @@ export type IdentityOutcome = 'verified' | VerifyFailure | 'anonymous' | 'verifi
  * Receives each judged request's identity result: the project, the result, the user id (null
  * for a visitor) and the client's SDK version (`unknown` when it sent none, as the SDK does today).
  */
-export type IdentityResultListener = (widgetKey: string, result: IdentityOutcome, userId: string | null, sdkVersion: string) => void;
+/** `address`: the client address the request came from (as the rate limit keys it), so one address cannot fill the report's examples. */
+export type IdentityResultListener = (
+  widgetKey: string,
+  result: IdentityOutcome,
+  userId: string | null,
+  sdkVersion: string,
+  address?: string,
+) => void;

@@ -7,10 +7,10 @@ import { createAdminOperations, effectiveMode, parseSettingsPatch } from './admi
 import { REPORT_RETENTION_MS, USERS_PER_BUCKET, type AdminStore } from './admin-store.js';
 import type { IdentityCounter } from './identity-counter.js';
 import { buildIdentityReport } from './identity-report.js';
+import { BUCKET_MS } from './identity-counter.js';
 
 const PREFIX = '/api/admin/';
 const MAX_BODY = 16 * 1024;
-const HOUR = 3600_000;
 // No CORS header is ever sent: another site's script cannot read an answer.
 const HEADERS = ['Referrer-Policy', 'no-referrer', 'X-Frame-Options', 'DENY'];
 
@@ -78,7 +78,7 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
   const logger = options.logger ?? console;
   const now = options.now ?? Date.now;
   const ops = createAdminOperations(options.store, () => new Date(now()));
-  const authorize = options.token ? createBearerCheck(options.token) : null;
+  const authorize = options.token ? createBearerCheck(options.token, logger) : null;
   const changed = async (req: IncomingMessage, action: string, widgetKey: string) => {
     await options.onChange?.();
     // The operator label is filtered to plain characters; never a body value, never a secret.
@@ -142,7 +142,7 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
         if (!project) throw new ApiError(404, 'not_found', 'No such project.');
         await options.counter?.flush();
         const at = now();
-        const rows = await options.store.readIdentity(k!, at - (at % HOUR) - REPORT_RETENTION_MS);
+        const rows = await options.store.readIdentity(k!, at - (at % BUCKET_MS) - REPORT_RETENTION_MS);
         return [200, buildIdentityReport(k!, effectiveMode(project), rows, at, USERS_PER_BUCKET)];
       },
     },

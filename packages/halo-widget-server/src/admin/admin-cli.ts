@@ -11,6 +11,41 @@ export interface AdminCliIO {
   env: Record<string, string | undefined>;
 }
 
+// Characters a terminal acts on instead of printing: C0 controls and DEL (ESC starts ANSI/OSC
+// sequences that clear the screen, set the title or write the clipboard), C1 controls (U+009B
+// is a one-character CSI), bidi overrides and isolates (reorder what the operator reads), and
+// lone surrogates. Newlines are matched too: inside a value they would forge a table row.
+/* eslint-disable no-control-regex -- matching control characters is the point */
+const CONTROL = new RegExp(
+  '[\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]',
+  'g',
+);
+/* eslint-enable no-control-regex */
+
+/** `text` with every character a terminal would act on shown as `\u{…}`: what attacker-chosen values look like in CLI output. */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (char) => `\\u{${char.charCodeAt(0).toString(16).padStart(4, '0')}}`);
+}
+
+/** `text` escaped line by line: the CLI's own newlines stay, every other control character is shown escaped. */
+const escapeLines = (text: string): string => text.split('\n').map(escapeControl).join('\n');
+
+/**
+ * `io` with everything written escaped ({@link escapeControl}), so no value from the server —
+ * user ids, SDK versions, origins, audit actors, error messages, all attacker-reachable — can
+ * drive the operator's terminal. Applied once to every admin command's output.
+ */
+function terminalSafe(io: AdminCliIO): AdminCliIO {
+  return { ...io, out: (text) => io.out(escapeLines(text)), err: (text) => io.err(escapeLines(text)) };
+}
+
+/** `value` as indented JSON whose strings carry no character a terminal acts on (`\\uXXXX` escapes: still valid JSON). */
+const jsonForTerminal = (value: unknown): string =>
+  JSON.stringify(value, null, 2)
+    .split('\n')
+    .map((line) => line.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`))
+    .join('\n');
+
 /** A wrong command line: the CLI prints the message and the command's help. */
 export class AdminUsageError extends Error {}
 
@@ -81,7 +116,8 @@ async function request<T>(target: Pick<Target, 'url' | 'token'>, method: string,
   if (response.status === 401) throw new Error('the server refused HALO_ADMIN_TOKEN (401).');
   if (response.status === 404 && path === 'projects')
     throw new Error(`${target.url} has no admin API (is HALO_ADMIN_TOKEN set where the server runs?).`);
-  if (!response.ok) throw new Error(data?.error?.message ?? `HTTP ${response.status}`);
+  // The message may quote what a client sent: escaped here too, since main() prints it raw.
+  if (!response.ok) throw new Error(escapeControl(data?.error?.message ?? `HTTP ${response.status}`));
   return data as T;
 }
 
@@ -114,7 +150,9 @@ const pad = (rows: string[][]) => {
 export function formatReport(report: IdentityReport, window: ReportWindow): string {
   const { windows } = report;
   const chosen = windows[window];
-  const rows = [['result', 'requests 1h', 'requests 24h', 'requests 7d', `users ${window}`, `example user ids (${window})`]];
+  const rows = [
+    ['result', 'requests 1h', 'requests 24h', 'requests 7d', `users ${window}`, 'last seen (7d)', `example user ids (${window})`],
+  ];
   for (const result of IDENTITY_RESULTS) {
     const line = chosen.results[result];
     if (result === 'verification_off' && windows['7d'].results[result].requests === 0) continue;
@@ -124,7 +162,9 @@ export function formatReport(report: IdentityReport, window: ReportWindow): stri
       String(windows['24h'].results[result].requests),
       String(windows['7d'].results[result].requests),
       result === 'anonymous' ? '-' : `${line.usersCapped ? '>=' : ''}${line.users}`,
-      line.examples.join(', '),
+      windows['7d'].results[result].lastSeen?.slice(0, 16).replace('T', ' ') ?? '-',
+      // One cell per value: a newline in a user id would otherwise start a forged row.
+      line.examples.map(escapeControl).join(', '),
     ]);
   }
   const share = (name: ReportWindow) =>
@@ -140,6 +180,7 @@ export function formatReport(report: IdentityReport, window: ReportWindow): stri
     '',
     `Enforce would refuse: ${share('1h')} · ${share('24h')} · ${share('7d')}`,
     `SDK versions (${window}): ${versions}`,
+    `Likely attacks (${window}): ${chosen.likelyAttacks.users ? `${chosen.likelyAttacks.users} user id(s) with forged-looking tokens, e.g. ${chosen.likelyAttacks.examples.join(', ')}` : 'none'}`,
     `Verdict (${window}): ${chosen.verdict.text}`,
     '',
   ].join('\n');
@@ -157,7 +198,8 @@ const OPTIONS = {
 } as const;
 
 /** Runs one admin command (`report`, `secret`, `mode`, `settings`, `audit`) against a server's admin API. */
-export async function runAdminCommand(command: string, args: string[], io: AdminCliIO): Promise<number> {
+export async function runAdminCommand(command: string, args: string[], rawIo: AdminCliIO): Promise<number> {
+  const io = terminalSafe(rawIo);
   const { values, positionals } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
   const [verb, operand] = positionals;
   if (command === 'report') {
@@ -165,7 +207,7 @@ export async function runAdminCommand(command: string, args: string[], io: Admin
     if (!['1h', '24h', '7d'].includes(window)) throw new AdminUsageError('--window must be 1h, 24h or 7d.');
     const target = await targetOf(values, io);
     const report = await request<IdentityReport>(target, 'GET', `projects/${encodeURIComponent(target.widgetKey)}/identity-report`);
-    io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, window));
+    io.out(values.json ? `${jsonForTerminal(report)}\n` : formatReport(report, window));
     return report.windows[window].verdict.safe ? 0 : 3;
   }
   const target = await targetOf(values, io);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HaloLogger, IdentityResultListener, ProjectConfig } from '../types.js';
 import { pathOf } from '../http/http.js';
 import { safeLog } from '../ops/safe-log.js';
+import { checkOperatorToken } from './admin-access.js';
 import { createAdminApi } from './admin-api.js';
 import { createAdminOperations, type AdminOperations } from './admin-operations.js';
 import { isAdminPagePath, serveAdminPage } from './admin-page.js';
@@ -71,9 +72,7 @@ export async function createAdminSurface(
   logger: HaloLogger = console,
   conversationStore?: unknown,
 ): Promise<AdminSurface> {
-  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) {
-    throw new TypeError('Halo admin: the operator token (HALO_ADMIN_TOKEN) must be at least 16 characters.');
-  }
+  if (options.token !== undefined) checkOperatorToken(options.token);
   const store = options.store ?? defaultStore(conversationStore);
   for (const widgetKey of await seedProjects(store, projects)) {
     safeLog(logger, 'warn', () => [

@@ -7,6 +7,7 @@ import { checkConfig } from '../config.js';
 import { startHaloServer } from '../http/start-halo-server.js';
 import { openConfiguredStore } from '../store/open-configured-store.js';
 import { PURGE_HELP, purgeCommand } from '../store/purge-command.js';
+import { createJsonLogger } from '../ops/json-logger.js';
 
 const HELP: Record<string, string> = {
   main: `halo-widget-server — the reference Halo API
@@ -46,6 +47,11 @@ Where conversations are kept:
 
   --port N   port to listen on (default 8787)
   --host H   address to bind (default 127.0.0.1)
+  --metrics-port N        serve Prometheus /metrics on this port (same host), off by default
+  --shutdown-timeout S    on SIGTERM, wait at most S seconds for calls in flight (default 10)
+
+Logs: one JSON object a line on stdout (pino); --log-format pretty (or HALO_LOG_FORMAT=pretty)
+prints readable lines instead, for development.
 `,
   ...ADMIN_HELP,
   purge: PURGE_HELP,
@@ -121,10 +127,23 @@ async function serve(args: string[], io: CliIO): Promise<number> {
       host: { type: 'string' },
       data: { type: 'string' },
       memory: { type: 'boolean' },
+      'log-format': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
     },
     strict: true,
   });
   if (!values.config) throw new UsageError('--config is required.');
+  const logFormat = values['log-format'] ?? io.env.HALO_LOG_FORMAT ?? 'json';
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got "${logFormat}".`);
+  // JSON lines for a log pipeline by default; `pretty` is the console's readable lines, for development.
+  const logger = logFormat === 'json' ? createJsonLogger() : console;
+  const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535))
+    throw new UsageError(`--metrics-port must be 0–65535, got "${values['metrics-port']}".`);
+  const graceSeconds = values['shutdown-timeout'] === undefined ? 10 : Number(values['shutdown-timeout']);
+  if (!Number.isFinite(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600)
+    throw new UsageError(`--shutdown-timeout must be 0–3600 seconds, got "${values['shutdown-timeout']}".`);
   let config: HaloApiConfig & { database?: unknown };
   try {
     config = JSON.parse(readFileSync(values.config, 'utf8')) as HaloApiConfig;
@@ -159,11 +178,14 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   try {
     server = await startHaloServer({
       ...apiConfig,
+      logger,
       store: opened.store,
       port,
       host: values.host ?? '127.0.0.1',
       admin: { token: adminToken || undefined },
       agents: {},
+      // On the API's host: a public --host exposes it too, so operators bind it with care (docs/operations.md).
+      metrics: metricsPort === undefined ? undefined : { port: metricsPort, host: values.host ?? '127.0.0.1' },
     });
   } catch (error) {
     await opened.close();
@@ -171,12 +193,22 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   }
   io.out(`Halo API listening on ${server.url} (${config.projects.length} project(s); store: ${opened.description})\n`);
   if (adminToken) io.out(`Security settings: ${server.url}/admin (operator token from HALO_ADMIN_TOKEN)\n`);
+  if (server.metricsUrl) io.out(`Metrics: ${server.metricsUrl}/metrics\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => {
+    const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      io.err(`halo-widget-server serve: ${signal}: finishing calls in flight (at most ${graceSeconds} s), then exiting\n`);
+      // The bound on the whole exit, store included: a hung database must not keep the process.
+      setTimeout(
+        () => {
+          io.err(`halo-widget-server serve: still not closed ${graceSeconds + 5} s after ${signal}; exiting\n`);
+          process.exit(1);
+        },
+        (graceSeconds + 5) * 1000,
+      ).unref();
       void server
-        .close()
+        .shutdown({ graceMs: graceSeconds * 1000 })
         .then(() => opened.close())
         .then(resolve, (error: unknown) => {
           io.err(`halo-widget-server serve: ${(error as Error).message}\n`);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
-import { addressKey } from './client-address.js';
+import { installShedding } from './connection-shedding.js';
 
 /** Limits on connections and on how long a request may take to arrive. */
 export interface ConnectionLimits {
@@ -10,7 +9,9 @@ export interface ConnectionLimits {
   /** The whole request, body included, must arrive within this. @default 10000 */
   requestTimeoutMs?: number;
   /**
-   * Open connections at most; past it a new connection is closed at once. Never more than
+   * Open connections at most; past it the connection that costs most and earns least (idle
+   * keep-alive, last answered 429, from the address holding most) is closed to make room,
+   * and a new one is refused only when none can go. Never more than
    * 80 % of the process's file-descriptor limit, so the server keeps descriptors for its work.
    * @default 2048
    */
@@ -70,28 +71,9 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
   // Node requires headersTimeout ≤ requestTimeout.
   server.requestTimeout = Math.max(requestTimeout, headersTimeout);
   server.headersTimeout = headersTimeout;
-  server.maxConnections = maxConnections;
-  if (perAddress === Infinity) return;
-  const open = new Map<string, number>();
-  // The cap is checked before Node's HTTP layer sees the connection (its listener is wrapped):
-  // a refused connection then costs no parser, and a flood of them little CPU.
-  const http = server.listeners('connection') as ((socket: Socket) => void)[];
-  server.removeAllListeners('connection');
-  server.on('connection', (socket: Socket) => {
-    const key = addressKey(socket.remoteAddress ?? 'unknown');
-    const count = (open.get(key) ?? 0) + 1;
-    if (count > perAddress) {
-      socket.destroy();
-      return;
-    }
-    open.set(key, count);
-    socket.once('close', () => {
-      const left = (open.get(key) ?? 1) - 1;
-      if (left > 0) open.set(key, left);
-      else open.delete(key);
-    });
-    for (const listener of http) listener.call(server, socket);
-  });
+  // Not server.maxConnections: Node would refuse a new connection at the cap before anything
+  // could shed an idle one to make room for it (connection-shedding.ts).
+  installShedding(server, maxConnections, perAddress);
 }
 
 /** How often Node checks the timeouts above: its default (30 s) would let a slow request live 30 s past them. */

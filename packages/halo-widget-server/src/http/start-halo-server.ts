@@ -10,6 +10,10 @@ import type { HaloApiConfig, HaloLogger } from '../types.js';
 import { applyConnectionLimits, CONNECTIONS_CHECKING_INTERVAL_MS, type ConnectionLimits } from './connection-limits.js';
 import { answerClientError, EXPOSED, pathOf } from './http.js';
 import { safeLog } from '../ops/safe-log.js';
+import { handleHealth, storeProbe, type ReadinessProbe } from '../ops/health.js';
+import { metrics, routeOf } from '../ops/metrics.js';
+import { startMetricsServer, type MetricsListenOptions } from '../ops/metrics-server.js';
+import { createDrain, type ShutdownHook, type ShutdownOptions } from '../ops/shutdown.js';
 
 /** {@link HaloApiConfig} plus where to listen and the connection limits (on by default). */
 export interface StartHaloServerOptions extends HaloApiConfig, ConnectionLimits {
@@ -28,6 +32,10 @@ export interface StartHaloServerOptions extends HaloApiConfig, ConnectionLimits 
    * session also opens `/admin`. @default none
    */
   agents?: AgentServerOptions;
+  /** Serve Prometheus `/metrics` on a listener of its own (docs/operations.md). @default off */
+  metrics?: MetricsListenOptions;
+  /** What `/readyz` checks. @default one read through `store` (when given), else always ready */
+  ready?: ReadinessProbe;
 }
 
 /** A running reference API. */
@@ -36,6 +44,16 @@ export interface HaloServer {
   url: string;
   /** Stops listening and closes every connection, idle keep-alive ones included. */
   close(): Promise<void>;
+  /** The `/metrics` listener's URL, when `metrics` was given. */
+  metricsUrl?: string;
+  /**
+   * Graceful stop: no new connections, the `onShutdown` hooks run, in-flight calls finish (at
+   * most `graceMs`), then every connection closes; requests arriving meanwhile on an open
+   * connection get 503 with `Retry-After`. Then closes like `close()`.
+   */
+  shutdown(options?: ShutdownOptions): Promise<{ unfinished: number }>;
+  /** Registers a hook run when `shutdown` starts (the live channel closes its connections there). Answers an unregister function. */
+  onShutdown(hook: ShutdownHook): () => void;
 }
 
 /** The installed `halo-widget` package's folder, whose dist/ holds the script-tag files. */
@@ -103,8 +121,27 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
     : null;
   const api = createHaloApi(admin ? { ...options, projects: admin.projects, onIdentityResult: admin.onIdentityResult } : options);
   const root = packageRoot();
+  const probe = options.ready ?? (options.store ? storeProbe(options.store) : async () => undefined);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
+    const route = routeOf(pathOf(url));
+    const stopTimer = metrics.httpDuration.startTimer({ route });
+    res.once('finish', () => {
+      stopTimer();
+      metrics.httpRequests.inc({ route, status: String(res.statusCode) });
+    });
+    if (handleHealth(req, res, pathOf(url), probe, () => drain.draining())) return;
+    if (!drain.admit(req, res)) {
+      // Draining: this connection was open before; the client retries elsewhere or later.
+      res.writeHead(503, {
+        ...STATIC_HEADERS,
+        'Content-Type': 'application/json; charset=utf-8',
+        'Retry-After': String(drain.retryAfterSeconds()),
+        Connection: 'close',
+      });
+      res.end(JSON.stringify({ error: { code: 'service_unavailable', message: 'The server is shutting down; try again shortly.' } }));
+      return;
+    }
     // The admin surface first: its paths never reach the SDK API (whose preflight answers any path).
     if (agents?.handle(req, res)) return;
     if (admin?.handle(req, res)) return;
@@ -122,6 +159,8 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
   };
   const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, handler);
   applyConnectionLimits(server, options, Boolean(options.trustProxy));
+  // Read by the handler, which only runs once the server listens.
+  const drain = createDrain(server, logger);
   // Wire protocol: no status but the protocol's. Node would answer an unknown `Expect` 417 and what
   // its parser refuses with a bare 400/431/408; the first is served as usual instead
   // (RFC 9110 lets a server ignore it), the second answered in JSON.
@@ -136,19 +175,45 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
       const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            // Channels end with a reason and a retry hint before their sockets are closed.
-            api.closeChannels(1000);
-            server.close((error) => {
-              if (error) fail(error);
-              else void (admin?.close() ?? Promise.resolve()).then(done, fail);
-            });
-            server.closeAllConnections();
-          }),
-      });
+      const started = options.metrics ? startMetricsServer(options.metrics, logger) : Promise.resolve(null);
+      started.then(
+        (metricsServer) => {
+          let closed: Promise<void> | null = null;
+          const close = (): Promise<void> =>
+            (closed ??= new Promise<void>((done, fail) => {
+              // Channels end with a reason and a retry hint before their sockets are closed.
+              api.closeChannels(1000);
+              const finish = (error?: Error) => {
+                if (error && (error as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') fail(error);
+                else
+                  void (admin?.close() ?? Promise.resolve())
+                    .then(() => new Promise<void>((ok) => (metricsServer ? metricsServer.server.close(() => ok()) : ok())))
+                    .then(done, fail);
+              };
+              if (server.listening) server.close(finish);
+              else finish();
+              server.closeAllConnections();
+            }));
+          // A graceful shutdown ends the live channels first, with the drain's retry hint.
+          drain.onShutdown(({ retryAfterSeconds }) => api.closeChannels(retryAfterSeconds * 1000));
+          resolve({
+            url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+            metricsUrl: metricsServer?.url,
+            close,
+            shutdown: async (shutdownOptions) => {
+              const result = await drain.shutdown(shutdownOptions);
+              await close();
+              return result;
+            },
+            onShutdown: (hook) => drain.onShutdown(hook),
+          });
+        },
+        (error: unknown) => {
+          server.close();
+          void admin?.close();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
     });
   });
 }

@@ -2,6 +2,8 @@
 // into what is stored for an identity, and what `respond()` and the answers see. The store
 // keeps the record this module builds as it is (a JSON object per project and owner).
 
+import { hasUnstorableText } from '../http/storable-text.js';
+
 /** Limits on client traits (`user_traits`). */
 export interface TraitLimits {
   /** Traits per request, and stored per identity. @default 50 */
@@ -61,6 +63,8 @@ export function checkTraits(value: unknown, limits: Required<TraitLimits>): Reco
   const traits = value as Record<string, unknown>;
   if (Object.keys(traits).length > limits.maxKeys) throw new TraitLimitError(`\`user_traits\` has more than ${limits.maxKeys} keys.`);
   if (deeperThan(traits, limits.maxDepth)) throw new TraitLimitError(`\`user_traits\` nests more than ${limits.maxDepth} levels deep.`);
+  // storable-text: PostgreSQL's jsonb refuses \u0000 and lone surrogates (checked after the depth, so the walk is bounded).
+  if (hasUnstorableText(traits)) throw new TraitLimitError('`user_traits` contains a NUL character or invalid Unicode (a lone surrogate).');
   const bytes = Buffer.byteLength(JSON.stringify(traits));
   if (bytes > limits.maxBytes) throw new TraitLimitError(`\`user_traits\` is ${bytes} bytes of JSON; the limit is ${limits.maxBytes}.`);
   return traits;
@@ -86,8 +90,8 @@ export function readStoredTraits(record: unknown): StoredTraits {
  * never overwritten, nor evicted, by an unverified one (monitor mode must not let anyone
  * rewrite a verified user's email); every trait written records whether its request was
  * verified. A trait sent again unchanged keeps its entry. Past `maxKeys` or `maxBytes` the
- * traits set longest ago that this request may replace go first; when none is left, this
- * request's own new ones are dropped.
+ * unverified traits go first, oldest first; a verified trait is never evicted to make room:
+ * this request's own new ones are dropped instead.
  * @returns the new record, and whether it differs from the stored one.
  */
 export function mergeTraits(
@@ -117,11 +121,22 @@ export function mergeTraits(
     sizes.set(name, size);
     bytes += size;
   }
-  for (const [name, trait] of [...merged]) {
-    if (merged.size <= limits.maxKeys && bytes <= limits.maxBytes) break;
-    if (!verified && trait.verified) continue;
+  const over = () => merged.size > limits.maxKeys || bytes > limits.maxBytes;
+  const evict = (name: string) => {
     merged.delete(name);
     bytes -= sizes.get(name)!;
+  };
+  // Past a cap, the unverified traits go first, oldest first (this request's own new ones last).
+  for (const [name, trait] of [...merged]) {
+    if (!over()) break;
+    if (!trait.verified) evict(name);
+  }
+  // Still over: what is left is verified. No verified trait is evicted to make room (unverified
+  // padding once made a verified request's own write evict its `email`, which the attacker then
+  // set): this request's new names are dropped instead.
+  for (const name of Object.keys(sent)) {
+    if (!over()) break;
+    if (!Object.hasOwn(stored, name) && merged.has(name)) evict(name);
   }
   return { record: Object.fromEntries(merged), changed };
 }

@@ -1,9 +1,23 @@
-/** Token-bucket settings: `burst` requests at once, refilled at `perSecond`. */
+/**
+ * Token-bucket settings: `burst` requests at once, refilled at `perSecond`. As the API's
+ * `rateLimit`, `burst`/`perSecond` are each verified user's budget, and `perAddress` the budget
+ * of each client address for every request that does not end verified.
+ */
 export interface RateLimitConfig {
   /** Bucket size: how many requests may arrive at once. @default 30 */
   burst?: number;
   /** Sustained requests per second per key. @default 2 */
   perSecond?: number;
+  /**
+   * The API's budget per client address for unverified, anonymous and refused requests.
+   * @default { burst: 300, perSecond: 10 } (a few hundred people behind one NAT), or `burst`/`perSecond` when those are set
+   */
+  perAddress?: { burst: number; perSecond: number };
+  /**
+   * Per-project budgets per client address, by widget key (`{ ab_live_…: { perAddress: … } }`),
+   * for a project whose users sit behind larger or smaller NATs. @default none: `perAddress` for all
+   */
+  projects?: Record<string, { perAddress?: { burst: number; perSecond: number } }>;
   /**
    * Buckets kept at most per pool (the API keeps one pool per project and kind of key); the
    * least recently used are dropped first, so one project's traffic never evicts another's.
@@ -24,7 +38,7 @@ export interface RateLimiter {
 }
 
 /** The limits the API applies when `rateLimit` is not set: on by default. */
-export const DEFAULT_RATE_LIMIT: Required<RateLimitConfig> = { burst: 30, perSecond: 2, maxKeys: 10_000 };
+export const DEFAULT_RATE_LIMIT: Required<Omit<RateLimitConfig, 'perAddress' | 'projects'>> = { burst: 30, perSecond: 2, maxKeys: 10_000 };
 
 interface Bucket {
   tokens: number;

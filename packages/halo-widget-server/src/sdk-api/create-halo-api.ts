@@ -7,8 +7,8 @@ import { historyCall } from './history-call.js';
 import { ApiError, sendError, sendJson } from '../http/http.js';
 import { identifyCall } from './identify-call.js';
 import { logRequestError } from '../http/log-request-error.js';
-import { CALLS, callOf, parseBody, readRequestBody } from '../http/parse-request.js';
-import { refuseSecrets } from '../identity/refuse-secrets.js';
+import { CALLS, callOf, parseBody, readRequestBody, refusalOf } from '../http/parse-request.js';
+import { refuseSecrets, refuseSecretsInRequest } from '../identity/refuse-secrets.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import type { RequestState } from '../http/request-state.js';
 import { defaultRespond } from './respond.js';
@@ -18,6 +18,9 @@ import { createOutageReporter, unavailableAnswer } from '../store/store-outage.j
 import { resolveTraitLimits } from '../identity/traits.js';
 import type { HaloApiConfig } from '../types.js';
 import { openChannels } from '../channel/open-channels.js';
+import { createDecisionLog } from '../ops/decision-log.js';
+import { metrics } from '../ops/metrics.js';
+import { requestIdOf } from '../ops/request-id.js';
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
@@ -37,6 +40,7 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
     logger,
     limiter: createRequestLimiter(config.rateLimit, config.trustProxy),
     warnedNoExp: new Set(),
+    decisions: createDecisionLog(logger, config.decisionLog, () => metrics.logLinesSuppressed.inc()),
   };
   const chat = createChatCall(store, respond, traitLimits);
   const reportOutage = createOutageReporter(logger);
@@ -49,15 +53,16 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
       return;
     }
     const call = callOf(req.url ?? '/');
-    if (call === null) throw new ApiError(404, 'not_found', 'Not found.');
-    if (!CALLS.has(call) && !(call === 'channel' && channels))
-      throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
-    if (req.method !== 'POST') {
-      throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
-    }
+    // The live channel is a call only where there is a support store to feed it.
+    const refusal = refusalOf(call, req, (name) => CALLS.has(name) || (name === 'channel' && channels !== null));
+    // The rate limit (limits/request-limiter.ts) before any work: refusals are charged too.
+    state.address = context.limiter?.admit(req, refusal !== null);
+    if (refusal) throw refusal;
     const body = parseBody(await readRequestBody(req));
-    // The rate limit is part of the identity check: it runs before the token is looked at.
-    const who = checkIdentity(context, req, body, state);
+    // Before the identity check: a secret sent as `user_token` is a leak, not a bad token.
+    refuseSecretsInRequest(config.projects, logger, req, body);
+    // The rest of the rate limit is part of the identity check: before the token is looked at, then by the verdict.
+    const who = checkIdentity(context, req, body, state, state.address ?? '');
     // Every later answer, errors included, carries the identity verdict.
     state.identityHeader = who.header;
     const headers = corsHeaders(req, state);
@@ -72,7 +77,8 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const state: RequestState = {};
+    const state: RequestState = { requestId: requestIdOf(req) };
+    res.setHeader('X-Request-Id', state.requestId!);
     handle(req, res, state).catch((error: unknown) => {
       // The answer goes out before anything is logged, so a failing logger cannot hold it up.
       if (res.headersSent) {
@@ -82,9 +88,19 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
       }
       const headers = corsHeaders(req, state);
       if (state.identityHeader) headers.push('Halo-Identity', state.identityHeader);
+      // Every refusal before a verdict is charged to its address (a 429 already was refused for free).
+      if (
+        error instanceof ApiError &&
+        state.address !== undefined &&
+        error.status !== 429 &&
+        error.status < 500 &&
+        (state.refused || !state.identityHeader)
+      )
+        error = context.limiter?.refused(state.address) ?? error;
       if (error instanceof ApiError) {
         // A 413 has not read the rest of the body: close rather than read it.
-        if (error.status === 413) headers.push('Connection', 'close');
+        // Nor a body refused unread by the rate limit: reading it is the work the limit saves.
+        if (error.status === 413 || (error.status === 429 && !req.complete)) headers.push('Connection', 'close');
         sendError(res, error, headers);
         return;
       }

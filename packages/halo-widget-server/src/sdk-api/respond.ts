@@ -40,12 +40,14 @@ const text = (value: unknown): string | null => (typeof value === 'string' && va
 export const defaultRespond: Respond = ({ message, user }) => {
   const quoted = message.length > 200 ? `${[...message].slice(0, 200).join('')}…` : message;
   if (!user) return `Thanks for your message: "${quoted}". A member of our team will reply here soon.`;
-  const name = text(user.traits.name);
+  // Never a client trait of an unverified request: anyone can send one in this user's name, and
+  // the reply is shown in the user's own widget as the support side's words (issue 27).
+  const name = user.verified ? text(user.traits.name) : null;
   // A plan is only ever read from the token's claims: a client trait must not talk a user up
   // to a plan they do not have. (Callers from before `claims` existed pass traits alone.)
   const plan = text((user.claims ?? user.traits).plan);
   if (!user.verified) {
-    return `Thanks${name ? `, ${name}` : ''}! We got: "${quoted}". (Your identity is not verified, so we cannot look at your account.)`;
+    return `Thanks! We got: "${quoted}". (Your identity is not verified, so we cannot look at your account.)`;
   }
   return `Hi ${name ?? user.user_id}${plan ? ` (${plan} plan)` : ''}, verified. We got: "${quoted}" and will look into your account.`;
 };

@@ -1,4 +1,5 @@
 import { isStoreUnavailable } from './store-unavailable-error.js';
+import { metrics } from '../ops/metrics.js';
 
 /** How a {@link createBatcher} groups its calls. */
 export interface BatcherOptions {
@@ -32,7 +33,9 @@ export function createBatcher<In, Out>(run: (inputs: In[]) => Promise<Out[]>, op
   let running = 0;
 
   const runChecked = async (inputs: In[]): Promise<Out[]> => {
-    const results = await run(inputs);
+    const stopTimer = metrics.storeBatchDuration.startTimer();
+    metrics.storeBatchSize.observe(inputs.length);
+    const results = await run(inputs).finally(stopTimer);
     if (results.length !== inputs.length) throw new Error(`batch answered ${results.length} results for ${inputs.length} calls`);
     return results;
   };

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { newId } from './store.js';
 import { migrate } from './migrate.js';
@@ -55,13 +56,53 @@ function lock(dir: string): () => void {
  * `dataDir`, with the same schema and SQL as {@link createPostgresStore}. PGlite is loaded
  * on first use (1–4 s). One process per folder; `close()` flushes and releases it.
  */
+/**
+ * PostgreSQL settings for a small, single-connection embedded database (BENCHMARKS.md, bench/
+ * embedded-store-memory.mjs): PGlite's own start parameters, plus small buffers — the WASM heap
+ * only grows, so every buffer PostgreSQL touches stays resident for the process's life.
+ */
+const EMBEDDED_SETTINGS = {
+  // initialMemory stays at PGlite's 128 MB: its WASM module declares that as its minimum.
+  startParams: [
+    // PGlite 0.5's defaults (PGlite.defaultStartParams), which an explicit list replaces.
+    ...['--single', '-F', '-O', '-j', '-c', 'search_path=public', '-c', 'exit_on_error=false', '-c', 'log_checkpoints=false'],
+    ...['-c', 'max_worker_processes=0', '-c', 'max_parallel_workers=0', '-c', 'max_parallel_workers_per_gather=0'],
+    ...['-c', 'io_method=sync', '-c', 'max_parallel_maintenance_workers=0'],
+    ...['-c', 'shared_buffers=8MB', '-c', 'work_mem=1MB', '-c', 'maintenance_work_mem=8MB', '-c', 'temp_buffers=1MB'],
+    ...['-c', 'wal_buffers=256kB', '-c', 'effective_cache_size=32MB', '-c', 'max_connections=5'],
+  ],
+};
+
+/**
+ * Creates the database folder (PGlite's initdb) in a worker thread: initdb's WASM heap (~500 MB
+ * here) is freed with the worker instead of staying resident in the server for its whole life.
+ */
+async function initInWorker(dataDir: string): Promise<void> {
+  const code = `const { parentPort, workerData } = require('node:worker_threads');
+import(workerData.module).then(async ({ PGlite }) => { const db = await PGlite.create(workerData.dataDir); await db.close(); parentPort.postMessage('ok'); })
+  .catch((error) => parentPort.postMessage(String(error && error.stack || error)));`;
+  const module = import.meta.resolve('@electric-sql/pglite');
+  const worker = new Worker(code, { eval: true, workerData: { module, dataDir } });
+  try {
+    const answer = await new Promise<unknown>((done, fail) => {
+      worker.once('message', done);
+      worker.once('error', fail);
+    });
+    if (answer !== 'ok') throw new Error(`could not create the embedded database in ${dataDir}: ${String(answer)}`);
+  } finally {
+    await worker.terminate();
+  }
+}
+
 export async function createEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<SqlConversationStore> {
   const dir = resolve(options.dataDir ?? 'halo-data');
   mkdirSync(dir, { recursive: true });
   const unlock = lock(dir);
   try {
     const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(join(dir, 'pgdata'));
+    const dataDir = join(dir, 'pgdata');
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initInWorker(dataDir);
+    const db = await PGlite.create(dataDir, EMBEDDED_SETTINGS);
     const client = createPgliteClient(db, { owned: true });
     let store: SqlConversationStore;
     try {

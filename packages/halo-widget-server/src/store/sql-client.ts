@@ -69,6 +69,19 @@ function secretsOf(connectionString: string | undefined): string[] {
   return secrets;
 }
 
+/**
+ * A statement or query timeout (above) as a lost connection, which the API answers 503 with
+ * `Retry-After`: the database did not answer in time, the request may be tried again.
+ */
+function timedOut(error: unknown): unknown {
+  const shaped = error as { code?: unknown; message?: unknown } | null;
+  if (shaped?.code === '57014' || (typeof shaped?.message === 'string' && /query read timeout/i.test(shaped.message)))
+    return Object.assign(new Error(`connection timeout: the database did not answer in time (${String(shaped.message)})`), {
+      code: 'ETIMEDOUT',
+    });
+  return error;
+}
+
 function pgQueryable(target: Pool | PoolClient, secrets: string[]): SqlQueryable {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []) => {
@@ -76,14 +89,14 @@ function pgQueryable(target: Pool | PoolClient, secrets: string[]): SqlQueryable
         const result = await target.query({ name: params.length ? statementName(text) : undefined, text, values: params as unknown[] });
         return { rows: result.rows as Row[] };
       } catch (error) {
-        throw toStoreError(error, secrets);
+        throw toStoreError(timedOut(error), secrets);
       }
     },
     exec: async (text) => {
       try {
         await target.query(text);
       } catch (error) {
-        throw toStoreError(error, secrets);
+        throw toStoreError(timedOut(error), secrets);
       }
     },
   };
@@ -112,6 +125,11 @@ export async function createPgClient(options: PgClientOptions): Promise<SqlClien
       max: options.max ?? 10,
       // A database that does not answer must fail a request (503), not hold it forever.
       connectionTimeoutMillis: 5000,
+      // A hung database (a stopped process, a lost network path) must not hold a request, nor a
+      // pool connection, forever: the server cancels a statement after 10 s, the client gives up
+      // on an answer after 12 s (the server may be unable to cancel anything).
+      statement_timeout: 10_000,
+      query_timeout: 12_000,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
     });

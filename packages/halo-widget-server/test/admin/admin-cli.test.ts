@@ -51,11 +51,12 @@ describe('the admin CLI commands', () => {
     await chat('carol', 'not.a.token');
     const { code, out } = await cli(['report', '--url', server.url, '--widget-key', widgetKey], env);
     expect(code).toBe(3);
-    expect(out).toMatch(/^verified\s+1\s+1\s+1\s+1\s+alice$/m);
-    expect(out).toMatch(/^token_missing\s+1\s+1\s+1\s+1\s+bob$/m);
-    expect(out).toMatch(/^token_invalid\s+1\s+1\s+1\s+1\s+carol$/m);
+    expect(out).toMatch(/^verified\s+1\s+1\s+1\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+alice$/m);
+    expect(out).toMatch(/^token_missing\s+1\s+1\s+1\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+bob$/m);
+    expect(out).toMatch(/^token_invalid\s+1\s+1\s+1\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+carol$/m);
     expect(out).toContain('Enforce would refuse: 1h 66.7 % (2/3)');
     expect(out).toContain('SDK versions (24h): unknown 3');
+    expect(out).toContain('Likely attacks (24h): 1 user id(s) with forged-looking tokens, e.g. carol');
     expect(out).toMatch(/Verdict \(24h\): Not safe to enforce: 1 user sends/);
   });
 

@@ -24,8 +24,9 @@ describe('the identity counter and report', () => {
     counter.record(KEY, 'anonymous', null, 'unknown');
     await counter.close();
     const window = (await reportAt(store, T0)).windows['24h'];
-    expect(window.results.verified).toEqual({ requests: 3, users: 2, usersCapped: false, examples: ['u1', 'u2'] });
-    expect(window.results.token_expired).toEqual({ requests: 3, users: 2, usersCapped: false, examples: ['u3', 'u4'] });
+    const seen = new Date(T0 - (T0 % 300_000)).toISOString();
+    expect(window.results.verified).toEqual({ requests: 3, users: 2, usersCapped: false, examples: ['u1', 'u2'], lastSeen: seen });
+    expect(window.results.token_expired).toEqual({ requests: 3, users: 2, usersCapped: false, examples: ['u3', 'u4'], lastSeen: seen });
     expect(window.results.anonymous).toMatchObject({ requests: 1, users: 0 });
     expect(window.identifiedRequests).toBe(7);
     expect(window.wouldReject).toBe(4);
@@ -54,7 +55,7 @@ describe('the identity counter and report', () => {
     expect((await reportAt(store, T0)).windows['1h'].verdict).toEqual({
       safe: true,
       blocking: null,
-      text: 'Safe to enforce: no identified user would have been refused.',
+      text: 'Safe to enforce: every identified user presented a valid token.',
     });
   });
 
@@ -72,15 +73,70 @@ describe('the identity counter and report', () => {
     const counter = createIdentityCounter(store, { now: () => now });
     counter.record(KEY, 'user_mismatch', 'old', 'unknown');
     now = T0 - 5 * HOUR;
-    counter.record(KEY, 'token_invalid', 'mid', 'unknown');
+    counter.record(KEY, 'token_expired', 'mid', 'unknown');
     now = T0;
     counter.record(KEY, 'verified', 'new', 'unknown');
     await counter.close();
     const report = await reportAt(store, T0);
     expect(report.windows['1h'].verdict.safe).toBe(true);
-    expect(report.windows['24h'].verdict.blocking).toBe('token_invalid');
+    expect(report.windows['24h'].verdict.blocking).toBe('token_expired');
     expect(report.windows['7d'].results.user_mismatch.requests).toBe(1);
     expect(report.windows['24h'].results.user_mismatch.requests).toBe(0);
+  });
+
+  it('rolls its windows: a failed request 65 minutes ago has left "1h" (an hour-aligned window kept it up to 2 h), and shows when it was last seen', async () => {
+    const store = createMemoryAdminStore();
+    let now = T0 - 65 * 60_000;
+    const counter = createIdentityCounter(store, { now: () => now });
+    counter.record(KEY, 'token_missing', 'tester', 'unknown');
+    now = T0 - 10 * 60_000;
+    counter.record(KEY, 'verified', 'u1', 'unknown');
+    now = T0;
+    await counter.close();
+    const report = await reportAt(store, T0);
+    expect(report.windows['1h'].results.token_missing.requests).toBe(0);
+    expect(report.windows['1h'].verdict.safe).toBe(true);
+    expect(report.windows['24h'].verdict.blocking).toBe('token_missing');
+    expect(report.windows['24h'].results.token_missing.lastSeen).toBe(
+      new Date(T0 - 65 * 60_000 - ((T0 - 65 * 60_000) % 300_000)).toISOString(),
+    );
+    expect(report.windows['24h'].results.user_mismatch.lastSeen).toBeNull();
+  });
+
+  it('bases "safe" on users who never presented a valid token: forged tokens are reported apart as likely attacks', async () => {
+    const store = createMemoryAdminStore();
+    const counter = createIdentityCounter(store, { now: () => T0 });
+    for (const user of ['u1', 'u2']) counter.record(KEY, 'verified', user, 'unknown');
+    // u1 once had an expired token (the SDK refreshes): not locked out by enforce.
+    counter.record(KEY, 'token_expired', 'u1', 'unknown');
+    for (const user of ['admin', 'root', 'u2']) counter.record(KEY, 'token_invalid', user, 'unknown');
+    counter.record(KEY, 'user_mismatch', 'ceo', 'unknown');
+    await counter.close();
+    const window = (await reportAt(store, T0)).windows['1h'];
+    expect(window.likelyAttacks).toEqual({ users: 3, examples: ['admin', 'ceo', 'root'] });
+    expect(window.verdict).toMatchObject({ safe: true, text: expect.stringContaining('3 user ids came with forged-looking tokens') });
+  });
+
+  it('still blocks on invalid tokens while no user verifies at all (the secret is wrong, not an attack)', async () => {
+    const store = createMemoryAdminStore();
+    const counter = createIdentityCounter(store, { now: () => T0 });
+    for (const user of ['u1', 'u2']) counter.record(KEY, 'token_invalid', user, 'unknown');
+    await counter.close();
+    const window = (await reportAt(store, T0)).windows['1h'];
+    expect(window.likelyAttacks.users).toBe(0);
+    expect(window.verdict).toMatchObject({ safe: false, blocking: 'token_invalid' });
+  });
+
+  it('does not count requests made while verification was off as identified traffic', async () => {
+    const store = createMemoryAdminStore();
+    const counter = createIdentityCounter(store, { now: () => T0 });
+    for (const user of ['u1', 'u2', 'u3']) counter.record(KEY, 'verification_off', user, 'unknown');
+    counter.record(KEY, 'verified', 'u4', 'unknown');
+    counter.record(KEY, 'token_missing', 'u5', 'unknown');
+    await counter.close();
+    const window = (await reportAt(store, T0)).windows['1h'];
+    expect(window.identifiedRequests).toBe(2);
+    expect(window.rejectShare).toBeCloseTo(1 / 2);
   });
 
   it('drops hour buckets older than 7 days when it flushes', async () => {

@@ -18,7 +18,8 @@ const projects: ProjectConfig[] = [
   { widgetKey: 'ab_test_off000000', identitySecrets: [SECRET], mode: 'off' },
 ];
 const logger = silentLogger();
-const api = useHaloServer(() => ({ projects, logger }));
+// Every decision logged: these tests repeat a user and reason within the decision log's minute.
+const api = useHaloServer(() => ({ projects, logger, decisionLog: { perKeyMs: 0 } }));
 
 const attacks: [string, () => string | undefined, string][] = [
   ['no token', () => undefined, 'token_missing'],

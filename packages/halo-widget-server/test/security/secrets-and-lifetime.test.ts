@@ -16,6 +16,8 @@ const api = useHaloServer(() => ({
     { widgetKey: NO_MAX, identitySecrets: [SECRET], mode: 'enforce' },
   ],
   logger,
+  // Every decision logged: these tests repeat a user and reason within the decision log's minute.
+  decisionLog: { perKeyMs: 0 },
 }));
 const logged = () => logger.lines.map((line) => line.map(String).join(' ')).join('\n');
 const now = () => Math.floor(Date.now() / 1000);

@@ -21,6 +21,9 @@ import { callWithIdentity, type CallSettings } from './identity-call.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { createMessages, type Outgoing } from './messages.js';
 import type { Outbox } from './outbox.js';
+import { keepPending, takeKept } from './held-messages.js';
+
+const noop = (): void => undefined;
 import { identitySnapshot } from './identity-snapshot.js';
 import { loadLauncher } from './launcher.js';
 import { PanelState } from './panel-state.js';
@@ -93,12 +96,18 @@ export class Client implements HaloClient {
       traits: () => this.#traits,
       now: () => this.#clock.localMs(),
       message: (message) => this.#deliver(message),
-      pending: (list) => this.#done || this.#events.emit('pending', list),
+      pending: (list) => {
+        if (this.#done) return;
+        // Kept per user across a navigation (a re-login redirect): text and id only.
+        if (this.#session.userId) keepPending(options.widgetKey, this.#session.userId, list);
+        this.#events.emit('pending', list);
+      },
       report: (error) => this.#report(error),
       fail: (error) => this.#fail(error),
       retryToken: () => this.#retryToken(),
     });
     if (options.userToken) this.#session.tokens.offer(options.userToken);
+    this.#restoreKept();
     this.#lastState = this.getIdentityState();
     if (options.userId) {
       // Posted in the background; a failure goes to onError, never throws.
@@ -218,6 +227,8 @@ export class Client implements HaloClient {
     // Closed before the session ends, so nothing of it is delivered after.
     this.#live?.stop();
     this.#live = null;
+    // A logout drops what the user typed but could not send; a teardown (destroy) keeps it.
+    if (logout && this.#session.userId) keepPending(this.#options.widgetKey, this.#session.userId, []);
     this.#switchUser(null, shutdownError());
     if (logout) this.#visitor.reset();
     this.#coordinator?.close();
@@ -251,11 +262,22 @@ export class Client implements HaloClient {
   /** A user switch, or `null` on shutdown: the previous session ends and its queue goes (user-switch-discards). */
   #switchUser(userId: string | null, reason: HaloError): void {
     this.#session.end(reason);
+    // Taken before the drain below announces the (new user's) empty list, which would erase them.
+    const kept = userId ? takeKept(this.#options.widgetKey, userId) : [];
     this.#session = this.#newSession(userId);
     // The old identity's channel is closed (its request aborted with the session) before the new one's opens.
     this.#live?.follow(this.#session);
     this.#outbox.drain((item) => item.reject(reason));
+    this.#restoreKept(kept);
     this.#emitState();
+  }
+
+  /** Queues the messages kept for this session's user (a navigation came between), each under its own id. */
+  #restoreKept(kept = this.#session.userId ? takeKept(this.#options.widgetKey, this.#session.userId) : []): void {
+    // Nobody awaits these: their answers arrive as `message` events, failures are reported as usual.
+    for (const [clientMessageId, text] of kept)
+      if (typeof clientMessageId == 'string' && typeof text == 'string' && !this.#outbox.has(clientMessageId))
+        this.#outbox.push({ text, clientMessageId, session: this.#session, resolve: noop, reject: noop });
   }
 
   /** A token another tab fetched; the session checks it names its user (token-matches-user). */
@@ -344,8 +366,12 @@ export class Client implements HaloClient {
 
   /** warn-missing-traits for this user (once), then the identify call in the current session. */
   async #identifyNow(): Promise<void> {
-    warnMissingTraits(this.#warnedAnonymous, this.#session.userId, this.#traits, this.#session.tokens.namesUser);
-    await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
+    try {
+      await callWithIdentity(this.#calls, this.#session, 'identify', { user_traits: this.#traits });
+    } finally {
+      // After the call: the token (and so its name and email claims) has been read by then.
+      warnMissingTraits(this.#warnedAnonymous, this.#session.userId, this.#traits, this.#session.tokens.namesUser);
+    }
   }
 
   #mountWidget(): void {

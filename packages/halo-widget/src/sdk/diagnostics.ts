@@ -65,6 +65,18 @@ function isHaloErrorBody(text: string): boolean {
   }
 }
 
+/** The Halo API's 404 for a path it does not serve (not one of its own "no such conversation"). */
+async function unknownPath(response: Response): Promise<boolean> {
+  try {
+    const body = (await response.clone().json()) as { error?: { code?: unknown; reason?: unknown } } | null;
+    return body?.error?.code === 'not_found' && body.error.reason === 'unknown_path';
+  } catch (error) {
+    // Not JSON: the older check (is the apiBase option set?) speaks for it.
+    void error;
+    return false;
+  }
+}
+
 /** What a `getUserToken` value that is not a JWT looks like, or `null` when it is not one of the usual mistakes. */
 function notAJwt(value: unknown): string | null {
   if (typeof value === 'object' && value !== null) return 'an object (a parsed JSON body?)';
@@ -86,6 +98,8 @@ export class Diagnostics {
   readonly #apiOrigin: string | null;
   #tokenPending = 0;
   #tokenFailed = false;
+  /** The claims of the last token handed over, for a clock check once the server's time is known. */
+  #lastClaims: { iat?: number; exp?: number } | null = null;
   #stop: (() => void) | null = null;
 
   constructor(settings: DiagnosticsSettings, clock: ServerClock) {
@@ -116,6 +130,8 @@ export class Diagnostics {
         `token_user_mismatch: a token's user_id is not "${userId}", the userId of this client, so it is never sent (token-matches-user). Sign the token with user_id set to the same id you pass as userId to createHalo or identify().`,
       );
     } else if (error.code === 'identity_expired' && error.reason) {
+      // A signing server whose clock is off looks like an expired token or a wrong secret: say the real cause.
+      if ((error.reason === 'token_expired' || error.reason === 'token_invalid') && this.#clockHint()) return;
       const fix = reasonFix(error.reason, this.#settings.getUserToken !== null);
       if (fix) this.say(`403:${error.reason}`, 'error', `identity_expired: enforce mode refused the token (403 ${error.reason}): ${fix}`);
     }
@@ -133,6 +149,8 @@ export class Diagnostics {
       return;
     }
     const claims = typeof value === 'string' ? decodeClaims(value) : null;
+    if (claims) this.#lastClaims = claims;
+    if (claims && this.#clock.known) this.#clockHint();
     if (claims?.exp === undefined) return;
     const skew = this.#settings.refreshSkewSeconds;
     const lifetime = Math.round(claims.exp - (claims.iat ?? this.#clock.nowSeconds()));
@@ -157,6 +175,12 @@ export class Diagnostics {
         return token;
       } catch (error) {
         this.#tokenFailed = true;
+        const what = error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : typeof error;
+        this.say(
+          'token-threw',
+          'error',
+          `getUserToken threw (${what}), so the call goes without a fresh token and enforce refuses it. Make your token endpoint answer 200 with the token as text for a signed-in user, and throw only when nobody is signed in: ${TOKEN_SNIPPET}`,
+        );
         throw error;
       } finally {
         this.#tokenPending--;
@@ -167,7 +191,27 @@ export class Diagnostics {
   /** The SDK's fetch, watched for a 404/405 that is not the Halo API answering (a missing apiBase). */
   watchFetch(fetchFn: typeof fetch): typeof fetch {
     return async (input, init) => {
-      const response = await fetchFn(input, init);
+      let response: Response;
+      try {
+        response = await fetchFn(input, init);
+      } catch (error) {
+        // A refused CORS preflight or a missing Access-Control-Allow-Origin is a TypeError with no answer to read.
+        if (error instanceof TypeError && typeof location !== 'undefined') {
+          this.say(
+            'no-answer',
+            'error',
+            `the request to ${this.#settings.apiBase} got no answer the page may read (a network error, or CORS). If the console shows a CORS error, add this page's origin (${location.origin}) to the project's allowedOrigins (the admin page, or "allowedOrigins" in the server config).`,
+          );
+        }
+        throw error;
+      }
+      if (response.status === 404 && (await unknownPath(response))) {
+        this.say(
+          'api-path',
+          'error',
+          `the Halo API answered 404 for ${typeof input === 'string' ? input : 'its URL'}: it serves calls at /api/sdk/…, so apiBase ("${this.#settings.apiBase}") has a path prefix the server does not have. Set apiBase to the URL /api/sdk/ hangs under, e.g. 'https://halo.example.com'.`,
+        );
+      }
       if ((response.status === 404 || response.status === 405) && !isHaloErrorBody(await response.clone().text())) {
         const { apiBase } = this.#settings;
         // The SDK passes a string; a Request or URL only if a test or wrapper made one.
@@ -183,6 +227,35 @@ export class Diagnostics {
       }
       return response;
     };
+  }
+
+  /**
+   * Compares the last token's `iat`/`exp` with the Halo server's clock: a token issued in its
+   * future, or already past `exp` when handed over, means the signing server's clock is off.
+   * Says so once; answers whether it did.
+   */
+  #clockHint(): boolean {
+    const claims = this.#lastClaims;
+    if (!claims || !this.#clock.known) return false;
+    const now = this.#clock.nowSeconds();
+    const minutes = (seconds: number) => `${Math.round(seconds / 60)} min`;
+    if (typeof claims.iat === 'number' && claims.iat - now > 60) {
+      this.say(
+        'clock-ahead',
+        'error',
+        `the user token was issued (iat) ${minutes(claims.iat - now)} after the Halo server's current time: the clock of the server that signs tokens is ahead, and a token from the future is refused as token_invalid — the secret is not the problem. Sync that server's clock (NTP).`,
+      );
+      return true;
+    }
+    if (typeof claims.exp === 'number' && now - claims.exp > 60 && (claims.iat === undefined || now - claims.iat > 60)) {
+      this.say(
+        'clock-behind',
+        'error',
+        `the user token expired ${minutes(now - claims.exp)} before the Halo server's current time although it was just handed over: the clock of the server that signs tokens is behind (or the token is cached). Sync that server's clock (NTP) and sign a new token per request.`,
+      );
+      return true;
+    }
+    return false;
   }
 
   /** Stops listening to the page (shutdown). */

@@ -30,7 +30,8 @@ users of the machine can see it.
 
   --user-id ID        the app's id for the user (required)
   --claim key=value   a trusted trait, e.g. --claim name=Alice --claim plan=pro (repeatable)
-  --expires-in SPAN   lifetime: seconds or a span such as 15m, 1h, 24h (default 24h)
+  --expires-in SPAN   lifetime: seconds or a span such as 15m, 1h, 24h (default 24h);
+                      --expires-in=-60 signs a token that expired a minute ago (for tests)
 `,
 };
 
@@ -123,7 +124,8 @@ async function sign(args: string[], io: CliIO): Promise<number> {
     claims[name] = pair.slice(at + 1);
   }
   const span = values['expires-in'];
-  const expiresIn = span && /^\d+$/.test(span) ? Number(span) : span;
+  // Negative seconds sign an already-expired token (for testing refusals): --expires-in=-60.
+  const expiresIn = span && /^-?\d+$/.test(span) ? Number(span) : span;
   io.out(`${await signUserToken({ ...claims, user_id: userId }, secret, { expiresIn })}\n`);
   return 0;
 }

@@ -29,6 +29,12 @@ const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toStrin
  * `TextEncoder`, `structuredClone`), which a Jest jsdom environment does not have.
  */
 export async function signUserToken(claims: UserTokenClaims, secret: string, options: SignUserTokenOptions = {}): Promise<string> {
+  if (secret === undefined || secret === null || secret === '') {
+    // Most often `process.env.HALO_IDENTITY_SECRET` read where it is not set: say that, not "wrong secret".
+    throw new TypeError(
+      `signUserToken: no secret was passed (got ${secret === '' ? 'an empty string' : String(secret)}): is HALO_IDENTITY_SECRET (or wherever you keep ha_secret_…) set in this process's environment?`,
+    );
+  }
   if (!isSecret(secret)) {
     throw new TypeError("signUserToken: the secret must be the project's identity secret (ha_secret_…).");
   }

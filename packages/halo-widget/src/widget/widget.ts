@@ -109,10 +109,12 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       : h('time', { datetime: at.toISOString(), title: at.toLocaleString() }, [at.toLocaleTimeString([], { timeStyle: 'short' })]);
   };
 
-  const bubble = (role: ChatMessage['role'], text: string, at: string): [HTMLElement, HTMLElement] => {
+  // `unverified`: stored by an unverified request, shown to a verified session: never "You" (ADR 0840).
+  const bubble = (role: ChatMessage['role'], text: string, at: string, unverified?: boolean | null): [HTMLElement, HTMLElement] => {
     const meta = h('div', { class: 'me' });
-    const el = h('div', { class: role === 'user' ? 'm u' : 'm' }, [
-      h('span', { class: 'sr' }, [role === 'user' ? 'You: ' : 'Support: ']),
+    const el = h('div', { class: unverified ? 'm x' : role === 'user' ? 'm u' : 'm' }, [
+      // Visible on an unverified message: every reader must see it is not the user's.
+      h('span', { class: unverified ? '' : 'sr' }, [unverified ? 'Unverified: ' : role === 'user' ? 'You: ' : 'Support: ']),
       h('div', { class: 't' }, [text]),
       stamp(at),
       meta,
@@ -159,7 +161,9 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
   const show = (message: ChatMessage, before?: Node | null): void => {
     if (!log || seen.has(message.id)) return;
     seen.add(message.id);
-    log.insertBefore(bubble(message.role, message.text, message.created_at)[0], before ?? null);
+    // ADR 0840: in a verified session, a message stored by an unverified request (monitor mode:
+    // anyone can send one in this user's name) is set apart and labelled, its reply too.
+    log.insertBefore(bubble(message.role, message.text, message.created_at, message.unverified && identity.verified)[0], before ?? null);
   };
 
   const dispatch = (out: Outgoing): void => {

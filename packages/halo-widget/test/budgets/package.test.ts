@@ -11,7 +11,7 @@ import { REPO, requireDist, ROOT } from '../../../../test/helpers/sizes.mjs';
 
 const ATTW = join(REPO, 'node_modules/@arethetypeswrong/cli/dist/index.js');
 /** The importable entries attw checks: the dual ESM + CJS ones and the script-tag files. */
-const DUAL_ENTRIES = ['.', './server', './react', './protocol'];
+const DUAL_ENTRIES = ['.', './server', './react', './vue', './protocol'];
 const SCRIPT_ENTRIES = ['./halo.js', './halo.development.js', './snippet.js'];
 
 describe('the packed package', () => {

@@ -16,7 +16,9 @@ type Measured = Awaited<ReturnType<typeof measureSizes>>;
 // inlines every chunk, the channel's and the unread badge's included).
 // The React binding's ceiling: issue 22's never-crash provider (status, enabled, client, dead
 // clients) took it from 758 to 1 212 B (docs/decisions/0303-react-never-crashes-the-app.md).
-const CEILING = { coreGzip: 8_550, widgetGzip: 14_200, reactAddedGzip: 1_250 };
+// +180 B each: held messages kept across a re-login redirect (issue 26, ADR 0853); +30 B after
+// the three merged (the hardening's "Unverified:" label is in the widget's part).
+const CEILING = { coreGzip: 8_760, widgetGzip: 14_430, reactAddedGzip: 1_250 };
 
 describe('size budgets', () => {
   let sizes: Measured;

@@ -113,12 +113,16 @@
           cell(row, name, 'mono');
           cell(row, String(line.requests), 'num');
           cell(row, name === 'anonymous' ? '—' : `${line.usersCapped ? '≥ ' : ''}${line.users}`, 'num');
+          cell(row, line.lastSeen ? when(line.lastSeen) : '—');
           cell(row, line.examples.join(', '), 'mono');
           return row;
         }),
     );
     $('reject-share').textContent =
       `Enforce would refuse ${win.wouldReject} of ${win.identifiedRequests} identified requests (${(win.rejectShare * 100).toFixed(1)} %) since ${when(win.from)}.`;
+    $('likely-attacks').textContent = win.likelyAttacks.users
+      ? `Likely attacks: ${win.likelyAttacks.users} user id(s) came with forged-looking tokens (e.g. ${win.likelyAttacks.examples.join(', ')}); enforce refuses them.`
+      : '';
     const versions = Object.entries(win.sdkVersions).map(([v, n]) => `${v}: ${n}`);
     $('sdk-versions').textContent = `SDK versions seen: ${versions.length ? versions.join(', ') : 'none'}.`;
   }
@@ -238,6 +242,11 @@
     });
     $('save-mode').addEventListener('click', () => {
       const mode = document.querySelector('input[name="mode"]:checked')?.value;
+      // The CLI exits 3 here; the page asks (the verdict of the window on screen).
+      const win = report?.windows[$('window').value];
+      if (mode === 'enforce' && current.effectiveMode !== 'enforce' && win && !win.verdict.safe) {
+        if (!window.confirm(`The rollout report says: ${win.verdict.text}\n\nSwitch to enforce anyway?`)) return;
+      }
       void run(`Mode set to ${mode}.`, async () => changed((await api('PATCH', path('/settings'), { mode })).project));
     });
     $('save-settings').addEventListener('click', () => {
