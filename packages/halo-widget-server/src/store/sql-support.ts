@@ -195,7 +195,8 @@ export function createSqlSupport(client: SqlClient, caps: { maxMessages: number;
       // One index range per project (equality on project, then the index's order), merged: with
       // project = any(…) PostgreSQL cannot read the index in order and sorts every row instead.
       // The last message (the preview and "unread") is joined after the limit: one primary-key
-      // read per listed row, none for the rows the page leaves out.
+      // read per listed row, none for the rows the page leaves out (the `limit 1` keeps the
+      // planner from turning the lateral into a hash join over every message).
       const { rows } = await client.query<
         SummaryRow & { claims: Record<string, unknown> | null; traits: unknown; last_author: Author | null; last_text: string | null }
       >(
@@ -209,7 +210,9 @@ export function createSqlSupport(client: SqlClient, caps: { maxMessages: number;
          ) c
          order by c.last_message_at desc, c.id desc
          limit ${limit}) c
-         left join messages m on m.conversation_id = c.id and m.seq = c.last_seq
+         left join lateral (
+           select m.author, m.text from messages m where m.conversation_id = c.id and m.seq = c.last_seq limit 1
+         ) m on true
          order by c.last_message_at desc, c.id desc`,
         params,
       );
