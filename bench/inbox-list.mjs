@@ -25,7 +25,7 @@ try {
   const store = await server.createPostgresStore({ client });
   const started = performance.now();
   // Conversations and identities in bulk (SQL), as many chats would have left them: every
-  // fifth user verified (claims), the others with client traits; a fifth resolved.
+  // fifth user verified (claims), the others with client traits; a fifth resolved; two messages each.
   await inner.exec(`
     insert into conversations (id, project, owner, created_at, last_message_at, last_seq, status)
     select 'conv_' || g, '${PROJECT}', case when g % 3 = 0 then 'visitor:v' || g else 'user:u' || g end,
@@ -38,7 +38,12 @@ try {
       case when n % 5 = 0 then json_build_object('name', 'Verified Person ' || n, 'email', 'person' || n || '@corp.example') end,
       case when n % 5 = 0 then now() end
     from (select id, owner, substring(id from 6)::int as n from conversations) c;
-    analyze conversations; analyze identities;`);
+    -- The two messages each conversation's last_seq counts: the list joins the last one (preview).
+    insert into messages (conversation_id, seq, id, author, text, created_at)
+    select c.id, s, 'msg_' || c.id || '_' || s, case when s = 1 then 'user' else 'assistant' end,
+      repeat('A question or an answer of some length. ', 8), c.last_message_at
+    from conversations c cross join generate_series(1, 2) s;
+    analyze conversations; analyze identities; analyze messages;`);
   console.log(`${COUNT} conversations loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const { rows: ext } = await inner.query("select extname from pg_extension where extname = 'pg_trgm'");
   console.log(`pg_trgm: ${ext.length ? 'installed (trigram index on identities.search)' : 'not available (search scans)'}`);

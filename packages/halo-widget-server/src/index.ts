@@ -81,4 +81,3 @@ export { createAgent, issueApiToken } from './agents/agent-accounts.js';
 export type { NewAgent } from './agents/agent-accounts.js';
 export type { AgentAccount, AgentRole, AgentStore } from './agents/agent-store.js';
 export type { AgentServerOptions } from './agents/agent-server.js';
-export type { ConversationListQuery, InboxConversation, InboxStore, InboxUser } from './inbox/inbox-store.js';

@@ -8,7 +8,7 @@ import type { HaloLogger } from '../types.js';
 import { inboxRoutes, type InboxRoute } from '../inbox/inbox-api.js';
 import { serveInboxEvents } from '../inbox/inbox-events.js';
 import { isInboxPagePath, serveInboxPage } from '../inbox/inbox-page.js';
-import { isInboxStore, type InboxStore } from '../inbox/inbox-store.js';
+import type { SupportStore } from '../store/conversation-model.js';
 import { checkNewAgent, createAgent } from './agent-accounts.js';
 import { createAgentAuth, type AgentAuthOptions, type AgentPrincipal } from './agent-auth.js';
 import type { AgentStore } from './agent-store.js';
@@ -19,10 +19,20 @@ import { createSqlAgentStore, type AgentSqlClient } from './sql-agent-store.js';
 export interface AgentServerOptions extends Pick<AgentAuthOptions, 'idleMs' | 'maxAgeMs' | 'throttle' | 'now'> {
   /** @default the conversation store's database when it is a SQL store, else in memory */
   store?: AgentStore;
-  /** What the inbox reads and writes. @default the conversation store, when it implements {@link InboxStore} */
-  inboxStore?: InboxStore;
   /** Origins besides the server's own whose page may log in and make changes (behind a proxy). @default [] */
   trustedOrigins?: string[];
+}
+
+/**
+ * The inbox's store: the conversation store itself (every store implements {@link SupportStore});
+ * null for a custom store without the support side, whose inbox routes then answer 404.
+ */
+function supportStoreOf(store: unknown): SupportStore | null {
+  const s = store as Partial<SupportStore> | null | undefined;
+  const reads = ['readMessages', 'appendMessage', 'locateConversation', 'updateConversation', 'listConversations', 'getUserPanel'] as const;
+  return s && reads.every((name) => typeof s[name] === 'function') && typeof s.notifier?.subscribe === 'function'
+    ? (s as SupportStore)
+    : null;
 }
 
 /** The agent surface: `/api/agent/…`, `/inbox`, and the admin check of an agent's session. */
@@ -54,7 +64,7 @@ export function createAgentSurface(
   const client = (conversationStore as { client?: Partial<AgentSqlClient> } | null | undefined)?.client;
   const store =
     options.store ?? (typeof client?.query === 'function' ? createSqlAgentStore(client as AgentSqlClient) : createMemoryAgentStore());
-  const inbox = options.inboxStore ?? (isInboxStore(conversationStore) ? conversationStore : null);
+  const inbox = supportStoreOf(conversationStore);
   const auth = createAgentAuth({ ...options, store });
   const operator = options.operatorToken ? createBearerCheck(options.operatorToken) : null;
   // The open event streams by session (or token) hash, so a logout ends them at once.

@@ -110,7 +110,8 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
   const agents = options.agents
     ? createAgentSurface(
         { ...options.agents, trustProxy: options.trustProxy, operatorToken: options.admin?.token },
-        options.store,
+        // The inbox writes where the live channel reads: one store.
+        options.supportStore ?? options.store,
         (): string[] => (admin?.projects ?? options.projects).map((p) => p.widgetKey),
         logger,
       )

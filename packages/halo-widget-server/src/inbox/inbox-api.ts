@@ -3,8 +3,7 @@ import { MAX_CLIENT_MESSAGE_ID, MAX_MESSAGE_CHARS } from 'halo-widget/protocol';
 import { ApiError } from '../http/http.js';
 import { canSee } from '../agents/agent-accounts.js';
 import type { AgentAccount } from '../agents/agent-store.js';
-import type { ConversationSummary } from '../store/conversation-model.js';
-import type { InboxStore } from './inbox-store.js';
+import type { ConversationListPage, ConversationSummary, ListConversationsQuery, SupportStore } from '../store/conversation-model.js';
 
 /** Messages a conversation view shows at most (the newest). */
 export const VIEW_MESSAGES = 200;
@@ -23,20 +22,27 @@ export type InboxAuditListener = (agent: AgentAccount, action: string, project: 
 
 const notFound = () => new ApiError(404, 'not_found', 'No such conversation.');
 
+/** A list page; a cursor or limit the store refuses (its `TypeError`) is the caller's mistake: 400. */
+async function listPage(store: SupportStore, query: ListConversationsQuery): Promise<ConversationListPage> {
+  try {
+    return await store.listConversations(query);
+  } catch (error) {
+    if (error instanceof TypeError) throw new ApiError(400, 'invalid_request', '`after` is not a cursor of this list.');
+    throw error;
+  }
+}
+
 /**
  * The inbox's JSON routes under `/api/agent/`: the conversation list, one conversation with
  * its user panel, a reply, status and assignee. Every conversation of a project the agent may
  * not see answers 404, the same as one that does not exist.
  */
-export function inboxRoutes(store: InboxStore, projectKeys: () => string[], audit: InboxAuditListener): InboxRoute[] {
+export function inboxRoutes(store: SupportStore, projectKeys: () => string[], audit: InboxAuditListener): InboxRoute[] {
   /** The conversation `id` in a project the agent may see, or a 404. */
   async function locate(agent: AgentAccount, id: string): Promise<ConversationSummary> {
-    const projects = agent.projects ?? projectKeys();
-    for (const project of projects) {
-      const summary = await store.getSummary(project, id);
-      if (summary && canSee(agent, summary.project)) return summary;
-    }
-    throw notFound();
+    const found = await store.locateConversation(agent.projects ?? projectKeys(), id);
+    if (!found) throw notFound();
+    return found;
   }
 
   return [
@@ -53,13 +59,13 @@ export function inboxRoutes(store: InboxStore, projectKeys: () => string[], audi
           throw new ApiError(400, 'invalid_request', '`verified` must be true or false.');
         const widgetKey = params.get('widget_key');
         // A project outside the agent's scope lists nothing, like one without conversations.
-        const projects = widgetKey ? (canSee(agent, widgetKey) ? [widgetKey] : []) : agent.projects;
+        const projects = widgetKey ? (canSee(agent, widgetKey) ? [widgetKey] : []) : (agent.projects ?? projectKeys());
         const q = (params.get('q') ?? '').trim().slice(0, 200);
         const after = params.get('after') ?? undefined;
         if (after !== undefined && after.length > 500) throw new ApiError(400, 'invalid_request', '`after` is not a cursor of this list.');
         const limit = Math.min(Math.max(Number(params.get('limit') ?? PAGE) || PAGE, 1), 100);
-        if (projects && projects.length === 0) return [200, { conversations: [], next: null }];
-        const page = await store.listConversations({
+        if (projects.length === 0) return [200, { conversations: [], next: null }];
+        const page = await listPage(store, {
           projects,
           status: status ?? undefined,
           verified: verified === null ? undefined : verified === 'true',

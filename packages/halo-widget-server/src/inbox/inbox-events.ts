@@ -36,7 +36,8 @@ export function serveInboxEvents(
     if (res.writableLength > MAX_BUFFERED) end();
   };
   const unsubscribe = notifier.subscribe((event: StoreEvent) => {
-    if (!canSee(agent, event.project)) return;
+    // `resync` (the store's listener reconnected, events may be lost) goes to every stream: the page reloads.
+    if (event.type !== 'resync' && !canSee(agent, event.project)) return;
     send(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
   });
   const heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);

@@ -100,10 +100,17 @@ export interface ConversationUser {
   verified: boolean;
 }
 
-/** A conversation in the inbox list: its summary and who its user is. */
+/** A conversation in the inbox list: its summary, who its user is, and its last message. */
 export interface ConversationListItem extends ConversationSummary {
   user: ConversationUser;
+  /** Who wrote the last message (null when there is none): "unread" while it is the user (docs/decisions/0832). */
+  last_author: Author | null;
+  /** The last message's first {@link PREVIEW_CHARS} characters, for the list's preview (null when none). */
+  last_text: string | null;
 }
+
+/** How much of the last message the inbox list carries. */
+export const PREVIEW_CHARS = 200;
 
 /** What the inbox lists: newest activity first (`last_message_at` desc, then `id`). */
 export interface ListConversationsQuery {
@@ -177,6 +184,11 @@ export interface SupportStore {
    */
   appendMessage(project: string, conversationId: string, message: NewMessage): Promise<ConversationMessage | null>;
   getSummary(project: string, conversationId: string): Promise<ConversationSummary | null>;
+  /**
+   * The conversation `conversationId` when it is in one of `projects` (the inbox's look-up across
+   * the projects an agent may see, in one read); null otherwise, as for one that does not exist.
+   */
+  locateConversation(projects: readonly string[], conversationId: string): Promise<ConversationSummary | null>;
   /** Sets status, needs_human or assignee; announces `conversation.updated`. */
   updateConversation(project: string, conversationId: string, patch: ConversationPatch): Promise<ConversationSummary | null>;
   /** The inbox list over the allowed projects, filtered and searched; keyset-paginated. */

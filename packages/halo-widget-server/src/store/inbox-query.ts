@@ -1,4 +1,4 @@
-import type { ConversationListItem, ListConversationsQuery } from './conversation-model.js';
+import { PREVIEW_CHARS, type ConversationListItem, type ListConversationsQuery } from './conversation-model.js';
 
 /** A {@link ListConversationsQuery} with its defaults filled in and its cursor read. */
 export interface ResolvedListQuery {
@@ -45,4 +45,9 @@ export function whoFrom(
 ): { name: string | null; email: string | null } {
   const text = (value: unknown) => (typeof value === 'string' && value ? value.slice(0, 200) : null);
   return { name: text(claims?.name) ?? text(traits.name), email: text(claims?.email) ?? text(traits.email) };
+}
+
+/** The list's preview of a message: its first characters (code points, as SQL's `left` counts). */
+export function previewOf(text: string): string {
+  return text.length <= PREVIEW_CHARS ? text : Array.from(text).slice(0, PREVIEW_CHARS).join('');
 }

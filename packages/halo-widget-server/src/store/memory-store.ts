@@ -1,6 +1,6 @@
 import type { ConversationMessage, ConversationSummary, NewMessage, StoreEvent } from './conversation-model.js';
 import { ConversationFullError, resolveCaps } from './conversation-full-error.js';
-import { cursorOf, resolveListQuery, whoFrom } from './inbox-query.js';
+import { cursorOf, previewOf, resolveListQuery, whoFrom } from './inbox-query.js';
 import { createLocalNotifier } from './local-notifier.js';
 import { readMessagePage } from './message-range.js';
 import { newId, type ComposedMessage, type ConversationCaps, type ConversationStore, type StoredConversation } from './store.js';
@@ -239,6 +239,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
       const found = owned(project, conversationId);
       return found ? { ...found.summary } : null;
     },
+    async locateConversation(projects, conversationId) {
+      const found = threads.get(conversationId);
+      return found && projects.includes(found.summary.project) ? { ...found.summary } : null;
+    },
     async updateConversation(project, conversationId, patch) {
       const found = owned(project, conversationId);
       if (!found) return null;
@@ -252,7 +256,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
       const resolved = resolveListQuery(query);
       const allowed = new Set(resolved.projects);
       const items = [];
-      for (const { summary } of threads.values()) {
+      for (const thread of threads.values()) {
+        const { summary } = thread;
         if (!allowed.has(summary.project)) continue;
         if (resolved.status !== null && summary.status !== resolved.status) continue;
         const who = identities.get(keyOf(summary.project, summary.owner));
@@ -264,7 +269,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
         const at = resolved.after;
         if (at && (summary.last_message_at > at.at || (summary.last_message_at === at.at && summary.id >= at.id))) continue;
         const userId = summary.owner.startsWith('user:') ? summary.owner.slice(5) : null;
-        items.push({ ...summary, user: { owner: summary.owner, user_id: userId, name, email, verified } });
+        const last = thread.messages.at(-1);
+        items.push({
+          ...summary,
+          user: { owner: summary.owner, user_id: userId, name, email, verified },
+          last_author: last?.author ?? null,
+          last_text: last ? previewOf(last.text) : null,
+        });
       }
       items.sort((a, b) =>
         a.last_message_at === b.last_message_at ? (a.id > b.id ? -1 : 1) : a.last_message_at > b.last_message_at ? -1 : 1,

@@ -1,4 +1,12 @@
-import type { ConversationMessage, ConversationSummary, NewMessage, SupportStore, UserPanel } from './conversation-model.js';
+import {
+  PREVIEW_CHARS,
+  type Author,
+  type ConversationMessage,
+  type ConversationSummary,
+  type NewMessage,
+  type SupportStore,
+  type UserPanel,
+} from './conversation-model.js';
 import { ConversationFullError } from './conversation-full-error.js';
 import { cursorOf, resolveListQuery, whoFrom } from './inbox-query.js';
 import { MAX_PAGE } from './message-range.js';
@@ -152,6 +160,14 @@ export function createSqlSupport(client: SqlClient, caps: { maxMessages: number;
       return rows[0] ? summaryOf(rows[0]) : null;
     },
 
+    async locateConversation(projects, conversationId) {
+      const { rows } = await client.query<SummaryRow>(
+        `select ${SUMMARY_COLUMNS} from conversations c where c.id = $1 and c.project = any($2::text[])`,
+        [k(conversationId), projects.map(k)],
+      );
+      return rows[0] ? summaryOf(rows[0]) : null;
+    },
+
     async updateConversation(project, conversationId, patch) {
       const { rows } = await client.query<SummaryRow>(UPDATE, [
         k(conversationId),
@@ -178,8 +194,13 @@ export function createSqlSupport(client: SqlClient, caps: { maxMessages: number;
       const limit = `$${params.push(resolved.limit + 1)}`;
       // One index range per project (equality on project, then the index's order), merged: with
       // project = any(…) PostgreSQL cannot read the index in order and sorts every row instead.
-      const { rows } = await client.query<SummaryRow & { claims: Record<string, unknown> | null; traits: unknown }>(
-        `select c.* from unnest($1::text[]) as p (project)
+      // The last message (the preview and "unread") is joined after the limit: one primary-key
+      // read per listed row, none for the rows the page leaves out (the `limit 1` keeps the
+      // planner from turning the lateral into a hash join over every message).
+      const { rows } = await client.query<
+        SummaryRow & { claims: Record<string, unknown> | null; traits: unknown; last_author: Author | null; last_text: string | null }
+      >(
+        `select c.*, m.author as last_author, left(m.text, ${PREVIEW_CHARS}) as last_text from (select c.* from unnest($1::text[]) as p (project)
          cross join lateral (
            select ${SUMMARY_COLUMNS}, x.claims, x.traits
            from conversations c left join identities x on x.project = c.project and x.owner = c.owner
@@ -188,14 +209,23 @@ export function createSqlSupport(client: SqlClient, caps: { maxMessages: number;
            limit ${limit}
          ) c
          order by c.last_message_at desc, c.id desc
-         limit ${limit}`,
+         limit ${limit}) c
+         left join lateral (
+           select m.author, m.text from messages m where m.conversation_id = c.id and m.seq = c.last_seq limit 1
+         ) m on true
+         order by c.last_message_at desc, c.id desc`,
         params,
       );
       const conversations = rows.slice(0, resolved.limit).map((row) => {
         const summary = summaryOf(row);
         const { name, email } = whoFrom(row.claims, traitValues(readStoredTraits(row.traits)));
         const userId = summary.owner.startsWith('user:') ? summary.owner.slice(5) : null;
-        return { ...summary, user: { owner: summary.owner, user_id: userId, name, email, verified: row.claims !== null } };
+        return {
+          ...summary,
+          user: { owner: summary.owner, user_id: userId, name, email, verified: row.claims !== null },
+          last_author: row.last_author,
+          last_text: row.last_text,
+        };
       });
       return { conversations, next: rows.length > resolved.limit ? cursorOf(conversations.at(-1)!) : null };
     },

@@ -154,6 +154,12 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the inbox on the %s 
       verified: false,
     });
     expect(page.conversations[0]!.user).toMatchObject({ user_id: null, name: null, verified: false });
+    // The last message for the preview and "unread": here the reply to each user's message.
+    expect(page.conversations.map((c) => [c.last_author, c.last_text])).toEqual([
+      ['assistant', 'r'],
+      ['assistant', 'r'],
+      ['assistant', 'r'],
+    ]);
     expect((await engine.store.listConversations({ projects: [] })).conversations).toEqual([]);
   });
 
@@ -191,5 +197,26 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('the inbox on the %s 
     const ann = await engine.store.getUserPanel(P, 'user:ann');
     expect(ann).toMatchObject({ verified_claims: null, client_traits: { name: { value: 'Ann Client', verified: false } } });
     expect(await engine.store.getUserPanel(P, 'user:nobody')).toBeNull();
+  });
+
+  it('previews the last message (its first 200 characters) and says who wrote it', async () => {
+    const ann = (await engine.store.listConversations({ projects: [P], q: 'ann' })).conversations[0]!;
+    const long = `${'é'.repeat(150)}${'😀'.repeat(100)}`;
+    await engine.store.appendMessage(P, ann.id, {
+      author: 'agent',
+      agent: { id: 'a1', name: 'Ann Agent' },
+      text: long,
+      client_message_id: 'cm-long',
+    });
+    const listed = (await engine.store.listConversations({ projects: [P] })).conversations[0]!;
+    expect(listed).toMatchObject({ id: ann.id, last_author: 'agent', last_text: `${'é'.repeat(150)}${'😀'.repeat(50)}` });
+  });
+
+  it('locates a conversation by id among the given projects only', async () => {
+    const ann = (await engine.store.listConversations({ projects: [P], q: 'ann' })).conversations[0]!;
+    expect(await engine.store.locateConversation(['p-elsewhere', P], ann.id)).toMatchObject({ id: ann.id, project: P, owner: 'user:ann' });
+    expect(await engine.store.locateConversation(['p-elsewhere'], ann.id)).toBeNull();
+    expect(await engine.store.locateConversation([], ann.id)).toBeNull();
+    expect(await engine.store.locateConversation([P], 'conv_nope')).toBeNull();
   });
 });

@@ -170,9 +170,12 @@
     return { user_id: kind === 'user' ? id : null, visitor_id: kind === 'visitor' ? id : null, name: null, email: null, verified: false };
   }
 
+  /** The browser's traits as plain values (the panel gives each as { value, verified }). */
+  const traitValues = (panel) => Object.fromEntries(Object.entries(panel?.client_traits ?? {}).map(([k, t]) => [k, t?.value]));
+
   /** The list's view of the user from the panel: claims when verified, else the browser's traits. */
   function summaryUser(panel) {
-    const source = panel?.verified_claims ?? panel?.client_traits ?? {};
+    const source = panel?.verified_claims ?? traitValues(panel);
     return {
       name: typeof source.name === 'string' ? source.name : null,
       email: typeof source.email === 'string' ? source.email : null,
@@ -187,7 +190,8 @@
   function renderPanel(panel) {
     $('panel-pane').hidden = false;
     const claims = Object.entries(panel?.verified_claims ?? {});
-    const traits = Object.entries(panel?.client_traits ?? {});
+    // A trait an unverified request set says so: it is what someone claiming this user typed.
+    const traits = Object.entries(panel?.client_traits ?? {}).map(([k, t]) => [t?.verified ? k : `${k} (unverified)`, t?.value]);
     fillList($('claims'), claims);
     fillList($('traits'), traits);
     $('no-claims').hidden = claims.length > 0;
@@ -237,6 +241,8 @@
     });
     events.addEventListener('message.created', changed);
     events.addEventListener('conversation.updated', changed);
+    // The server's store listener reconnected and events may be lost: reload what is shown.
+    events.addEventListener('resync', () => changed({ data: JSON.stringify({ conversation_id: selected }) }));
   }
 
   function wire() {
