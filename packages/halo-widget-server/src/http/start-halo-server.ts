@@ -111,7 +111,7 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
     ? createAgentSurface(
         { ...options.agents, trustProxy: options.trustProxy, operatorToken: options.admin?.token },
         // The inbox writes where the live channel reads: one store.
-        options.supportStore ?? options.store,
+        options.store,
         (): string[] => (admin?.projects ?? options.projects).map((p) => p.widgetKey),
         logger,
       )
