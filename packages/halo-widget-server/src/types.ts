@@ -4,6 +4,8 @@ import type { Respond } from './sdk-api/respond.js';
 import type { ConversationStore } from './store/store.js';
 import type { TraitLimits } from './identity/traits.js';
 import type { VerifyFailure } from 'halo-widget/server';
+import type { ChannelLimits } from './channel/channel-limits.js';
+import type { SupportStore } from './store/conversation-model.js';
 
 /** How a project treats user tokens (verification-modes). */
 export type VerificationMode = 'off' | 'monitor' | 'enforce';
@@ -63,6 +65,10 @@ export interface HaloApiConfig {
   trustProxy?: TrustProxy;
   /** Limits on `user_traits`, per request and stored per identity. @default { maxKeys: 50, maxBytes: 4096, maxDepth: 4 } */
   traitLimits?: TraitLimits;
+  /** The support side's store, for the live channel. @default `store`, when it implements SupportStore; else no channel */
+  supportStore?: SupportStore;
+  /** Bounds of the live channel. @default see ChannelLimits */
+  channel?: ChannelLimits;
 }
 
 /** A request's identity result as the rollout report counts it. */

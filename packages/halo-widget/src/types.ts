@@ -8,6 +8,12 @@ export interface ChatMessage {
   text: string;
   /** ISO 8601. */
   created_at: string;
+  /** Who wrote it, on messages from the live channel: the user, the AI, or a person on the support team (`role` is then `assistant`). */
+  author?: 'user' | 'assistant' | 'agent';
+  /** The support agent, for `author: 'agent'`. */
+  agent?: { id: string; name: string };
+  /** Its place in the conversation (from 1, without gaps), where the server gives it: the live channel's cursor. */
+  seq?: number;
   /**
    * Present (always `true`) on a message stored by a request whose token was not verified
    * (`monitor` or `off` mode): the server could not tell that the user wrote it.
@@ -140,8 +146,13 @@ export interface SendOptions {
 
 /** Events of {@link HaloClient.on} and their payloads. */
 export interface HaloEventMap {
-  /** A message of the conversation: the user's once delivered, then the reply. */
+  /**
+   * A message of the conversation, once each (by `id`): the user's once delivered, the reply,
+   * and what others write into it (an agent, an AI answering later), live while subscribed.
+   */
   message: ChatMessage;
+  /** Reserved: a part of a reply still being written (`text` so far, for the message `id`). Not sent yet. */
+  messageDelta: { id: string; text: string };
   /** The identity state changed. */
   identity: IdentityState;
   /** The app must re-authenticate the user (once per episode). */
@@ -152,7 +163,7 @@ export interface HaloEventMap {
   open: undefined;
   /** The panel closed. */
   close: undefined;
-  /** The number of unread replies changed: one more arrived while closed, or 0 on open. */
+  /** The number of unread messages from others (assistant, agent) changed: one more arrived while closed, or 0 on open. */
   unread: number;
   /** The outbox changed: the new {@link HaloClient.getPendingMessages} list. */
   pending: readonly PendingMessage[];
@@ -190,9 +201,12 @@ export interface HaloClient {
   close(): void;
   /** Whether the panel is open. */
   isOpen(): boolean;
-  /** Assistant replies that arrived while the panel was closed; 0 once it opens. */
+  /** Messages from others (assistant, agent) that arrived while the panel was closed; 0 once it opens. */
   getUnreadCount(): number;
-  /** Subscribes to an event; returns the unsubscribe function. */
+  /**
+   * Subscribes to an event; returns the unsubscribe function. Subscribing to `message`,
+   * `unread` or `messageDelta` (or showing the launcher) opens the live channel.
+   */
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void;
   /** Who the client speaks for: the same object until something in it changes. */
   getIdentityState(): IdentityState;

@@ -121,6 +121,8 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
         url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
         close: () =>
           new Promise<void>((done, fail) => {
+            // Channels end with a reason and a retry hint before their sockets are closed.
+            api.closeChannels(1000);
             server.close((error) => {
               if (error) fail(error);
               else void (admin?.close() ?? Promise.resolve()).then(done, fail);

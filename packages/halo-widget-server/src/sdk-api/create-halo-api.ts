@@ -17,6 +17,7 @@ import { isStoreUnavailable } from '../store/store-unavailable-error.js';
 import { createOutageReporter, unavailableAnswer } from '../store/store-outage.js';
 import { resolveTraitLimits } from '../identity/traits.js';
 import type { HaloApiConfig } from '../types.js';
+import { openChannels } from '../channel/open-channels.js';
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
@@ -25,7 +26,7 @@ import type { HaloApiConfig } from '../types.js';
  * `500 internal_error`, never with a stack; a database that cannot be reached is answered
  * `503 service_unavailable` with `Retry-After`, its cause logged. Throws a `TypeError` at once for an invalid config.
  */
-export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
   const logger = config?.logger ?? console;
   checkConfig(config, logger);
   const store = config.store ?? createMemoryStore();
@@ -39,6 +40,8 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
   };
   const chat = createChatCall(store, respond, traitLimits);
   const reportOutage = createOutageReporter(logger);
+  // The live channel (POST /api/sdk/channel), where the store is a SupportStore.
+  const channels = openChannels(config, store, logger);
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     if (req.method === 'OPTIONS') {
@@ -47,7 +50,8 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     }
     const call = callOf(req.url ?? '/');
     if (call === null) throw new ApiError(404, 'not_found', 'Not found.');
-    if (!CALLS.has(call)) throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
+    if (!CALLS.has(call) && !(call === 'channel' && channels))
+      throw new ApiError(404, 'not_found', `Unknown call ${JSON.stringify(call.slice(0, 40))}.`);
     if (req.method !== 'POST') {
       throw new ApiError(405, 'method_not_allowed', `Use POST for /api/sdk/${call}.`, undefined, { Allow: 'POST, OPTIONS' });
     }
@@ -59,6 +63,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     const headers = corsHeaders(req, state);
     headers.push('Halo-Identity', who.header);
     refuseSecrets(config.projects, logger, who, body);
+    if (call === 'channel') return channels!.call(who, body, state.token, req, res, headers);
     let answer: unknown;
     if (call === 'chat') answer = await chat(who, body);
     else if (call === 'identify') answer = await identifyCall(store, who, body, traitLimits);
@@ -66,7 +71,7 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
     sendJson(res, 200, answer, headers);
   }
 
-  return (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const state: RequestState = {};
     handle(req, res, state).catch((error: unknown) => {
       // The answer goes out before anything is logged, so a failing logger cannot hold it up.
@@ -93,4 +98,8 @@ export function createHaloApi(config: HaloApiConfig): (req: IncomingMessage, res
       logRequestError(logger, config.projects, '[halo] internal error:', error, state.token);
     });
   };
+  return Object.assign(handler, { closeChannels: (retryAfterMs: number) => channels?.hub.close(retryAfterMs) });
 }
+
+/** The API's `node:http` handler, and the graceful end of its live channels (with a retry hint). */
+export type HaloApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { closeChannels(retryAfterMs: number): void };

@@ -8,7 +8,7 @@ import { containsSecret, isPlainObject } from './options.js';
 // identify's arguments are options of the identity, so they get `invalid_options` naming the
 // argument, as createHalo's do; a bad message gets `invalid_request`, the API's code for it.
 
-const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error', 'open', 'close', 'unread', 'pending'];
+const EVENTS: HaloEventName[] = ['message', 'identity', 'identityExpired', 'error', 'open', 'close', 'unread', 'pending', 'messageDelta'];
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
 

@@ -1,5 +1,5 @@
 import { DEV } from '../dev.js';
-import { identityChanged, invalidRequest, isHaloError, serverError, shutdownError, type HaloError } from '../errors.js';
+import { identityChanged, invalidRequest, isHaloError, networkError, serverError, shutdownError, type HaloError } from '../errors.js';
 import type {
   ChatMessage,
   HaloClient,
@@ -27,6 +27,7 @@ import { PanelState } from './panel-state.js';
 import { randomId } from './random-id.js';
 import { Session } from './session.js';
 import type { WidgetHandle } from './ui.js';
+import type { LiveChannel } from './channel.js';
 import { VisitorId } from './visitor.js';
 import { hints, hintThrow, startDiagnostics } from './diagnostics.js';
 import { warnMissingTraits } from './warn-missing-traits.js';
@@ -54,6 +55,11 @@ export class Client implements HaloClient {
   #done = false;
   #widget: WidgetHandle | null = null;
   readonly #panel = new PanelState(this.#events);
+  /** Ids of the messages already announced: the chat answer and the live channel may both bring one. */
+  readonly #seen = new Set<string>();
+  /** The live channel, once its chunk has loaded; `#liveStarted` from the first reason to open it. */
+  #live: LiveChannel | null = null;
+  #liveStarted = false;
   #holdEvents = false;
   /** While the constructor runs, errors wait a microtask: the app has no client to use yet (re-entrant). */
   #starting = true;
@@ -86,7 +92,7 @@ export class Client implements HaloClient {
       session: () => this.#session,
       traits: () => this.#traits,
       now: () => this.#clock.localMs(),
-      message: (message) => this.#events.emit('message', message),
+      message: (message) => this.#deliver(message),
       pending: (list) => this.#done || this.#events.emit('pending', list),
       report: (error) => this.#report(error),
       fail: (error) => this.#fail(error),
@@ -169,6 +175,7 @@ export class Client implements HaloClient {
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
     if (this.#done) throw shutdownError();
     checkListener(event, handler);
+    if (event === 'message' || event === 'unread' || event === 'messageDelta') this.#startLive();
     return this.#events.on(event, handler);
   }
 
@@ -208,6 +215,9 @@ export class Client implements HaloClient {
     this.#done = true;
     // No event at all after shutdown, not even the identity change it causes: the app asked for it.
     this.#events.clear();
+    // Closed before the session ends, so nothing of it is delivered after.
+    this.#live?.stop();
+    this.#live = null;
     this.#switchUser(null, shutdownError());
     if (logout) this.#visitor.reset();
     this.#coordinator?.close();
@@ -230,7 +240,10 @@ export class Client implements HaloClient {
           this.#outbox?.update();
         },
         expired: (event) => this.#events.emit('identityExpired', event),
-        recovered: () => this.#outbox.resume(),
+        recovered: () => {
+          this.#outbox.resume();
+          this.#live?.wake();
+        },
       },
     );
   }
@@ -239,6 +252,8 @@ export class Client implements HaloClient {
   #switchUser(userId: string | null, reason: HaloError): void {
     this.#session.end(reason);
     this.#session = this.#newSession(userId);
+    // The old identity's channel is closed (its request aborted with the session) before the new one's opens.
+    this.#live?.follow(this.#session);
     this.#outbox.drain((item) => item.reject(reason));
     this.#emitState();
   }
@@ -256,6 +271,35 @@ export class Client implements HaloClient {
       // Already reported by the refresher; the outbox tries again on its schedule.
       void error;
     });
+  }
+
+  /** Announces a message once per id (delivered-once), and moves the live channel's cursor. */
+  #deliver(message: ChatMessage): void {
+    if (this.#seen.has(message.id)) return;
+    this.#seen.add(message.id);
+    // Bounded: a duplicate is only ever a recent message.
+    if (this.#seen.size > 1000) this.#seen.delete(this.#seen.values().next().value!);
+    this.#live?.saw(message);
+    this.#events.emit('message', message);
+  }
+
+  /** Loads the live channel's chunk (browsers only) and opens the current session's channel. */
+  #startLive(): void {
+    if (this.#liveStarted || typeof window === 'undefined') return;
+    this.#liveStarted = true;
+    import('./channel.js').then(
+      ({ startChannel }) => {
+        if (this.#done) return;
+        this.#live = startChannel({
+          calls: this.#calls,
+          owner: (session) => (session.userId === null ? `visitor:${this.#visitor.get()}` : `user:${session.userId}`),
+          deliver: (session, message) => session === this.#session && this.#deliver(message),
+          report: (error) => this.#report(error),
+        });
+        this.#live.follow(this.#session);
+      },
+      (cause: unknown) => this.#report(networkError('channel', cause)),
+    );
   }
 
   /** Runs a public async method: after shutdown it rejects, every failure is a reported HaloError. */

@@ -20,16 +20,15 @@ export function isRetryable(error: HaloError): boolean {
 /**
  * Milliseconds to wait before attempt `attempt + 1`, or `null` to give up: capped
  * exponential backoff with jitter (so a fleet of clients does not retry in lockstep),
- * or the server's `Retry-After` on a 429.
+ * never shorter than the server's `Retry-After`.
  */
 export function deliveryDelay(error: HaloError, attempt: number, policy: RetryPolicy): number | null {
   if (attempt >= policy.attempts || !isRetryable(error)) return null;
-  if (error.code === 'rate_limited' && error.retryAfter !== undefined) {
-    const ms = error.retryAfter * 1000;
-    return ms > MAX_RETRY_AFTER_MS ? null : ms;
-  }
+  const ms = (error.retryAfter ?? 0) * 1000;
+  if (ms > MAX_RETRY_AFTER_MS) return null;
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return ceiling * (0.5 + Math.random() / 2);
+  // Retry-After is a floor on the backoff, never the whole delay (a `0` must not mean "at once").
+  return Math.max(ms, ceiling * (0.5 + Math.random() / 2));
 }
 
 /** First ceiling of a message's backoff (delivered-exactly-once). */
@@ -55,14 +54,14 @@ export function isTransient(error: HaloError): boolean {
 }
 
 /**
- * Milliseconds before the next try of a message that failed `failures` times in a row:
- * the server's `Retry-After` when it sent one, else capped exponential backoff with full
- * jitter — uniform in [0, min(30 s, 1 s · 2^(failures−1))) — so that clients that failed
- * together do not come back together.
+ * Milliseconds before the next try of a message (or a channel reconnect) that failed
+ * `failures` times in a row: capped exponential backoff with full jitter — uniform in
+ * [0, min(30 s, 1 s · 2^(failures−1))) — so that clients that failed together do not come
+ * back together. The server's `Retry-After` is a floor on it, never the whole delay: a
+ * server answering `Retry-After: 0` every time would otherwise be retried in a tight loop.
  */
 export function messageDelay(error: HaloError, failures: number, random: () => number = Math.random): number {
-  if (error.retryAfter !== undefined) return error.retryAfter * 1000;
-  return random() * Math.min(MESSAGE_MAX_DELAY_MS, MESSAGE_BASE_DELAY_MS * 2 ** (failures - 1));
+  return Math.max((error.retryAfter ?? 0) * 1000, random() * Math.min(MESSAGE_MAX_DELAY_MS, MESSAGE_BASE_DELAY_MS * 2 ** (failures - 1)));
 }
 
 /** `navigator.onLine` is false in a browser: a try now would fail anyway. */

@@ -102,7 +102,7 @@ export async function callWithIdentity(
  * refresh, then the episode), and while the episode is open a call fails with its error
  * without bothering the server.
  */
-async function tokenForCall(session: Session): Promise<TokenUse> {
+export async function tokenForCall(session: Session): Promise<TokenUse> {
   const { tokens, refresher } = session;
   if (session.userId === null) return NO_TOKEN;
   const ready = tokens.usable();
@@ -129,7 +129,7 @@ async function tokenForCall(session: Session): Promise<TokenUse> {
  * retry with, or `identity_expired` once the episode is declared. After one retry only a
  * token that arrived meanwhile (identify, another tab) may be tried.
  */
-async function recover(session: Session, used: TokenUse, reason: TokenRejectionReason, retried: boolean): Promise<TokenUse> {
+export async function recover(session: Session, used: TokenUse, reason: TokenRejectionReason, retried: boolean): Promise<TokenUse> {
   const { tokens, refresher, signal } = session;
   tokens.markRejected(used);
   const newer = tokens.newerThan(used);

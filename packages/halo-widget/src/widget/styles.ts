@@ -16,6 +16,8 @@ svg{width:24px;height:24px;fill:currentColor;display:block}
 .l:hover{transform:scale(1.06)}
 .l svg{width:28px;height:28px}
 .l[aria-expanded=true] .ic,.l[aria-expanded=false] .ix{display:none}
+.b{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;background:#dc2626;color:#fff;font:600 12px/20px system-ui,sans-serif}
+.b:empty{display:none}
 .p{bottom:88px;width:370px;height:min(600px,calc(100vh - 108px));display:flex;flex-direction:column;overflow:hidden;background:var(--bg);border-radius:16px;box-shadow:0 10px 40px rgba(0,0,0,.22);visibility:hidden;opacity:0;transform:translateY(12px);transition:opacity .18s,transform .18s,visibility 0s .18s}
 .p.o{visibility:visible;opacity:1;transform:none;transition-delay:0s}
 .hd{background:var(--a);color:#fff;padding:18px 20px;display:flex;align-items:flex-start;gap:12px}

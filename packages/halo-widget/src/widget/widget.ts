@@ -76,6 +76,15 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
   );
   launcher.children[0].setAttribute('class', 'ic');
   launcher.children[1].setAttribute('class', 'ix');
+  // The unread badge: messages from others (an agent, the AI) that came while the panel was closed.
+  const badge = h('span', { class: 'b', 'aria-hidden': 'true' }, []);
+  launcher.append(badge);
+  const showUnread = (count: number): void => {
+    badge.textContent = count ? String(Math.min(count, 99)) : '';
+    launcher.setAttribute('aria-label', count ? `Open support chat, ${count} unread` : 'Open support chat');
+  };
+  showUnread(client.getUnreadCount());
+  const offUnread = client.on('unread', showUnread);
   const wrap = h('div', { class: theme.position === 'left' ? 'w left' : 'w' }, [launcher]);
   root.append(wrap);
 
@@ -321,6 +330,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     close: () => close(),
     destroy() {
       offMessage();
+      offUnread();
       offPending();
       offIdentity();
       clearInterval(ticker);

@@ -10,9 +10,13 @@ type Measured = Awaited<ReturnType<typeof measureSizes>>;
 // bytes go; `npm run bench` prints both as MISSED). Until they are, each production build is
 // held under a ceiling just above its size on 2026-12-02, so any growth fails here. Lower a
 // ceiling whenever a change shrinks its build; never raise one without a recorded reason.
+// Raised on 2026-12-05 for the live channel (issue 23, ADR 0823): the core from 8 248 to 8 523 B
+// (its starter, de-duplication and the event names: +275 B of the 1 KB it may add; the channel
+// itself is a lazily loaded chunk), dist/halo.js from 12 407 to 14 125 B (the script tag
+// inlines every chunk, the channel's and the unread badge's included).
 // The React binding's ceiling: issue 22's never-crash provider (status, enabled, client, dead
 // clients) took it from 758 to 1 212 B (docs/decisions/0303-react-never-crashes-the-app.md).
-const CEILING = { coreGzip: 8_300, widgetGzip: 12_450, reactAddedGzip: 1_250 };
+const CEILING = { coreGzip: 8_550, widgetGzip: 14_150, reactAddedGzip: 1_250 };
 
 describe('size budgets', () => {
   let sizes: Measured;
@@ -42,6 +46,10 @@ describe('size budgets', () => {
 
   it('the widget UI stays out of the core, in a chunk loaded on demand', () => {
     expect(sizes.coreChunks.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the live channel stays out of the core, in its own chunk loaded on demand', () => {
+    expect(sizes.coreChunks.some((chunk: { name: string }) => chunk.name.startsWith('channel-'))).toBe(true);
   });
 
   it('the React binding (every export of halo-widget/react) stays under its ceiling (budget 1 KB gzipped, not met since the never-crash provider)', () => {

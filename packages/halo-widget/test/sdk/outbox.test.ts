@@ -40,6 +40,26 @@ describe('the backoff schedule of a message', () => {
     expect([MESSAGE_BASE_DELAY_MS, MESSAGE_MAX_DELAY_MS]).toEqual([1000, 30_000]);
   });
 
+  it('treats Retry-After as a floor on the backoff: `Retry-After: 0` on every attempt keeps to the schedule, no tight loop', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    let failures = 5;
+    const busy = () =>
+      new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'busy' } }), { status: 429, headers: { 'Retry-After': '0' } });
+    const api = flakyApi(() => (failures-- > 0 ? busy() : undefined));
+    const { client } = setupClient(api, { userId: 'alice', userToken: tokenFor('alice') });
+    const sent = client.sendMessage('hello');
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(0);
+      const pending = head(client)!;
+      waits.push(pending.nextAttemptAt! - Date.now());
+      await vi.advanceTimersByTimeAsync(pending.nextAttemptAt! - Date.now());
+    }
+    expect(waits).toEqual([500, 1000, 2000, 4000, 8000]);
+    await expect(sent).resolves.toMatchObject({ text: 'echo: hello' });
+    expect(messageDelay(new HaloError('rate_limited', 'x', { status: 429, retryAfter: 0 }), 3, () => 1)).toBe(4000);
+  });
+
   it('retries a message on that schedule until the server stores it, and sendMessage never rejects on the way', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     let failures = 7;

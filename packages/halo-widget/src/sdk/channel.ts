@@ -1,0 +1,321 @@
+import { httpError, networkError, type HaloError } from '../errors.js';
+import type { ChatMessage } from '../types.js';
+import { isTransient, messageDelay, waitForNetwork } from './delivery.js';
+import { recover, tokenForCall, type CallSettings } from './identity-call.js';
+import { channelName } from './names.js';
+import type { Session } from './session.js';
+import type { TokenUse } from './token-state.js';
+
+// The live channel, client side (docs/protocol.md "Live channel", ADR 0820–0823): a lazily
+// loaded chunk. One stream per browser and identity: the tab holding the Web Lock carries
+// it and relays what arrives over a BroadcastChannel; the others listen and wait for the lock.
+
+/** What the channel needs from its client. */
+export interface ChannelHost {
+  calls: CallSettings;
+  /** `user:<id>` or `visitor:<id>`: whose channel a session's is. */
+  owner(session: Session): string;
+  /** Hands a message to the client, if `session` is still its session (it de-duplicates by id). */
+  deliver(session: Session, message: ChatMessage): void;
+  report(error: HaloError): void;
+}
+
+/** The client's handle on its channel. */
+export interface LiveChannel {
+  /** Closes the channel of the previous session (a user switch) and opens the new session's. */
+  follow(session: Session): void;
+  /** A message the client delivered (the chat answer's too): moves the cursor. */
+  saw(message: ChatMessage): void;
+  /** Cuts a backoff short (a token arrived, the page came back). */
+  wake(): void;
+  stop(): void;
+}
+
+/** A message as the channel sends it. */
+interface WireMessage {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  author: 'user' | 'assistant' | 'agent';
+  agent?: { id: string; name: string };
+  text: string;
+  created_at: string;
+}
+
+type Relay = { type: 'halo:live'; owner: string; message: ChatMessage };
+
+/** The server's own cap on `after` entries (channel-bounded). */
+const MAX_CURSORS = 20;
+/** A page hidden this long lets its channel go; it catches up from the cursor when seen again. */
+export const HIDDEN_CLOSE_MS = 5 * 60_000;
+
+const toChat = (m: WireMessage): ChatMessage => ({ ...m, role: m.author === 'user' ? 'user' : 'assistant' });
+
+type Locks = { request(name: string, options: { signal: AbortSignal }, fn: () => Promise<void>): Promise<void> };
+const lockManager = (): Locks | null => (globalThis.navigator as { locks?: Locks | null } | undefined)?.locks ?? null;
+
+/** Starts the channel machinery for a client; `follow(session)` opens a session's channel. */
+export function startChannel(host: ChannelHost): LiveChannel {
+  const { calls } = host;
+  const relay = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`${channelName(calls.widgetKey)}:live`) : null;
+  let current: Follow | null = null;
+  if (relay)
+    relay.onmessage = (event: MessageEvent<Relay>) => {
+      const data = event.data;
+      // Another tab's stream: only the messages of this tab's identity (channel-isolation).
+      if (data?.type === 'halo:live' && current && data.owner === current.owner) current.receive(data.message, false);
+    };
+  const onWake = (): void => current?.wake();
+  const listen = (method: 'addEventListener' | 'removeEventListener'): void => {
+    if (typeof window === 'undefined') return;
+    window[method]('online', onWake);
+    document[method]('visibilitychange', onWake);
+  };
+  listen('addEventListener');
+  return {
+    follow(session) {
+      current?.stop();
+      current = follow(session, host, relay);
+    },
+    saw: (message) => current?.saw(message),
+    wake: onWake,
+    stop() {
+      current?.stop();
+      current = null;
+      listen('removeEventListener');
+      relay?.close();
+    },
+  };
+}
+
+interface Follow {
+  owner: string;
+  receive(message: ChatMessage, relayed: boolean): void;
+  saw(message: ChatMessage): void;
+  wake(): void;
+  stop(): void;
+}
+
+/** One session's channel: waits for the lock, then keeps a stream open until the session ends. */
+function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | null): Follow {
+  const owner = host.owner(session);
+  const cursors = new Map<string, number>();
+  const stopper = new AbortController();
+  const stopped = (): boolean => stopper.signal.aborted || session.signal.aborted;
+  let wakeUp: () => void = () => {};
+  let hiddenSince: number | null = null;
+
+  const saw = (message: ChatMessage): void => {
+    const seq = (message as Partial<WireMessage>).seq;
+    if (typeof seq !== 'number' || seq <= (cursors.get(message.conversation_id) ?? 0)) return;
+    cursors.delete(message.conversation_id);
+    cursors.set(message.conversation_id, seq);
+    if (cursors.size > MAX_CURSORS) cursors.delete(cursors.keys().next().value!);
+  };
+  const receive = (message: ChatMessage, fromStream: boolean): void => {
+    if (stopped()) return;
+    if (fromStream) relay?.postMessage({ type: 'halo:live', owner, message } satisfies Relay);
+    saw(message);
+    host.deliver(session, message);
+  };
+
+  /** Sleeps `ms` (or until woken); false once the session or the channel has stopped. */
+  const sleep = (ms: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        stopper.signal.removeEventListener('abort', done);
+        resolve(!stopped());
+      }
+      wakeUp = done;
+      stopper.signal.addEventListener('abort', done);
+    });
+
+  const hidden = (): boolean => typeof document !== 'undefined' && document.visibilityState === 'hidden';
+
+  /** Keeps the stream open (reconnect, backoff, token rules) until the session ends. */
+  const carry = async (): Promise<void> => {
+    let failures = 0;
+    let use: TokenUse | null = null;
+    let retried = false;
+    while (!stopped()) {
+      if (hidden() && hiddenSince !== null && Date.now() - hiddenSince > HIDDEN_CLOSE_MS) {
+        // Hidden for long: no stream until the page is seen again (visibilitychange wakes us).
+        await sleep(2 ** 31 - 1);
+        continue;
+      }
+      await waitForNetwork();
+      let delay: number;
+      try {
+        use ??= await tokenForCall(session);
+        const outcome = await stream(session, host, owner, use, cursors, receive, stopper.signal);
+        if (outcome.opened) {
+          failures = 0;
+          retried = false;
+        }
+        if (outcome.rejected) {
+          // retry-once-on-403, as for a call: one forced refresh, then the expired episode.
+          use = await recover(session, use, outcome.rejected, retried);
+          retried = true;
+          continue;
+        }
+        // channel-follows-token: the next stream needs a token chosen by the freshness rule again.
+        use = null;
+        if (outcome.end === 'token_expired') continue;
+        delay = Math.max(messageDelay(networkError('channel'), ++failures), outcome.retryAfterMs ?? 0);
+      } catch (error) {
+        if (stopped()) return;
+        const haloError = error as HaloError;
+        use = null;
+        if (haloError.code === 'identity_expired') {
+          // Waits for a token (identify, another tab, the outbox's retry): the client wakes us.
+          await sleep(2 ** 31 - 1);
+          continue;
+        }
+        if (!isTransient(haloError)) {
+          // A server without the live channel (404) is no error of the app's: the widget works without it.
+          if (haloError.status !== 404) host.report(haloError);
+          return;
+        }
+        delay = messageDelay(haloError, ++failures);
+      }
+      await sleep(delay);
+    }
+  };
+
+  const onVisibility = (): void => {
+    hiddenSince = hidden() ? Date.now() : null;
+  };
+  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
+  const run = (): Promise<void> =>
+    carry().finally(() => typeof document !== 'undefined' && document.removeEventListener('visibilitychange', onVisibility));
+  const locks = lockManager();
+  if (!locks || !relay) void run();
+  else {
+    // One stream per browser and identity: the other tabs wait here, and one takes over when it closes.
+    const held = new AbortController();
+    session.signal.addEventListener('abort', () => held.abort());
+    stopper.signal.addEventListener('abort', () => held.abort());
+    locks.request(`${channelName(host.calls.widgetKey)}:${owner}:live`, { signal: held.signal }, run).catch((error: unknown) => {
+      // Aborted while waiting (user switch, stop): this tab never carried the channel.
+      if (!stopped()) host.report(error as HaloError);
+    });
+  }
+  return {
+    owner,
+    receive,
+    saw,
+    wake: () => {
+      onVisibility();
+      wakeUp();
+    },
+    stop: () => stopper.abort(),
+  };
+}
+
+/** How one stream ended. */
+interface StreamOutcome {
+  opened?: boolean;
+  rejected?: 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
+  end?: string;
+  retryAfterMs?: number;
+}
+
+/**
+ * Opens one stream (the token in the body, never in the URL) and reads it to its end. A
+ * stream silent for more than two heartbeats and a bit is taken for dead (a half-open
+ * connection) and aborted: a one-shot timer reset by each frame, never an interval.
+ */
+async function stream(
+  session: Session,
+  host: ChannelHost,
+  owner: string,
+  use: TokenUse,
+  cursors: Map<string, number>,
+  receive: (message: ChatMessage, fromStream: boolean) => void,
+  stopSignal: AbortSignal,
+): Promise<StreamOutcome> {
+  const { calls } = host;
+  const identity =
+    session.userId === null ? { visitor_id: owner.slice(8) } : { user_id: session.userId, user_token: use.token ?? undefined };
+  const request = new AbortController();
+  const untrack = session.track(request);
+  const onStop = (): void => request.abort();
+  stopSignal.addEventListener('abort', onStop);
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  const arm = (seconds: number): void => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => request.abort(), (seconds * 2 + 10) * 1000);
+  };
+  try {
+    let response: Response;
+    try {
+      response = await calls.fetch(`${calls.apiBase}/api/sdk/channel`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ widget_key: calls.widgetKey, ...identity, after: Object.fromEntries(cursors) }),
+        credentials: 'omit',
+        signal: request.signal,
+      });
+    } catch (cause) {
+      throw networkError('channel', cause);
+    }
+    calls.clock.observe(response.headers.get('Date'));
+    if (response.status !== 200) {
+      const body = (await response.json().catch(() => null)) as { error?: { code?: string; reason?: string } } | null;
+      const error = body?.error;
+      if (response.status === 403 && error?.code === 'identity_verification_failed')
+        return { rejected: (error.reason as StreamOutcome['rejected']) ?? 'token_invalid' };
+      const seconds = Number(response.headers.get('Retry-After'));
+      throw httpError(
+        response.status === 429 ? 'rate_limited' : response.status < 500 ? 'invalid_request' : 'server_error',
+        'channel',
+        response.status,
+        '',
+        {
+          retryAfter: seconds >= 0 ? seconds : undefined,
+        },
+      );
+    }
+    // Something that answers 200 but is no channel (an old server behind a catch-all): as a 404.
+    if (!response.headers.get('Content-Type')?.startsWith('text/event-stream')) throw httpError('not_found', 'channel', 404, '', {});
+    if (session.userId !== null) session.tokens.confirmed();
+    let heartbeat = 30;
+    arm(heartbeat);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const outcome: StreamOutcome = { opened: true };
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (cause) {
+        // Aborted (session end, stop, watchdog) or the connection dropped: reconnect from the cursor.
+        void cause;
+        return outcome;
+      }
+      if (chunk.done) return outcome;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
+        const frame = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const event = /^event: (.+)$/m.exec(frame)?.[1];
+        const data = /^data: (.+)$/m.exec(frame)?.[1];
+        const payload = data ? (JSON.parse(data) as Record<string, unknown>) : null;
+        if (event === 'ready') heartbeat = Number(payload?.heartbeat_seconds) || heartbeat;
+        arm(heartbeat);
+        if (event === 'message' && payload) receive(toChat(payload as unknown as WireMessage), true);
+        if (event === 'end') {
+          outcome.end = String(payload?.reason);
+          outcome.retryAfterMs = Number(payload?.retry_after_ms) || 0;
+        }
+      }
+    }
+  } finally {
+    clearTimeout(watchdog);
+    stopSignal.removeEventListener('abort', onStop);
+    untrack();
+  }
+}
