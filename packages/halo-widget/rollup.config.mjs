@@ -1,7 +1,7 @@
 // The builds of the browser package: the npm entry in a production and a development flavour
 // (ESM and CJS each; see docs/decisions/0001-development-build.md), its React and Vue bindings, the
 // shared protocol module, the Node-only token helpers `halo-widget/server` (ESM, and CJS for
-// `require` with jose bundled in, since Jest cannot require ESM-only packages), the minified
+// `require`, needing only Node built-ins, since Jest cannot require ESM-only packages), the minified
 // script-tag IIFE (production, and a development copy for debugging), and the tiny snippet.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
@@ -77,8 +77,9 @@ export default [
     output: { dir: 'dist/server', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: '[name]-[hash].mjs' },
   },
   {
-    // `require('halo-widget/server')` from CommonJS: jose is bundled in, because Jest (and any
-    // loader without require(esm)) cannot `require` an ESM-only package.
+    // `require('halo-widget/server')` from CommonJS: anything but Node built-ins would be bundled
+    // in, because Jest (and any loader without require(esm)) cannot `require` an ESM-only
+    // package. Today it imports nothing else: signing uses node:crypto (decisions/0862).
     input: { index: 'src/server/index.ts' },
     external: (id) => id.startsWith('node:'),
     plugins: [nodeResolve({ exportConditions: ['node'] }), ts()],

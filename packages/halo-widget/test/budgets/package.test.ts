@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, requireDist, ROOT } from '../../../../test/helpers/sizes.mjs';
 
 const ATTW = join(REPO, 'node_modules/@arethetypeswrong/cli/dist/index.js');
+/** The importable entries attw checks: the dual ESM + CJS ones and the script-tag files. */
+const DUAL_ENTRIES = ['.', './server', './react', './protocol'];
+const SCRIPT_ENTRIES = ['./halo.js', './halo.development.js', './snippet.js'];
 
 describe('the packed package', () => {
   let dir: string;
@@ -53,9 +56,9 @@ describe('the packed package', () => {
       },
     );
 
-  // `.`, `./server` and `./react` are dual ESM + CJS: every resolution mode must find its own
-  // types (node10 through `main`/`types`, and `typesVersions` for the subpaths).
-  it.each(['.', './server', './react'])('has correct types for `%s` under node10, node16 (CJS and ESM) and bundlers', (entry) => {
+  // `.`, `./server`, `./react` and `./protocol` are dual ESM + CJS: every resolution mode must
+  // find its own types (node10 through `main`/`types`, and `typesVersions` for the subpaths).
+  it.each(DUAL_ENTRIES)('has correct types for `%s` under node10, node16 (CJS and ESM) and bundlers', (entry) => {
     const run = attw(entry);
     expect(run.status, run.stdout + run.stderr).toBe(0);
   });
@@ -63,13 +66,16 @@ describe('the packed package', () => {
   // The script-tag files are browser scripts that define the `Halo` global; their types are
   // for `import type {} from 'halo-widget/halo.js'` in ESM and bundler projects. Nothing
   // `require()`s a browser script, so attw's esm-only profile.
-  it.each(['./halo.js', './halo.development.js', './snippet.js'])(
-    'has types for `%s` (the Halo global) under node16 ESM and bundlers',
-    (entry) => {
-      const run = attw(entry, 'esm-only');
-      expect(run.status, run.stdout + run.stderr).toBe(0);
-    },
-  );
+  it.each(SCRIPT_ENTRIES)('has types for `%s` (the Halo global) under node16 ESM and bundlers', (entry) => {
+    const run = attw(entry, 'esm-only');
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+  });
+
+  it('checks every importable entry of the manifest with attw', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const entries = Object.keys(manifest.exports).filter((entry) => entry !== './package.json');
+    expect(entries.sort()).toEqual([...DUAL_ENTRIES, ...SCRIPT_ENTRIES].sort());
+  });
 
   it('ships the LICENSE and no declaration of the script-tag entry’s module (dist/iife.d.ts)', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');

@@ -19,8 +19,8 @@ export interface InstalledPackage {
 // Only the browser package's dependencies and the peers an app brings: no database driver.
 const LINKED = ['jose', 'react', 'react-dom', 'jsdom', '@types/react', '@types/node', 'undici-types', 'csstype'];
 
-/** Packs the built package and installs it into a fresh temporary app folder. */
-export function installPackage(): InstalledPackage {
+/** Packs the built package and installs it into a fresh temporary app folder; `extra` are more packages to link. */
+export function installPackage(extra: string[] = []): InstalledPackage {
   requireDist(ROOT, ['dist/index.mjs', 'dist/index.cjs', 'dist/server/index.cjs', 'dist/react.mjs', 'dist/react.cjs']);
   const dir = mkdtempSync(join(tmpdir(), 'halo-app-'));
   const packed = JSON.parse(
@@ -33,7 +33,7 @@ export function installPackage(): InstalledPackage {
   const target = join(dir, 'node_modules/halo-widget');
   mkdirSync(target, { recursive: true });
   execFileSync('tar', ['-xzf', join(dir, packed[0]!.filename), '-C', target, '--strip-components=1']);
-  for (const name of LINKED) {
+  for (const name of [...LINKED, ...extra]) {
     mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
     symlinkSync(join(REPO, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
   }
