@@ -84,6 +84,11 @@ export class ChannelStream {
     void this.#read(conversationId);
   }
 
+  /** Writes a streaming AI reply's text so far (`messageDelta`, ephemeral: the stored `message` of the same id replaces it). */
+  delta(conversationId: string, id: string, text: string): void {
+    this.#write('messageDelta', { id, conversation_id: conversationId, text });
+  }
+
   /** Writes a comment line: the server's heartbeat, which keeps proxies and the client's idle check satisfied. */
   heartbeat(): void {
     if (this.#open) this.#send(':\n\n');

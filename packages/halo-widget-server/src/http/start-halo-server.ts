@@ -125,7 +125,8 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
             api.closeChannels(1000);
             server.close((error) => {
               if (error) fail(error);
-              else void (admin?.close() ?? Promise.resolve()).then(done, fail);
+              // AI replies in flight get their fallback stored before the caller closes the store.
+              else void api.ai.close().then(() => admin?.close()).then(done, fail);
             });
             server.closeAllConnections();
           }),

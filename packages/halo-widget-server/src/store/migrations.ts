@@ -81,4 +81,11 @@ export const MIGRATIONS: readonly Migration[] = [
   ...MESSAGE_MIGRATIONS,
   // The admin surface's tables (settings, secrets, audit log, identity report buckets).
   ...ADMIN_MIGRATIONS,
+  {
+    version: 900,
+    name: 'ai-in-reply-to',
+    // An AI reply names the newest user message it answered: the next reply knows what is
+    // answered, and the prompt puts the reply after it (docs/decisions/0600).
+    sql: `alter table messages add column in_reply_to text;`,
+  },
 ];

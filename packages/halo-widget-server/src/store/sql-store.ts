@@ -3,7 +3,7 @@ import { createSqlChat } from './chat-exchange.js';
 import { resolveCaps } from './conversation-full-error.js';
 import { createLocalNotifier } from './local-notifier.js';
 import type { SqlClient } from './sql-client.js';
-import { listenForEvents } from './sql-notifier.js';
+import { listenForEvents, publishDeltaOn } from './sql-notifier.js';
 import { createSqlSupport, SET_CLAIMS } from './sql-support.js';
 import { idFromStorable, storableId, storableJson } from './stored-form.js';
 
@@ -46,6 +46,7 @@ export function createSqlStore(client: SqlClient, newConversationId: () => strin
     notifier,
     ...createSqlSupport(client, caps),
     chatExchange: chat.chatExchange,
+    publishDelta: (event) => publishDeltaOn(client, notifier, event),
     async listen() {
       stopListening = await listenForEvents(client, notifier);
     },
