@@ -42,7 +42,7 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('%s store', (name) =>
     ]);
     await new Promise((r) => setTimeout(r, 100));
     expect(events.filter((e) => e.type === 'message.created').map((e) => (e as { seq: number }).seq)).toEqual([1, 2]);
-  });
+  }, 60_000); // PGlite's start takes seconds on a busy machine
 
   it('an AI reply keeps the id it was given, the user message it answers, and its usage; a repeat stores nothing', async () => {
     const store = await open();
@@ -61,7 +61,7 @@ describe.each(['memory', 'embedded', 'postgres'] as const)('%s store', (name) =>
     const page = (await store.readMessages('p', chat.conversation.id, { limit: 10 }))!;
     expect(page.messages).toHaveLength(2);
     expect(page.messages[1]).toMatchObject({ id: 'msg_ai-reply-1', in_reply_to: chat.reply.id, usage: reply.usage });
-  });
+  }, 60_000);
 });
 
 describe('deltas on PostgreSQL', () => {

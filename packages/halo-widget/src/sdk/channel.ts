@@ -17,6 +17,8 @@ export interface ChannelHost {
   owner(session: Session): string;
   /** Hands a message to the client, if `session` is still its session (it de-duplicates by id). */
   deliver(session: Session, message: ChatMessage): void;
+  /** Hands a streaming reply's text so far to the client, if `session` is still its session. */
+  delta(session: Session, delta: { id: string; text: string }): void;
   report(error: HaloError): void;
 }
 
@@ -42,7 +44,7 @@ interface WireMessage {
   created_at: string;
 }
 
-type Relay = { type: 'halo:live'; owner: string; message: ChatMessage };
+type Relay = { type: 'halo:live'; owner: string; message: ChatMessage } | { type: 'halo:delta'; owner: string; delta: { id: string; text: string } };
 
 /** The server's own cap on `after` entries (channel-bounded). */
 const MAX_CURSORS = 20;
@@ -63,7 +65,9 @@ export function startChannel(host: ChannelHost): LiveChannel {
     relay.onmessage = (event: MessageEvent<Relay>) => {
       const data = event.data;
       // Another tab's stream: only the messages of this tab's identity (channel-isolation).
-      if (data?.type === 'halo:live' && current && data.owner === current.owner) current.receive(data.message, false);
+      if (!current || data?.owner !== current.owner) return;
+      if (data.type === 'halo:live') current.receive(data.message, false);
+      else if (data.type === 'halo:delta') current.receiveDelta(data.delta, false);
     };
   const onWake = (): void => current?.wake();
   const listen = (method: 'addEventListener' | 'removeEventListener'): void => {
@@ -91,6 +95,7 @@ export function startChannel(host: ChannelHost): LiveChannel {
 interface Follow {
   owner: string;
   receive(message: ChatMessage, relayed: boolean): void;
+  receiveDelta(delta: { id: string; text: string }, fromStream: boolean): void;
   saw(message: ChatMessage): void;
   wake(): void;
   stop(): void;
@@ -117,6 +122,12 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
     if (fromStream) relay?.postMessage({ type: 'halo:live', owner, message } satisfies Relay);
     saw(message);
     host.deliver(session, message);
+  };
+  // Deltas are ephemeral: no cursor moves; the stored message of the same id replaces them.
+  const receiveDelta = (delta: { id: string; text: string }, fromStream: boolean): void => {
+    if (stopped()) return;
+    if (fromStream) relay?.postMessage({ type: 'halo:delta', owner, delta } satisfies Relay);
+    host.delta(session, delta);
   };
 
   /** Sleeps `ms` (or until woken); false once the session or the channel has stopped. */
@@ -149,7 +160,7 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
       let delay: number;
       try {
         use ??= await tokenForCall(session);
-        const outcome = await stream(session, host, owner, use, cursors, receive, stopper.signal);
+        const outcome = await stream(session, host, owner, use, cursors, receive, receiveDelta, stopper.signal);
         if (outcome.opened) {
           failures = 0;
           retried = false;
@@ -205,6 +216,7 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
   return {
     owner,
     receive,
+    receiveDelta,
     saw,
     wake: () => {
       onVisibility();
@@ -234,6 +246,7 @@ async function stream(
   use: TokenUse,
   cursors: Map<string, number>,
   receive: (message: ChatMessage, fromStream: boolean) => void,
+  receiveDelta: (delta: { id: string; text: string }, fromStream: boolean) => void,
   stopSignal: AbortSignal,
 ): Promise<StreamOutcome> {
   const { calls } = host;
@@ -307,6 +320,8 @@ async function stream(
         if (event === 'ready') heartbeat = Number(payload?.heartbeat_seconds) || heartbeat;
         arm(heartbeat);
         if (event === 'message' && payload) receive(toChat(payload as unknown as WireMessage), true);
+        if (event === 'messageDelta' && typeof payload?.id === 'string' && typeof payload.text === 'string')
+          receiveDelta({ id: payload.id, text: payload.text }, true);
         if (event === 'end') {
           outcome.end = String(payload?.reason);
           outcome.retryAfterMs = Number(payload?.retry_after_ms) || 0;
