@@ -66,7 +66,10 @@ function page(userId: string): string {
 }
 const read = <T>(p: Page, name: string) => p.evaluate((n) => (window as unknown as Record<string, T>)[n], name);
 
-async function openAndSend(userId: string, text: string): Promise<{ tab: Page; close(): Promise<void>; problems: Awaited<ReturnType<typeof watch>> }> {
+async function openAndSend(
+  userId: string,
+  text: string,
+): Promise<{ tab: Page; close(): Promise<void>; problems: Awaited<ReturnType<typeof watch>> }> {
   host.routes.set('/', { body: page(userId) });
   const context = await browser.newContext();
   const tab = await context.newPage();
@@ -109,7 +112,9 @@ describe('AI replies in Chromium', () => {
     const { tab, close } = await openAndSend('bob', 'Is anyone there?');
     const log = tab.locator('halo-widget').locator('.lg');
     await log.getByText(/A person from our team will reply here/).waitFor({ timeout: 15_000 });
-    const history = await tab.evaluate(() => (window as unknown as { Halo: { history(): Promise<{ text: string; conversation_id: string }[]> } }).Halo.history());
+    const history = await tab.evaluate(() =>
+      (window as unknown as { Halo: { history(): Promise<{ text: string; conversation_id: string }[]> } }).Halo.history(),
+    );
     expect(history[0]!.text).toBe('Is anyone there?');
     expect((await store.getSummary(widgetKey, history[0]!.conversation_id))!.needs_human).toBe(true);
     await close();

@@ -1,5 +1,6 @@
 import { httpError, networkError, type HaloError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
+import type { Emitter } from './emitter.js';
 import { isTransient, messageDelay, waitForNetwork } from './delivery.js';
 import { recover, tokenForCall, type CallSettings } from './identity-call.js';
 import { channelName } from './names.js';
@@ -17,8 +18,8 @@ export interface ChannelHost {
   owner(session: Session): string;
   /** Hands a message to the client, if `session` is still its session (it de-duplicates by id). */
   deliver(session: Session, message: ChatMessage): void;
-  /** Hands a streaming reply's text so far to the client, if `session` is still its session. */
-  delta(session: Session, delta: { id: string; text: string }): void;
+  /** The client's events: a streaming reply's `messageDelta` goes out on them (the core stays small). */
+  events: Pick<Emitter, 'emit'>;
   report(error: HaloError): void;
 }
 
@@ -44,7 +45,8 @@ interface WireMessage {
   created_at: string;
 }
 
-type Relay = { type: 'halo:live'; owner: string; message: ChatMessage } | { type: 'halo:delta'; owner: string; delta: { id: string; text: string } };
+type Relay =
+  { type: 'halo:live'; owner: string; message: ChatMessage } | { type: 'halo:delta'; owner: string; delta: { id: string; text: string } };
 
 /** The server's own cap on `after` entries (channel-bounded). */
 const MAX_CURSORS = 20;
@@ -121,13 +123,18 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
     if (stopped()) return;
     if (fromStream) relay?.postMessage({ type: 'halo:live', owner, message } satisfies Relay);
     saw(message);
+    received.add(message.id);
+    // Bounded: a late delta is only ever one of the newest replies.
+    if (received.size > 200) received.delete(received.values().next().value!);
     host.deliver(session, message);
   };
   // Deltas are ephemeral: no cursor moves; the stored message of the same id replaces them.
+  // One of a reply already received (late, or relayed from another tab) would undo its final text.
+  const received = new Set<string>();
   const receiveDelta = (delta: { id: string; text: string }, fromStream: boolean): void => {
-    if (stopped()) return;
+    if (stopped() || received.has(delta.id)) return;
     if (fromStream) relay?.postMessage({ type: 'halo:delta', owner, delta } satisfies Relay);
-    host.delta(session, delta);
+    host.events.emit('messageDelta', delta);
   };
 
   /** Sleeps `ms` (or until woken); false once the session or the channel has stopped. */

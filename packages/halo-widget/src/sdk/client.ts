@@ -294,8 +294,7 @@ export class Client implements HaloClient {
           calls: this.#calls,
           owner: (session) => (session.userId === null ? `visitor:${this.#visitor.get()}` : `user:${session.userId}`),
           deliver: (session, message) => session === this.#session && this.#deliver(message),
-          // A delta of a reply already delivered (a late or relayed one) would undo the final text.
-          delta: (session, delta) => session === this.#session && !this.#seen.has(delta.id) && this.#events.emit('messageDelta', delta),
+          events: this.#events,
           report: (error) => this.#report(error),
         });
         this.#live.follow(this.#session);

@@ -163,7 +163,10 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
   const typing = (): void => {
     if (!log) return;
     clearTimeout(dotsTimer);
-    dots ??= h('div', { class: 'm ty', role: 'status' }, [h('span', { class: 'sr' }, ['Support is typing']), h('div', { class: 't' }, ['•••'])]);
+    dots ??= h('div', { class: 'm ty', role: 'status' }, [
+      h('span', { class: 'sr' }, ['Support is typing']),
+      h('div', { class: 't' }, ['•••']),
+    ]);
     log.append(dots);
     // No reply within a minute (a model down, a person to answer): the dots go, the message will still come.
     dotsTimer = setTimeout(stopTyping, 60_000);
