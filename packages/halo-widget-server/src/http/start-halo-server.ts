@@ -126,7 +126,11 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
             server.close((error) => {
               if (error) fail(error);
               // AI replies in flight get their fallback stored before the caller closes the store.
-              else void api.ai.close().then(() => admin?.close()).then(done, fail);
+              else
+                void api.ai
+                  .close()
+                  .then(() => admin?.close())
+                  .then(done, fail);
             });
             server.closeAllConnections();
           }),

@@ -105,4 +105,7 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
 }
 
 /** The API's `node:http` handler, the graceful end of its live channels (with a retry hint), and its AI replies. */
-export type HaloApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { closeChannels(retryAfterMs: number): void; ai: AiReplies };
+export type HaloApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  closeChannels(retryAfterMs: number): void;
+  ai: AiReplies;
+};

@@ -209,8 +209,10 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       (reply) => {
         if (out.state === 'sending') delivered(out);
         // The stored user message: the reply streams in later (typing until it does).
-        if (reply.role === 'user') (seen.add(reply.id), typing());
-        else show(reply);
+        if (reply.role === 'user') {
+          seen.add(reply.id);
+          typing();
+        } else show(reply);
         scroll();
       },
       (error: unknown) => {
