@@ -165,6 +165,13 @@ export type StoreEvent =
    */
   | { type: 'resync' };
 
+/** A project's AI replies that reported usage, and their tokens. */
+export interface AiUsageTotal {
+  replies: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
 /** The text so far of a streaming AI reply (ephemeral: a lost one is made good by the stored message). */
 export interface MessageDeltaEvent {
   type: 'message.delta';
@@ -211,6 +218,8 @@ export interface SupportStore {
    * carries the text). Optional so that older doubles still type-check.
    */
   publishDelta?(event: MessageDeltaEvent): Promise<void>;
+  /** The usage the model reported, summed over the project's stored AI replies (for `/admin`). Optional, as `publishDelta`. */
+  aiUsage?(project: string): Promise<AiUsageTotal>;
   /** The inbox list over the allowed projects, filtered and searched; keyset-paginated. */
   listConversations(query: ListConversationsQuery): Promise<ConversationListPage>;
   /** Who the owner of conversations in `project` is (null when the store knows nothing of them). */

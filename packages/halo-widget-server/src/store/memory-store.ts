@@ -174,6 +174,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
     async publishDelta(event) {
       notifier.emit(event);
     },
+    async aiUsage(project) {
+      const total = { replies: 0, prompt_tokens: 0, completion_tokens: 0 };
+      for (const found of threads.values()) {
+        if (found.summary.project !== project) continue;
+        for (const m of found.messages) {
+          if (!m.usage) continue;
+          total.replies += 1;
+          total.prompt_tokens += m.usage.prompt_tokens;
+          total.completion_tokens += m.usage.completion_tokens;
+        }
+      }
+      return total;
+    },
     async chatExchange(project, owner, conversationId, clientMessageId, compose) {
       const found = conversationId === null ? (latest(project, owner) ?? create(project, owner)) : owned(project, conversationId, owner);
       if (!found) return null;

@@ -36,6 +36,8 @@ afterEach(async () => {
   server = null;
 });
 
+const ADMIN_TOKEN = 'admin-token-for-ai-replies-0123';
+
 async function start(ai: Record<string, unknown> = {}): Promise<string> {
   store = createMemoryStore();
   logged = [];
@@ -46,6 +48,7 @@ async function start(ai: Record<string, unknown> = {}): Promise<string> {
     store,
     logger: { info: line, warn: line, error: line },
     rateLimit: false,
+    admin: { token: ADMIN_TOKEN },
     ai: {
       baseUrl: model.url,
       model: 'fake-model',
@@ -237,5 +240,25 @@ describe('AI replies through the server', () => {
     expect(logged.length).toBeGreaterThan(0);
     expect(everything).not.toContain(API_KEY);
     expect(everything).not.toContain(API_KEY.slice(-8));
+  });
+
+  it("/admin sums the usage the model reported over the project's stored replies, and shows no key", async () => {
+    const url = await start();
+    model.script(
+      { kind: 'reply', text: 'one' },
+      { kind: 'reply', text: 'two', usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } },
+    );
+    const hal = { user_id: 'hal', user_token: token('hal') };
+    const live = await channel(url, hal);
+    const one = await post(url, 'chat', { ...hal, message: 'one' });
+    await live.next('message');
+    await post(url, 'chat', { ...hal, message: 'two', conversation_id: one.body.conversation_id });
+    await live.next('message');
+    const admin = (path: string) =>
+      fetch(`${url}/api/admin/${path}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.text());
+    const usage = await admin(`projects/${KEY}/ai-usage`);
+    expect(JSON.parse(usage)).toEqual({ ai_usage: { replies: 2, prompt_tokens: 142, completion_tokens: 27 } });
+    const everything = usage + (await admin(`projects/${KEY}`)) + (await admin('projects')) + (await admin(`projects/${KEY}/audit`));
+    expect(everything).not.toContain(API_KEY);
   });
 });
