@@ -261,4 +261,44 @@ describe('AI replies through the server', () => {
     const everything = usage + (await admin(`projects/${KEY}`)) + (await admin('projects')) + (await admin(`projects/${KEY}/audit`));
     expect(everything).not.toContain(API_KEY);
   });
+
+  it("a project's own ai section wins over the top-level one, which answers every other project", async () => {
+    store = createMemoryStore();
+    const OTHER = 'ab_test_topsection';
+    server = await startHaloServer({
+      projects: [
+        { widgetKey: KEY, ai: { baseUrl: model.url, model: 'own-model', apiKeyEnv: 'HALO_AI_API_KEY', instructions: 'Own.' } },
+        { widgetKey: OTHER },
+      ],
+      ai: { baseUrl: model.url, model: 'top-model', apiKeyEnv: 'HALO_AI_API_KEY', instructions: 'Top.' },
+      store,
+      logger: { info() {}, warn() {}, error() {} },
+      rateLimit: false,
+    });
+    model.setDefault({ kind: 'reply', text: 'ok' });
+    const live = await channel(server.url, { visitor_id: 'v-own' });
+    await post(server.url, 'chat', { visitor_id: 'v-own', message: 'hi' });
+    await live.next('message');
+    expect(model.completions().at(-1)!.body.model).toBe('own-model');
+    const other = await openChannel(server.url, { widget_key: OTHER, visitor_id: 'v-top' });
+    readers.push(other);
+    await other.next('ready');
+    const chat = await fetch(`${server.url}/api/sdk/chat`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ widget_key: OTHER, visitor_id: 'v-top', message: 'hello' }),
+    }).then((r) => r.json() as Promise<any>);
+    expect(chat.message.author).toBe('user');
+    await other.next('message');
+    expect(model.completions().at(-1)!.body.model).toBe('top-model');
+  });
+
+  it('a server whose ai key variable is unset refuses to start, naming the variable', async () => {
+    const start = startHaloServer({
+      projects: [{ widgetKey: KEY }],
+      logger: { info() {}, warn() {}, error() {} },
+      ai: { baseUrl: model.url, model: 'm', apiKeyEnv: 'HALO_AI_KEY_NOT_SET', instructions: 'x' },
+    });
+    await expect(start).rejects.toThrow(/HALO_AI_KEY_NOT_SET/);
+  });
 });
