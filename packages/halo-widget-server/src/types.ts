@@ -6,6 +6,7 @@ import type { TraitLimits } from './identity/traits.js';
 import type { VerifyFailure } from 'halo-widget/server';
 import type { ChannelLimits } from './channel/channel-limits.js';
 import type { DecisionLogLimits } from './ops/decision-log.js';
+import type { AiConfig } from './ai/ai-config.js';
 
 /** How a project treats user tokens (verification-modes). */
 export type VerificationMode = 'off' | 'monitor' | 'enforce';
@@ -27,6 +28,8 @@ export interface ProjectConfig {
    * @default no maximum (a token without `exp` is then accepted, with one warning per user)
    */
   maxTokenLifetime?: string | number;
+  /** AI replies for this project through an OpenAI-compatible API (docs/ai.md). @default the config's `ai` */
+  ai?: AiConfig;
 }
 
 /** Console-shaped logger. */
@@ -43,6 +46,11 @@ export interface HaloApiConfig {
   store?: ConversationStore;
   /** @default defaultRespond: a deterministic reply that shows the trusted traits */
   respond?: Respond;
+  /**
+   * AI replies through an OpenAI-compatible API for every project without its own `ai`
+   * (docs/ai.md); they stream over the live channel. @default none: `respond` answers
+   */
+  ai?: AiConfig;
   /** @default console */
   logger?: HaloLogger;
   /**

@@ -151,7 +151,10 @@ export interface HaloEventMap {
    * and what others write into it (an agent, an AI answering later), live while subscribed.
    */
   message: ChatMessage;
-  /** Reserved: a part of a reply still being written (`text` so far, for the message `id`). Not sent yet. */
+  /**
+   * An AI reply still being written: `text` is the whole text so far, `id` the id its `message`
+   * will have (that message replaces it). Live only, never in history; may skip steps.
+   */
   messageDelta: { id: string; text: string };
   /** The identity state changed. */
   identity: IdentityState;

@@ -8,6 +8,7 @@ import { REPORT_RETENTION_MS, USERS_PER_BUCKET, type AdminStore } from './admin-
 import type { IdentityCounter } from './identity-counter.js';
 import { buildIdentityReport } from './identity-report.js';
 import { BUCKET_MS } from './identity-counter.js';
+import type { AiUsageTotal } from '../store/conversation-model.js';
 
 const PREFIX = '/api/admin/';
 const MAX_BODY = 16 * 1024;
@@ -31,6 +32,8 @@ export interface AdminApiOptions {
   logger?: HaloLogger;
   /** @default Date.now */
   now?: () => number;
+  /** The project's summed AI usage (the conversation store's `aiUsage`); without it the route answers zeros. */
+  aiUsage?: (widgetKey: string) => Promise<AiUsageTotal>;
 }
 
 type Route = {
@@ -124,6 +127,15 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
         const project = await ops.retireSecret(k!, id!, actorOf(req));
         await changed(req, `secret.retire ${id}`, k!);
         return [200, { project }];
+      },
+    },
+    {
+      // The usage the model reported, summed over the project's stored replies (cost-bounds).
+      method: 'GET',
+      pattern: new RegExp(`^projects/${key}/ai-usage$`),
+      run: async (_, [k]) => {
+        await ops.getProject(k!);
+        return [200, { ai_usage: (await options.aiUsage?.(k!)) ?? { replies: 0, prompt_tokens: 0, completion_tokens: 0 } }];
       },
     },
     {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SupportStore } from '../store/conversation-model.js';
 import type { HaloLogger, IdentityResultListener, ProjectConfig } from '../types.js';
 import { pathOf } from '../http/http.js';
 import { safeLog } from '../ops/safe-log.js';
@@ -104,6 +105,7 @@ export async function createAdminSurface(
     authenticate: options.authenticate,
     onChange: source.refresh,
     logger,
+    aiUsage: (conversationStore as Pick<SupportStore, 'aiUsage'> | undefined)?.aiUsage?.bind(conversationStore),
   });
   const enabled = Boolean(options.token) || Boolean(options.authenticate);
   return {

@@ -58,6 +58,10 @@ export function createChannelHub(store: SupportStore, limits: ResolvedChannelLim
       for (const set of byOwner.values()) for (const stream of set) stream.resync();
       return;
     }
+    if (event.type === 'message.delta') {
+      for (const stream of byOwner.get(keyOf(event.project, event.owner)) ?? []) stream.delta(event.conversation_id, event.id, event.text);
+      return;
+    }
     if (event.type !== 'message.created') return;
     const set = byOwner.get(keyOf(event.project, event.owner));
     // A message for one identity is only ever read by that identity's channels.

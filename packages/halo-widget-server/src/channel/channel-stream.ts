@@ -89,6 +89,11 @@ export class ChannelStream {
     for (const [conversationId, cursor] of [...this.#cursors]) this.pull(conversationId, cursor + 1);
   }
 
+  /** Writes a streaming AI reply's text so far (`messageDelta`, ephemeral: the stored `message` of the same id replaces it). */
+  delta(conversationId: string, id: string, text: string): void {
+    this.#write('messageDelta', { id, conversation_id: conversationId, text });
+  }
+
   /** Writes a comment line: the server's heartbeat, which keeps proxies and the client's idle check satisfied. */
   heartbeat(): void {
     if (this.#open) this.#send(':\n\n');

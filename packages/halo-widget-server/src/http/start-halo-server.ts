@@ -185,8 +185,11 @@ export async function startHaloServer(options: StartHaloServerOptions): Promise<
               api.closeChannels(1000);
               const finish = (error?: Error) => {
                 if (error && (error as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') fail(error);
+                // AI replies in flight get their fallback stored before the caller closes the store.
                 else
-                  void (admin?.close() ?? Promise.resolve())
+                  void api.ai
+                    .close()
+                    .then(() => admin?.close())
                     .then(() => new Promise<void>((ok) => (metricsServer ? metricsServer.server.close(() => ok()) : ok())))
                     .then(done, fail);
               };

@@ -15,6 +15,18 @@ import {
   type ConversationStore,
 } from '../store/store.js';
 import { traitViews, type TraitLimits } from '../identity/traits.js';
+import type { AiReplies } from '../ai/ai-replies.js';
+import type { PromptIdentity } from '../ai/build-prompt.js';
+
+/**
+ * Who the model may be told about, from this request alone (only-verified-data): claims only
+ * when this request's token verified; an unverified user id is not even named.
+ */
+function promptIdentityOf(who: Identity, clientTraits: Record<string, unknown>): PromptIdentity {
+  if (who.userId === null) return { kind: 'anonymous' };
+  if (!who.verified) return { kind: 'unverified', userId: who.userId };
+  return { kind: 'verified', userId: who.userId, claims: who.trusted, clientTraits };
+}
 
 let isoMs = Number.NaN;
 let isoText = '';
@@ -46,6 +58,7 @@ export function createChatCall(
   store: ConversationStore,
   respond: Respond,
   limits: Required<TraitLimits>,
+  ai?: AiReplies,
 ): (who: Identity, body: Body) => Promise<unknown> {
   // Concurrent retries of one client_message_id wait for the first instead of answering twice.
   const inflight = new Map<string, Promise<ChatResult>>();
@@ -56,10 +69,20 @@ export function createChatCall(
     const requested = optionalString(body, 'conversation_id');
     const sent = traitsOf(body, limits);
     const project = who.project.widgetKey;
+    const byModel = ai?.has(project) ?? false;
+    // compose() adds the client traits; a retry answered from the record is not composed.
+    let identity: PromptIdentity = promptIdentityOf(who, {});
     // The message and reply to store, composed from what the store read of the identity.
     const compose = async (opening: ChatOpening): Promise<ComposedExchange> => {
       const record = await traitsFor(store, who, sent, limits, opening.traits);
       await claimsFor(store, who, opening.claims);
+      if (byModel) {
+        // The model answers later, over the live channel: the user's message is stored alone.
+        identity = promptIdentityOf(who, traitViews(record, who.verified, who.trusted).respond.clientTraits);
+        const question: ComposedMessage = { id: newId('msg'), text: message, created_at: isoNow() };
+        if (!who.verified && who.userId !== null) question.unverified = true;
+        return { message: question, reply: null };
+      }
       // The default respond never reads the history, so it is not read for it.
       const history = respond === defaultRespond ? [] : await respondWindow(store, project, opening.conversation.id);
       const user =
@@ -99,6 +122,8 @@ export function createChatCall(
     } else {
       result = await exchange();
     }
+    // A retry starts it again too: the responder skips a conversation already answered.
+    if (byModel && result.reply.author === 'user') ai!.start(project, who.owner, result.conversation.id, identity);
     return { conversation_id: result.conversation.id, message: result.reply, identity: { verified: who.verified, mode: who.mode } };
   };
 }

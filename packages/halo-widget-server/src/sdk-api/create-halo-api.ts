@@ -21,6 +21,7 @@ import { openChannels } from '../channel/open-channels.js';
 import { createDecisionLog } from '../ops/decision-log.js';
 import { metrics } from '../ops/metrics.js';
 import { requestIdOf } from '../ops/request-id.js';
+import { aiConfigsOf, createAiReplies, type AiReplies } from '../ai/ai-replies.js';
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
@@ -42,7 +43,9 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
     warnedNoExp: new Set(),
     decisions: createDecisionLog(logger, config.decisionLog, () => metrics.logLinesSuppressed.inc()),
   };
-  const chat = createChatCall(store, respond, traitLimits);
+  // Projects with an "ai" section answer with the model, over the live channel (docs/ai.md).
+  const ai = createAiReplies({ configs: aiConfigsOf(config), store, logger });
+  const chat = createChatCall(store, respond, traitLimits, ai);
   const reportOutage = createOutageReporter(logger);
   // The live channel (POST /api/sdk/channel), where the store is a SupportStore.
   const channels = openChannels(config, store, logger);
@@ -114,8 +117,11 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
       logRequestError(logger, config.projects, '[halo] internal error:', error, state.token);
     });
   };
-  return Object.assign(handler, { closeChannels: (retryAfterMs: number) => channels?.hub.close(retryAfterMs) });
+  return Object.assign(handler, { closeChannels: (retryAfterMs: number) => channels?.hub.close(retryAfterMs), ai });
 }
 
-/** The API's `node:http` handler, and the graceful end of its live channels (with a retry hint). */
-export type HaloApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { closeChannels(retryAfterMs: number): void };
+/** The API's `node:http` handler, the graceful end of its live channels (with a retry hint), and its AI replies. */
+export type HaloApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  closeChannels(retryAfterMs: number): void;
+  ai: AiReplies;
+};

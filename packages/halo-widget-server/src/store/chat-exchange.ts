@@ -13,6 +13,7 @@ import { ConversationFullError } from './conversation-full-error.js';
 import { KnownIdentities } from './known-identities.js';
 import type { SqlClient } from './sql-client.js';
 import { idFromStorable, replyOf, storable, storableId } from './stored-form.js';
+import { writeUserMessage } from './user-message-write.js';
 
 /** The chat path of the SQL store, and the hooks its identity writes report through. */
 export interface SqlChat {
@@ -77,6 +78,23 @@ export function createSqlChat(client: SqlClient, newConversationId: () => string
   /** Stores one exchange; with `guard`, only while the identity's row is at its version (else `null`). */
   const write = async (conversationId: string, composed: ComposedExchange, clientMessageId: string | null, guard: AppendInput['guard']) => {
     const { message: question, reply } = composed;
+    if (reply === null) {
+      // No reply to store with it (the AI answers later): the user's message alone, not batched.
+      const row = await writeUserMessage(
+        client,
+        {
+          conversationId: k(conversationId),
+          clientMessageId: clientMessageId === null ? null : k(clientMessageId),
+          messageId: k(question.id),
+          messageText: storable(question.text),
+          verified: !question.unverified,
+          createdAt: question.created_at,
+          guard,
+        },
+        caps,
+      );
+      return row && replyOf(row, conversationId, 'user');
+    }
     const answer = await append({
       conversationId: k(conversationId),
       clientMessageId: clientMessageId === null ? null : k(clientMessageId),

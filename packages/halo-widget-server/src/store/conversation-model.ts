@@ -37,6 +37,8 @@ export interface ConversationMessage {
   usage?: MessageUsage;
   /** The idempotency id it was written with, when it had one (a chat's message and its reply share it). */
   client_message_id?: string;
+  /** On an AI reply: the id of the newest user message it answered (docs/decisions/0600). */
+  in_reply_to?: string;
 }
 
 /** A conversation as the inbox lists it. */
@@ -79,12 +81,16 @@ export interface MessageRange {
 /** A message written by someone other than the user: an agent's reply or the AI's. */
 export interface NewMessage {
   author: 'assistant' | 'agent';
+  /** The message's id, when the writer chose it (an AI reply takes the id its deltas carried). @default a new id */
+  id?: string;
   agent?: { id: string; name: string };
   text: string;
   /** Idempotency: a repeat of the id in the conversation stores nothing and returns the first. */
   client_message_id: string | null;
   /** The model's reported usage, for an AI reply. */
   usage?: MessageUsage;
+  /** For an AI reply: the id of the newest user message it answered. */
+  in_reply_to?: string | null;
 }
 
 /** Who a conversation's user is, as the inbox shows them. */
@@ -156,10 +162,33 @@ export type StoreEvent =
   | { type: 'message.created'; project: string; conversation_id: string; owner: string; seq: number; message_id: string; author: Author }
   | { type: 'conversation.updated'; project: string; conversation_id: string; owner: string }
   /**
+   * Ephemeral, never stored: the text so far of an AI reply that is streaming, under the id its
+   * stored message will have. Published with {@link SupportStore.publishDelta}.
+   */
+  | MessageDeltaEvent
+  /**
    * The notifier lost its connection and has it back (PostgreSQL): what was announced
    * meanwhile is not repeated, so a reader catches up from its cursors (`readMessages(after)`).
    */
   | { type: 'resync' };
+
+/** A project's AI replies that reported usage, and their tokens. */
+export interface AiUsageTotal {
+  replies: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** The text so far of a streaming AI reply (ephemeral: a lost one is made good by the stored message). */
+export interface MessageDeltaEvent {
+  type: 'message.delta';
+  project: string;
+  conversation_id: string;
+  owner: string;
+  /** The id the stored reply will have. */
+  id: string;
+  text: string;
+}
 
 /**
  * The store's announcements, after commit. In one process for the memory and embedded stores;
@@ -190,7 +219,19 @@ export interface SupportStore {
    */
   locateConversation(projects: readonly string[], conversationId: string): Promise<ConversationSummary | null>;
   /** Sets status, needs_human or assignee; announces `conversation.updated`. */
-  updateConversation(project: string, conversationId: string, patch: ConversationPatch): Promise<ConversationSummary | null>;
+  updateConversation(
+    project: string,
+    conversationId: string,
+    patch: ConversationPatch,
+  ): Promise<ConversationSummary | null>;
+  /**
+   * Announces a streaming reply's text so far to every instance's listeners, storing nothing.
+   * Best effort: PostgreSQL skips a delta over its NOTIFY payload limit (the final message
+   * carries the text). Optional so that older doubles still type-check.
+   */
+  publishDelta?(event: MessageDeltaEvent): Promise<void>;
+  /** The usage the model reported, summed over the project's stored AI replies (for `/admin`). Optional, as `publishDelta`. */
+  aiUsage?(project: string): Promise<AiUsageTotal>;
   /** The inbox list over the allowed projects, filtered and searched; keyset-paginated. */
   listConversations(query: ListConversationsQuery): Promise<ConversationListPage>;
   /** Who the owner of conversations in `project` is (null when the store knows nothing of them). */

@@ -171,23 +171,43 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
 
   return {
     notifier,
+    async publishDelta(event) {
+      notifier.emit(event);
+    },
+    async aiUsage(project) {
+      const total = { replies: 0, prompt_tokens: 0, completion_tokens: 0 };
+      for (const found of threads.values()) {
+        if (found.summary.project !== project) continue;
+        for (const m of found.messages) {
+          if (!m.usage) continue;
+          total.replies += 1;
+          total.prompt_tokens += m.usage.prompt_tokens;
+          total.completion_tokens += m.usage.completion_tokens;
+        }
+      }
+      return total;
+    },
     async chatExchange(project, owner, conversationId, clientMessageId, compose) {
       const found = conversationId === null ? (latest(project, owner) ?? create(project, owner)) : owned(project, conversationId, owner);
       if (!found) return null;
-      const earlier = clientMessageId === null ? undefined : found.byClientId.get(idKey('assistant', clientMessageId));
+      // An exchange without a reply (the AI answers later) is on record as its user message.
+      const onRecord = () =>
+        clientMessageId === null
+          ? undefined
+          : (found.byClientId.get(idKey('assistant', clientMessageId)) ?? found.byClientId.get(idKey('user', clientMessageId)));
+      const earlier = onRecord();
       if (earlier) return { conversation: conversationOf(found), reply: clone(earlier) };
       const who = identities.get(keyOf(project, owner));
       const composed = await compose({ conversation: conversationOf(found), traits: { ...who?.traits }, claims: who?.claims ?? null });
       // Another exchange of this id may have finished while `compose` ran: the first stays.
-      const raced = clientMessageId === null ? undefined : found.byClientId.get(idKey('assistant', clientMessageId));
+      const raced = onRecord();
       if (raced) return { conversation: conversationOf(found), reply: clone(raced) };
-      const stored = append(found, [
-        asMessage(composed.message, 'user', clientMessageId),
-        asMessage(composed.reply, 'assistant', clientMessageId),
-      ]);
+      const made = [asMessage(composed.message, 'user', clientMessageId)];
+      if (composed.reply) made.push(asMessage(composed.reply, 'assistant', clientMessageId));
+      const stored = append(found, made);
       if (clientMessageId !== null) for (const message of stored) found.byClientId.set(idKey(message.author, clientMessageId), message);
       announce(found, stored);
-      return { conversation: conversationOf(found), reply: clone(stored[1]!) };
+      return { conversation: conversationOf(found), reply: clone(stored.at(-1)!) };
     },
     async findConversation(project, owner, conversationId) {
       const found = conversationId === null ? latest(project, owner) : owned(project, conversationId, owner);
@@ -217,7 +237,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
       const earlier = key === null ? undefined : found.byClientId.get(key);
       if (earlier) return clone(earlier);
       const made: Omit<ConversationMessage, 'seq' | 'conversation_id'> = {
-        id: newId('msg'),
+        id: message.id ?? newId('msg'),
         author: message.author,
         role: 'assistant',
         text: message.text,
@@ -225,6 +245,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Conversatio
       };
       if (message.agent) made.agent = { ...message.agent };
       if (message.usage) made.usage = { ...message.usage };
+      if (message.in_reply_to) made.in_reply_to = message.in_reply_to;
       if (message.client_message_id !== null) made.client_message_id = message.client_message_id;
       const [stored] = append(found, [made]);
       if (key !== null) found.byClientId.set(key, stored!);

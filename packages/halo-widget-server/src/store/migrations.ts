@@ -78,4 +78,11 @@ export const CONVERSATION_MIGRATIONS: readonly Migration[] = [
   },
   // Messages with a per-conversation seq, the conversation's inbox state, verified claims.
   ...MESSAGE_MIGRATIONS,
+  {
+    version: 900,
+    name: 'ai-in-reply-to',
+    // An AI reply names the newest user message it answered: the next reply knows what is
+    // answered, and the prompt puts the reply after it (docs/decisions/0600).
+    sql: `alter table messages add column in_reply_to text;`,
+  },
 ];

@@ -3,7 +3,7 @@ import { createSqlChat } from './chat-exchange.js';
 import { resolveCaps } from './conversation-full-error.js';
 import { createLocalNotifier } from './local-notifier.js';
 import type { SqlClient } from './sql-client.js';
-import { listenForEvents } from './sql-notifier.js';
+import { listenForEvents, publishDeltaOn } from './sql-notifier.js';
 import { createSqlSupport, SET_CLAIMS } from './sql-support.js';
 import { idFromStorable, storableId, storableJson } from './stored-form.js';
 
@@ -46,6 +46,16 @@ export function createSqlStore(client: SqlClient, newConversationId: () => strin
     notifier,
     ...createSqlSupport(client, caps),
     chatExchange: chat.chatExchange,
+    publishDelta: (event) => publishDeltaOn(client, notifier, event),
+    aiUsage: async (project) => {
+      const { rows } = await client.query<{ replies: string | number; prompt: string | number | null; completion: string | number | null }>(
+        `select count(*) as replies, sum((m.usage ->> 'prompt_tokens')::bigint) as prompt, sum((m.usage ->> 'completion_tokens')::bigint) as completion
+         from messages m join conversations c on c.id = m.conversation_id where c.project = $1 and m.usage is not null`,
+        [k(project)],
+      );
+      const row = rows[0];
+      return { replies: Number(row?.replies ?? 0), prompt_tokens: Number(row?.prompt ?? 0), completion_tokens: Number(row?.completion ?? 0) };
+    },
     async listen() {
       stopListening = await listenForEvents(client, notifier);
     },

@@ -112,10 +112,10 @@ export function createSqlSupport(client: SqlClient, caps: { maxMessages: number;
         if (Number(found[0].last_seq) + 1 > caps.maxMessages) throw new ConversationFullError('messages');
         if (Number(found[0].bytes) + bytes > caps.maxBytes) throw new ConversationFullError('bytes');
         const seq = Number(found[0].last_seq) + 1;
-        const id = newId('msg');
+        const id = message.id === undefined ? newId('msg') : k(message.id);
         const { rows } = await tx.query<MessageRow>(
-          `insert into messages (conversation_id, seq, id, author, agent_id, agent_name, text, client_message_id, usage, created_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json, now())
+          `insert into messages (conversation_id, seq, id, author, agent_id, agent_name, text, client_message_id, usage, in_reply_to, created_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json, $10, now())
            returning ${MESSAGE_COLUMNS}`,
           [
             k(conversationId),
@@ -127,6 +127,7 @@ export function createSqlSupport(client: SqlClient, caps: { maxMessages: number;
             text,
             message.client_message_id === null ? null : k(message.client_message_id),
             message.usage ? JSON.stringify(message.usage) : null,
+            message.in_reply_to ? k(message.in_reply_to) : null,
           ],
         );
         // An agent's message clears needs_human: a person answered (docs/decisions/0812).

@@ -33,16 +33,22 @@ export interface ComposedMessage {
   unverified?: true;
 }
 
-/** What one chat stores: the user's message and the reply composed for it. */
+/**
+ * What one chat stores: the user's message and the reply composed for it, or no reply when the
+ * AI answers later, over the live channel (docs/decisions/0601).
+ */
 export interface ComposedExchange {
   message: ComposedMessage;
-  reply: ComposedMessage;
+  reply: ComposedMessage | null;
 }
 
 /** What {@link ConversationStore.chatExchange} resolves with. */
 export interface ChatResult {
   conversation: StoredConversation;
-  /** The reply on record: the one just stored, or the earlier one for a repeated `client_message_id`. */
+  /**
+   * The reply on record: the one just stored, or the earlier one for a repeated `client_message_id`;
+   * the user's message when the exchange had no reply (`ComposedExchange.reply` null).
+   */
   reply: StoredMessage;
 }
 

@@ -12,11 +12,12 @@ export interface MessageRow {
   verified: boolean;
   client_message_id: string | null;
   usage: MessageUsage | null;
+  in_reply_to?: string | null;
   created_at: Date | string;
 }
 
 /** The columns of {@link MessageRow}, for a select. */
-export const MESSAGE_COLUMNS = 'id, seq, author, agent_id, agent_name, text, verified, client_message_id, usage, created_at';
+export const MESSAGE_COLUMNS = 'id, seq, author, agent_id, agent_name, text, verified, client_message_id, usage, in_reply_to, created_at';
 
 type Wellformed = string & { isWellFormed(): boolean; toWellFormed(): string };
 
@@ -80,17 +81,18 @@ export function messageOf(row: MessageRow, conversationId: string): Conversation
   // The field appears only when false, so a verified message looks exactly as before.
   if (!row.verified) stored.unverified = true;
   if (row.usage !== null) stored.usage = row.usage;
+  if (row.in_reply_to) stored.in_reply_to = idFromStorable(row.in_reply_to);
   if (row.client_message_id !== null) stored.client_message_id = idFromStorable(row.client_message_id);
   return stored;
 }
 
 /** The reply of a stored exchange, as the wire shows it. */
-export const replyOf = (row: ReplyRow, conversationId: string): ConversationMessage =>
+export const replyOf = (row: ReplyRow, conversationId: string, author: 'user' | 'assistant' = 'assistant'): ConversationMessage =>
   messageOf(
     {
       id: row.reply_id,
       seq: row.reply_seq,
-      author: 'assistant',
+      author,
       agent_id: null,
       agent_name: null,
       text: row.reply_text,

@@ -40,6 +40,7 @@ export async function stream(
   use: TokenUse,
   cursors: Map<string, number>,
   receive: (message: ChatMessage, fromStream: boolean) => void,
+  receiveDelta: (delta: { id: string; text: string }, fromStream: boolean) => void,
   stopSignal: AbortSignal,
 ): Promise<StreamOutcome> {
   const { calls } = host;
@@ -113,6 +114,8 @@ export async function stream(
         if (event === 'ready') heartbeat = Number(payload?.heartbeat_seconds) || heartbeat;
         arm(heartbeat);
         if (event === 'message' && payload) receive(toChat(payload as unknown as WireMessage), true);
+        if (event === 'messageDelta' && typeof payload?.id === 'string' && typeof payload.text === 'string')
+          receiveDelta({ id: payload.id, text: payload.text }, true);
         if (event === 'end') {
           outcome.end = String(payload?.reason);
           outcome.retryAfterMs = Number(payload?.retry_after_ms) || 0;

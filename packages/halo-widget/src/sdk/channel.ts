@@ -1,5 +1,6 @@
 import { networkError, type HaloError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
+import type { Emitter } from './emitter.js';
 import { isTransient, messageDelay, waitForNetwork } from './delivery.js';
 import { recover, tokenForCall, type CallSettings } from './identity-call.js';
 import { stream, type WireMessage } from './channel-stream.js';
@@ -18,6 +19,8 @@ export interface ChannelHost {
   owner(session: Session): string;
   /** Hands a message to the client, if `session` is still its session (it de-duplicates by id). */
   deliver(session: Session, message: ChatMessage): void;
+  /** The client's events: a streaming reply's `messageDelta` goes out on them (the core stays small). */
+  events: Pick<Emitter, 'emit'>;
   report(error: HaloError): void;
 }
 
@@ -32,7 +35,9 @@ export interface LiveChannel {
   stop(): void;
 }
 
-type Relay = { type: 'halo:live'; owner: string; message: ChatMessage };
+type Relay =
+  | { type: 'halo:live'; owner: string; message: ChatMessage }
+  | { type: 'halo:delta'; owner: string; delta: { id: string; text: string } };
 
 /** The server's own cap on `after` entries (channel-bounded). */
 const MAX_CURSORS = 20;
@@ -51,7 +56,9 @@ export function startChannel(host: ChannelHost): LiveChannel {
     relay.onmessage = (event: MessageEvent<Relay>) => {
       const data = event.data;
       // Another tab's stream: only the messages of this tab's identity (channel-isolation).
-      if (data?.type === 'halo:live' && current && data.owner === current.owner) current.receive(data.message, false);
+      if (!current || data?.owner !== current.owner) return;
+      if (data.type === 'halo:live') current.receive(data.message, false);
+      else if (data.type === 'halo:delta') current.receiveDelta(data.delta, false);
     };
   const onWake = (): void => current?.wake();
   const listen = (method: 'addEventListener' | 'removeEventListener'): void => {
@@ -79,6 +86,7 @@ export function startChannel(host: ChannelHost): LiveChannel {
 interface Follow {
   owner: string;
   receive(message: ChatMessage, relayed: boolean): void;
+  receiveDelta(delta: { id: string; text: string }, fromStream: boolean): void;
   saw(message: ChatMessage): void;
   wake(): void;
   stop(): void;
@@ -106,7 +114,18 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
     if (stopped()) return;
     if (fromStream) relay?.postMessage({ type: 'halo:live', owner, message } satisfies Relay);
     saw(message);
+    received.add(message.id);
+    // Bounded: a late delta is only ever one of the newest replies.
+    if (received.size > 200) received.delete(received.values().next().value!);
     host.deliver(session, message);
+  };
+  // Deltas are ephemeral: no cursor moves; the stored message of the same id replaces them.
+  // One of a reply already received (late, or relayed from another tab) would undo its final text.
+  const received = new Set<string>();
+  const receiveDelta = (delta: { id: string; text: string }, fromStream: boolean): void => {
+    if (stopped() || received.has(delta.id)) return;
+    if (fromStream) relay?.postMessage({ type: 'halo:delta', owner, delta } satisfies Relay);
+    host.events.emit('messageDelta', delta);
   };
 
   /** Sleeps `ms` (or until woken); false once the session or the channel has stopped. */
@@ -139,7 +158,7 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
       let delay: number;
       try {
         use ??= await tokenForCall(session);
-        const outcome = await stream(session, host, owner, use, cursors, receive, stopper.signal);
+        const outcome = await stream(session, host, owner, use, cursors, receive, receiveDelta, stopper.signal);
         if (outcome.opened) {
           failures = 0;
           retried = false;
@@ -195,6 +214,7 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
   return {
     owner,
     receive,
+    receiveDelta,
     saw,
     wake: () => {
       onVisibility();

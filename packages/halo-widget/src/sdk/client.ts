@@ -316,6 +316,7 @@ export class Client implements HaloClient {
           calls: this.#calls,
           owner: (session) => (session.userId === null ? `visitor:${this.#visitor.get()}` : `user:${session.userId}`),
           deliver: (session, message) => session === this.#session && this.#deliver(message),
+          events: this.#events,
           report: (error) => this.#report(error),
         });
         this.#live.follow(this.#session);

@@ -48,7 +48,8 @@ export function createMessages(host: MessagesHost): Outbox<Outgoing> {
     const reply = await postChat(host.calls, session, text, clientMessageId, host.traits());
     const created_at = new Date().toISOString();
     host.message({ id: clientMessageId, conversation_id: session.conversationId!, role: 'user', text, created_at });
-    host.message(reply);
+    // The server's own record of the user's message (an AI answers later, over the live channel): announced above already.
+    if (reply.role !== 'user') host.message(reply);
     return reply;
   };
 

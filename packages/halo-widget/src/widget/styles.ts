@@ -36,6 +36,9 @@ svg{width:24px;height:24px;fill:currentColor;display:block}
 .u .t{background:var(--a);color:#fff}
 .s .t,.q .t{opacity:.7}
 .f .t{outline:1px solid var(--er)}
+.ty .t{opacity:.85}
+.ty:last-child .t::after{content:"▍";animation:bl 1s steps(2) infinite}
+@keyframes bl{50%{opacity:0}}
 time{font-size:11px;color:var(--mu);margin:0 6px;opacity:0}
 .m:hover time{opacity:1}
 .me{font-size:12px;color:var(--mu);margin-top:3px}

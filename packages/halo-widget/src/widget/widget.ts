@@ -158,12 +158,51 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     render(out);
   };
 
+  // A reply being written: the typing dots, then its growing text, in one bubble the final message replaces.
+  const streaming = new Map<string, HTMLElement>();
+  let dots: HTMLElement | null = null;
+  let dotsTimer: ReturnType<typeof setTimeout> | undefined;
+  const typing = (): void => {
+    if (!log) return;
+    clearTimeout(dotsTimer);
+    dots ??= h('div', { class: 'm ty', role: 'status' }, [
+      h('span', { class: 'sr' }, ['Support is typing']),
+      h('div', { class: 't' }, ['•••']),
+    ]);
+    log.append(dots);
+    // No reply within a minute (a model down, a person to answer): the dots go, the message will still come.
+    dotsTimer = setTimeout(stopTyping, 60_000);
+  };
+  const stopTyping = (): void => {
+    clearTimeout(dotsTimer);
+    dots?.remove();
+    dots = null;
+  };
+  const grow = (id: string, text: string): void => {
+    if (!log || seen.has(id)) return;
+    stopTyping();
+    let el = streaming.get(id);
+    if (!el) {
+      el = bubble('assistant', '', new Date().toISOString())[0];
+      el.classList.add('ty');
+      streaming.set(id, el);
+      log.append(el);
+    }
+    el.querySelector('.t')!.textContent = text;
+    scroll();
+  };
+
   const show = (message: ChatMessage, before?: Node | null): void => {
     if (!log || seen.has(message.id)) return;
     seen.add(message.id);
     // ADR 0840: in a verified session, a message stored by an unverified request (monitor mode:
     // anyone can send one in this user's name) is set apart and labelled, its reply too.
-    log.insertBefore(bubble(message.role, message.text, message.created_at, message.unverified && identity.verified)[0], before ?? null);
+    const el = bubble(message.role, message.text, message.created_at, message.unverified && identity.verified)[0];
+    const growing = streaming.get(message.id);
+    streaming.delete(message.id);
+    if (message.role !== 'user') stopTyping();
+    if (growing) growing.replaceWith(el);
+    else log.insertBefore(el, before ?? null);
   };
 
   const dispatch = (out: Outgoing): void => {
@@ -173,7 +212,11 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     sendAs(out.text, out.id).then(
       (reply) => {
         if (out.state === 'sending') delivered(out);
-        show(reply);
+        // The stored user message: the reply streams in later (typing until it does).
+        if (reply.role === 'user') {
+          seen.add(reply.id);
+          typing();
+        } else show(reply);
         scroll();
       },
       (error: unknown) => {
@@ -302,6 +345,8 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     scroll();
   });
 
+  const offDelta = client.on('messageDelta', ({ id, text }) => grow(id, text));
+
   const offPending = client.on('pending', (list) => {
     for (const out of outgoing) {
       const p = list.find((m) => m.clientMessageId === out.id);
@@ -319,6 +364,8 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       // Another user (or a logout): the previous conversation must not stay on screen.
       seen = new Set();
       outgoing = [];
+      streaming.clear();
+      stopTyping();
       log?.replaceChildren();
       historyLoaded = false;
       // After the SDK has finished the switch: it announces the new user before it has
@@ -334,6 +381,8 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     close: () => close(),
     destroy() {
       offMessage();
+      offDelta();
+      clearTimeout(dotsTimer);
       offUnread();
       offPending();
       offIdentity();

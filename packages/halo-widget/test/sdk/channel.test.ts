@@ -59,6 +59,28 @@ describe('the live channel in the SDK', () => {
     client.destroy();
   });
 
+  it('emits messageDelta ({ id, text }) for a reply being written, and none for it once its message arrived', async () => {
+    const reply = { ...agentMessage(4), id: 'r4', author: 'assistant', agent: undefined, text: 'Hello there' };
+    const delta = (text: string) => frame('messageDelta', { id: 'r4', conversation_id: 'conv_1', text });
+    const api = createFakeApi({
+      intercept: (call) =>
+        call === 'channel'
+          ? stream(frame('ready', { heartbeat_seconds: 25 }), delta('Hel'), delta('Hello th'), frame('message', reply), delta('Hello'))
+          : undefined,
+    });
+    const { client } = setupClient(api, { userId: 'alice', userToken: tokenFor('alice') });
+    const seen: unknown[] = [];
+    client.on('messageDelta', (d) => seen.push(['delta', d]));
+    client.on('message', (m) => seen.push(['message', m.id, m.text]));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(seen).toEqual([
+      ['delta', { id: 'r4', text: 'Hel' }],
+      ['delta', { id: 'r4', text: 'Hello th' }],
+      ['message', 'r4', 'Hello there'],
+    ]);
+    client.destroy();
+  });
+
   it('reconnects on the backoff schedule when every attempt answers 503 with Retry-After: 0', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     const at: number[] = [];

@@ -75,7 +75,7 @@ describe('mount', () => {
   });
 
   it('removes its element and its event subscriptions on destroy', () => {
-    expect(client.listenerCount()).toBe(4); // message, unread (the badge), pending, identity
+    expect(client.listenerCount()).toBe(5); // message, messageDelta (the growing reply), unread (the badge), pending, identity
     widget.destroy();
     expect(document.querySelector('halo-widget')).toBeNull();
     expect(client.listenerCount()).toBe(0);

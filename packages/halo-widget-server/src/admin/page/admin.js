@@ -147,6 +147,12 @@
     renderReport();
   }
 
+  async function loadAiUsage() {
+    const { ai_usage: u } = await api('GET', `projects/${encodeURIComponent(current.widgetKey)}/ai-usage`);
+    $('ai-usage').textContent =
+      `AI replies: ${u.replies}, ${u.prompt_tokens} prompt + ${u.completion_tokens} completion tokens (as the model reported them).`;
+  }
+
   // The last project chosen wins: an answer for an earlier choice (the first load, a quick
   // change of mind) that arrives later must not put that project back on screen.
   let choice = 0;
@@ -156,7 +162,7 @@
     if (mine !== choice) return;
     current = project;
     renderProject();
-    await Promise.all([loadAudit(), loadReport()]);
+    await Promise.all([loadAudit(), loadReport(), loadAiUsage()]);
   }
 
   async function loadProjects(preferred) {
@@ -182,7 +188,7 @@
     current = project;
     projects = projects.map((p) => (p.widgetKey === project.widgetKey ? project : p));
     renderProject();
-    await Promise.all([loadAudit(), loadReport()]);
+    await Promise.all([loadAudit(), loadReport(), loadAiUsage()]);
   };
 
   async function retireSecret(id) {
