@@ -219,11 +219,7 @@ export interface SupportStore {
    */
   locateConversation(projects: readonly string[], conversationId: string): Promise<ConversationSummary | null>;
   /** Sets status, needs_human or assignee; announces `conversation.updated`. */
-  updateConversation(
-    project: string,
-    conversationId: string,
-    patch: ConversationPatch,
-  ): Promise<ConversationSummary | null>;
+  updateConversation(project: string, conversationId: string, patch: ConversationPatch): Promise<ConversationSummary | null>;
   /**
    * Announces a streaming reply's text so far to every instance's listeners, storing nothing.
    * Best effort: PostgreSQL skips a delta over its NOTIFY payload limit (the final message

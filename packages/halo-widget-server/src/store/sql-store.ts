@@ -54,7 +54,11 @@ export function createSqlStore(client: SqlClient, newConversationId: () => strin
         [k(project)],
       );
       const row = rows[0];
-      return { replies: Number(row?.replies ?? 0), prompt_tokens: Number(row?.prompt ?? 0), completion_tokens: Number(row?.completion ?? 0) };
+      return {
+        replies: Number(row?.replies ?? 0),
+        prompt_tokens: Number(row?.prompt ?? 0),
+        completion_tokens: Number(row?.completion ?? 0),
+      };
     },
     async listen() {
       stopListening = await listenForEvents(client, notifier);

@@ -36,8 +36,7 @@ export interface LiveChannel {
 }
 
 type Relay =
-  | { type: 'halo:live'; owner: string; message: ChatMessage }
-  | { type: 'halo:delta'; owner: string; delta: { id: string; text: string } };
+  { type: 'halo:live'; owner: string; message: ChatMessage } | { type: 'halo:delta'; owner: string; delta: { id: string; text: string } };
 
 /** The server's own cap on `after` entries (channel-bounded). */
 const MAX_CURSORS = 20;
