@@ -6,5 +6,7 @@ import { AGENT_MIGRATIONS } from './agents/agent-migrations.js';
 import { ADMIN_MIGRATIONS } from './admin/admin-migrations.js';
 import { CONVERSATION_MIGRATIONS, type Migration } from './store/migrations.js';
 
-/** Every migration of the service, in the order they were released. */
-export const MIGRATIONS: readonly Migration[] = [...CONVERSATION_MIGRATIONS, ...ADMIN_MIGRATIONS, ...AGENT_MIGRATIONS];
+/** Every migration of the service, in version order (the order `migrate()` applies them). */
+export const MIGRATIONS: readonly Migration[] = [...CONVERSATION_MIGRATIONS, ...ADMIN_MIGRATIONS, ...AGENT_MIGRATIONS].sort(
+  (a, b) => a.version - b.version,
+);
