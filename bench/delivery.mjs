@@ -128,14 +128,25 @@ export function judge(storedTexts, n) {
 
 async function storedUserTexts({ server, apiUrl, widgetKey, userId, secret }) {
   const token = await server.signUserToken({ user_id: userId }, secret, { expiresIn: 60 });
-  const response = await fetch(`${apiUrl}/api/sdk/history`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ widget_key: widgetKey, user_id: userId, user_token: token }),
-  });
-  if (!response.ok) throw new Error(`history read-back: HTTP ${response.status} ${await response.text()}`);
-  const { messages } = await response.json();
-  return messages.filter((m) => m.role === 'user').map((m) => m.text);
+  // history answers in pages (history-pages): read them all, newest first, back to the oldest.
+  const pages = [];
+  let before;
+  for (;;) {
+    const response = await fetch(`${apiUrl}/api/sdk/history`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ widget_key: widgetKey, user_id: userId, user_token: token, limit: 200, ...(before && { before }) }),
+    });
+    if (!response.ok) throw new Error(`history read-back: HTTP ${response.status} ${await response.text()}`);
+    const { messages, has_more: hasMore } = await response.json();
+    pages.unshift(messages);
+    if (!hasMore || messages.length === 0) break;
+    before = messages[0].seq;
+  }
+  return pages
+    .flat()
+    .filter((m) => m.role === 'user')
+    .map((m) => m.text);
 }
 
 /**

@@ -41,7 +41,7 @@ describe('the demo with the security settings page', () => {
     await page.goto(`${demo.url}/admin`);
     await page.locator('#token').fill(demo.adminToken);
     await page.getByRole('button', { name: 'Open' }).click();
-    await expect.poll(() => page.locator('#verdict').textContent()).toBe('Safe to enforce: no identified user would have been refused.');
+    await expect.poll(() => page.locator('#verdict').textContent()).toBe('Safe to enforce: every identified user presented a valid token.');
     await page.locator('input[name="mode"][value="enforce"]').check();
     await page.getByRole('button', { name: 'Save mode' }).click();
     await expect.poll(() => page.locator('#effective-mode').textContent()).toBe('enforce');

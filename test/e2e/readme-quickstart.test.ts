@@ -254,7 +254,8 @@ beforeEach(async () => {
   page = await (await browser.newContext()).newPage();
   problems = await watch(page);
   apiCallsInFlight = 0;
-  const toApi = (request: { url(): string }) => request.url().startsWith(api.url);
+  // Calls, not the live channel: its stream stays open for as long as the page does.
+  const toApi = (request: { url(): string }) => request.url().startsWith(api.url) && !request.url().endsWith('/api/sdk/channel');
   page.on('request', (request) => void (toApi(request) && apiCallsInFlight++));
   page.on('requestfinished', (request) => void (toApi(request) && apiCallsInFlight--));
   page.on('requestfailed', (request) => void (toApi(request) && apiCallsInFlight--));

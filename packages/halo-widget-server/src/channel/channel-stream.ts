@@ -36,6 +36,8 @@ export class ChannelStream {
   readonly #host: StreamHost;
   readonly #cursors = new Map<string, number>();
   readonly #reading = new Map<string, boolean>();
+  /** Per conversation, the client_message_id of the user message just passed over (its reply is skipped too). */
+  readonly #lastUserMessage = new Map<string, string | null>();
   #expiry: ReturnType<typeof setTimeout> | undefined;
   #open = true;
 
@@ -136,8 +138,18 @@ export class ChannelStream {
     const cursor = this.#cursors.get(message.conversation_id) ?? 0;
     if (message.seq <= cursor) return;
     this.#cursors.set(message.conversation_id, message.seq);
-    // The user's own messages reach their widget through the chat answer (ADR 0822).
-    if (message.author === 'user') return;
+    // What the chat answer delivers is not repeated (ADR 0822): the user's own messages, and the
+    // reply stored with one in the same exchange (the next seq, carrying the same
+    // client_message_id; an AI or agent message carries its own). Sent here, that reply could
+    // reach the widget before the answer and show above the message it answers.
+    if (message.author === 'user') {
+      this.#lastUserMessage.set(message.conversation_id, message.client_message_id ?? null);
+      if (this.#lastUserMessage.size > MAX_KEPT_CURSORS) this.#lastUserMessage.delete(this.#lastUserMessage.keys().next().value!);
+      return;
+    }
+    const exchange = this.#lastUserMessage.get(message.conversation_id);
+    this.#lastUserMessage.delete(message.conversation_id);
+    if (message.author === 'assistant' && exchange && message.client_message_id === exchange) return;
     const { id, conversation_id, seq, author, agent, text, created_at } = message;
     this.#write(
       'message',
@@ -147,6 +159,7 @@ export class ChannelStream {
 
   #keep(conversationId: string, seq: number): void {
     this.#cursors.delete(conversationId);
+    this.#lastUserMessage.delete(conversationId);
     this.#cursors.set(conversationId, Math.max(0, seq));
     if (this.#cursors.size > MAX_KEPT_CURSORS) this.#cursors.delete(this.#cursors.keys().next().value!);
   }

@@ -107,6 +107,19 @@ describe('live channel', () => {
     expect(alice.events.filter((e) => e.event === 'message')).toHaveLength(1);
   });
 
+  it("the reply stored with the user's message by a chat (same client_message_id) is not sent either: the chat answer delivers both, in order", async () => {
+    const store = makeStore();
+    const url = await start(store);
+    const conversation = await conversationOf(store, 'user:alice');
+    const alice = await open(url, { user_id: 'alice', user_token: token('alice'), after: { [conversation]: 2 } });
+    await alice.next('ready');
+    await chatOnce(store, KEY, 'user:alice', conversation, 'c-exchange', 'mine', 'the exchange reply');
+    await agentWrites(store, conversation, 'an agent, later');
+    expect((await alice.next('message')).data).toMatchObject({ author: 'agent', text: 'an agent, later' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alice.events.filter((e) => e.event === 'message').map((e) => (e.data as { text: string }).text)).toEqual(['an agent, later']);
+  });
+
   it("a cursor naming bob's conversation reads nothing of it (channel-isolation)", async () => {
     const store = makeStore();
     const url = await start(store);
