@@ -32,8 +32,13 @@ const LONG_FILES: Record<string, { reason: string; lines: number }> = {
   },
   [`${W}/widget/widget.ts`]: {
     reason:
-      'the panel DOM and its event wiring share one closure, so the lazily loaded widget chunk stays one module; styles, DOM helpers and the launcher are already separate files',
-    lines: 335,
+      'the panel DOM and its event wiring share one closure (the log, the outgoing messages, the identity shown); the stateless parts are separate files (bubble, outgoing, icons, styles, dom), and moving closure-bound parts out grew the gzipped widget chunk by ~70 B in a trial',
+    lines: 332,
+  },
+  [`${S}/inbox/page/inbox.js`]: {
+    reason:
+      'the /inbox page script, served as one static file under the strict page CSP (no modules, no inline script); splitting it means serving and loading more files in order through globals',
+    lines: 338,
   },
 };
 

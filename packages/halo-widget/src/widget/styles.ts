@@ -1,3 +1,5 @@
+import { h } from './dom.js';
+
 /**
  * The widget's whole stylesheet. It is adopted by the shadow root as a constructed
  * stylesheet, so a page CSP with `style-src 'self'` (no `unsafe-inline`) applies no violation.
@@ -54,3 +56,15 @@ form button svg{width:20px;height:20px}
 @media (max-width:480px){.p,.left .p{inset:0 0 88px 0;width:auto;height:auto;border-radius:0 0 16px 16px}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `;
+
+/** Gives the shadow root the stylesheet, without an inline style where the browser allows. */
+export function adoptStyles(root: ShadowRoot): void {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    // Browsers without constructable stylesheets (Safari < 16.4): a strict CSP would block this.
+    root.append(h('style', {}, [css]));
+  }
+}

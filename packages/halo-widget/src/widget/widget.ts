@@ -1,42 +1,11 @@
-import { MAX_MESSAGE_CHARS } from '../protocol.js';
 import type { MountWidget } from '../sdk/ui.js';
-import type { ChatMessage, IdentityState, PendingMessage } from '../types.js';
+import type { ChatMessage, IdentityState } from '../types.js';
+import { bubble } from './bubble.js';
 import { h, icon } from './dom.js';
-import { css } from './styles.js';
-
-const CHAT = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z';
-const CLOSE = 'M19 6.41 17.59 5 12 10.59 6.41 5 5 6.41 10.59 12 5 17.59 6.41 19 12 13.41 17.59 19 19 17.59 13.41 12z';
-const DOWN = 'M7.41 8.59 12 13.17l4.59-4.58L18 10l-6 6-6-6z';
-const SEND = 'M2.01 21 23 12 2.01 3 2 10l15 2-15 2z';
-
-type BubbleState = 'sending' | 'failed' | 'sent';
-
-/** A message this widget sent, until the SDK has delivered it. */
-interface Outgoing {
-  el: HTMLElement;
-  meta: HTMLElement;
-  text: string;
-  /** Kept across Retry, so the server stores the message once even if a reply was lost. */
-  id: string;
-  state: BubbleState;
-  /** What the SDK's outbox says of it (retrying, held…), while it is pending. */
-  pending?: PendingMessage;
-}
-
-function adoptStyles(root: ShadowRoot): void {
-  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(css);
-    root.adoptedStyleSheets = [sheet];
-  } else {
-    // Browsers without constructable stylesheets (Safari < 16.4): a strict CSP would block this.
-    root.append(h('style', {}, [css]));
-  }
-}
-
-function isCode(error: unknown, ...codes: string[]): boolean {
-  return codes.includes((error as { code?: string } | null)?.code ?? '');
-}
+import { CHAT, CLOSE, DOWN, SEND } from './icons.js';
+import { isCode, progress, type Outgoing } from './outgoing.js';
+import { MAX_MESSAGE_CHARS } from '../protocol.js';
+import { adoptStyles } from './styles.js';
 
 /**
  * Mounts the chat launcher for a client: one host element with an open shadow root,
@@ -101,36 +70,6 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
     if (log && (pinned || force)) log.scrollTop = log.scrollHeight;
   };
 
-  /** The message's time, shown on hover; in the text, so a screen reader reads it too. */
-  const stamp = (iso: string): Node | string => {
-    const at = new Date(iso);
-    return isNaN(+at)
-      ? ''
-      : h('time', { datetime: at.toISOString(), title: at.toLocaleString() }, [at.toLocaleTimeString([], { timeStyle: 'short' })]);
-  };
-
-  // `unverified`: stored by an unverified request, shown to a verified session: never "You" (ADR 0840).
-  const bubble = (role: ChatMessage['role'], text: string, at: string, unverified?: boolean | null): [HTMLElement, HTMLElement] => {
-    const meta = h('div', { class: 'me' });
-    const el = h('div', { class: unverified ? 'm x' : role === 'user' ? 'm u' : 'm' }, [
-      // Visible on an unverified message: every reader must see it is not the user's.
-      h('span', { class: unverified ? '' : 'sr' }, [unverified ? 'Unverified: ' : role === 'user' ? 'You: ' : 'Support: ']),
-      h('div', { class: 't' }, [text]),
-      stamp(at),
-      meta,
-    ]);
-    return [el, meta];
-  };
-
-  /** "Sending…", "Retrying in Ns" or the queued notice: the SDK keeps trying, the text is safe. */
-  const progress = (out: Outgoing): string => {
-    const p = out.pending;
-    if (identity.status === 'expired' || p?.state === 'held') return 'Queued: sends once you are reconnected';
-    if (p?.state !== 'retrying') return 'Sending…';
-    if (p.nextAttemptAt === null) return 'Waiting for the network…';
-    return `Not delivered yet. Retrying in ${Math.max(1, Math.ceil((p.nextAttemptAt - Date.now()) / 1000))}s`;
-  };
-
   const render = (out: Outgoing): void => {
     const queued = out.state === 'sending' && (identity.status === 'expired' || out.pending?.state === 'held');
     out.el.className = `m u ${out.state === 'failed' ? 'f' : out.state === 'sent' ? '' : queued ? 'q' : 's'}`;
@@ -139,7 +78,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
         ? ['Not sent.', h('button', { type: 'button', onclick: () => (dispatch(out), input?.focus()) }, ['Retry'])]
         : out.state === 'sent'
           ? []
-          : [progress(out)]),
+          : [progress(out, identity)]),
     );
     scroll();
   };
