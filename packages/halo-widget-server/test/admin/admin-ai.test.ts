@@ -52,7 +52,8 @@ beforeAll(async () => {
   model = await startFakeModelServer();
   process.env[KEY_ENV] = API_KEY;
   store = await createPostgresStore({ connectionString: pg.cluster.url });
-  const line = (...args: unknown[]) => void logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(' '));
+  const line = (...args: unknown[]) =>
+    void logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(' '));
   server = await startHaloServer({
     projects: [{ widgetKey }],
     store,

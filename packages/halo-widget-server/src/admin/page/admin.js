@@ -283,7 +283,15 @@
     $('save-ai').addEventListener('click', () => {
       // The limits set elsewhere (API, config file) are kept: the page edits the four main fields.
       const keep = {};
-      for (const name of ['timeoutMs', 'maxTokens', 'callsPerMinute', 'includeClientTraits', 'historyWindow', 'historyChars', 'handoffTool'])
+      for (const name of [
+        'timeoutMs',
+        'maxTokens',
+        'callsPerMinute',
+        'includeClientTraits',
+        'historyWindow',
+        'historyChars',
+        'handoffTool',
+      ])
         if (current.ai) keep[name] = current.ai[name];
       const body = {
         ...keep,
