@@ -4,6 +4,7 @@ import { ApiError, pathOf, readBody, sendError, sendJson } from '../http/http.js
 import { safeLog } from '../ops/safe-log.js';
 import { checkSameOriginJson, createBearerCheck } from './admin-access.js';
 import { createAdminOperations, effectiveMode, parseSettingsPatch } from './admin-operations.js';
+import { parseAiSection } from './admin-ai.js';
 import { REPORT_RETENTION_MS, USERS_PER_BUCKET, type AdminStore } from './admin-store.js';
 import type { IdentityCounter } from './identity-counter.js';
 import { buildIdentityReport } from './identity-report.js';
@@ -108,6 +109,25 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
       run: async (req, [k], body) => {
         const project = await ops.updateSettings(k!, parseSettingsPatch(body), actorOf(req));
         await changed(req, 'settings.update', k!);
+        return [200, { project }];
+      },
+    },
+    {
+      // The project's AI replies (docs/ai.md): the section itself as the body; DELETE clears it.
+      method: 'PUT',
+      pattern: new RegExp(`^projects/${key}/ai$`),
+      run: async (req, [k], body) => {
+        const project = await ops.setAi(k!, parseAiSection(body), actorOf(req));
+        await changed(req, 'ai.set', k!);
+        return [200, { project }];
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^projects/${key}/ai$`),
+      run: async (req, [k]) => {
+        const project = await ops.setAi(k!, null, actorOf(req));
+        await changed(req, 'ai.clear', k!);
         return [200, { project }];
       },
     },

@@ -78,4 +78,13 @@ export const ADMIN_MIGRATIONS: readonly AdminMigration[] = [
       create index identity_versions_hour on identity_versions (hour);
     `,
   },
+  {
+    version: 402,
+    name: 'admin project ai section',
+    sql: `
+      -- A project's "ai" section as set in /admin (null: none). It names the key's environment
+      -- variable; the admin operations refuse a key or an identity secret in any of its fields.
+      alter table admin_projects add column ai jsonb;
+    `,
+  },
 ];

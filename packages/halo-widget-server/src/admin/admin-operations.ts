@@ -4,6 +4,8 @@ import type { VerificationMode } from '../types.js';
 import { generateProjectKeys } from 'halo-widget/server';
 import { ApiError } from '../http/http.js';
 import type { AdminStore, AuditEntry, Mutation, ProjectSettings, SecretRecord } from './admin-store.js';
+import type { AiConfig, RedactedAiConfig } from '../ai/ai-config.js';
+import { aiAuditOf, aiViewOf } from './admin-ai.js';
 
 const MODES: readonly VerificationMode[] = ['off', 'monitor', 'enforce'];
 const MAX_ORIGINS = 50;
@@ -29,6 +31,8 @@ export interface ProjectView {
   secrets: SecretView[];
   allowedOrigins: string[] | null;
   maxTokenLifetime: string | null;
+  /** The AI replies section, redacted: `apiKeySet` says whether the named variable is set here. null: none. */
+  ai: RedactedAiConfig | null;
   updatedAt: string;
 }
 
@@ -62,6 +66,7 @@ export function viewOf(project: ProjectSettings): ProjectView {
     })),
     allowedOrigins: project.allowedOrigins,
     maxTokenLifetime: project.maxTokenLifetime,
+    ai: aiViewOf(project),
     updatedAt: project.updatedAt,
   };
 }
@@ -197,6 +202,17 @@ export function createAdminOperations(store: AdminStore, now: () => Date = () =>
           for (const [name, value] of Object.entries(patch) as [keyof SettingsPatch, unknown][])
             detail[name] = { from: current[name], to: value };
           return { next, audit: { actor, action: 'settings.update', detail }, result: next };
+        }),
+      );
+    },
+
+    /** Sets (a section checked by `parseAiSection`) or clears (null) the project's AI replies. */
+    async setAi(widgetKey: string, ai: AiConfig | null, actor: string): Promise<ProjectView> {
+      return viewOf(
+        await mutate(widgetKey, (current) => {
+          const next = { ...current, ai };
+          const detail = { ai: { from: aiAuditOf(current.ai), to: aiAuditOf(ai) } };
+          return { next, audit: { actor, action: ai ? 'ai.set' : 'ai.clear', detail }, result: next };
         }),
       );
     },

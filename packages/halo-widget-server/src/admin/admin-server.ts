@@ -77,7 +77,7 @@ export async function createAdminSurface(
   const store = options.store ?? defaultStore(conversationStore);
   for (const widgetKey of await seedProjects(store, projects)) {
     safeLog(logger, 'warn', () => [
-      `[halo] ${widgetKey}: the stored security settings apply (changed through /admin); the config file's mode, secrets or origins for it are ignored.`,
+      `[halo] ${widgetKey}: the stored security settings apply (changed through /admin); the config file's mode, secrets, origins or ai section for it are ignored.`,
     ]);
   }
   // A database that is down fails every reload (every 2 s) and flush: one line a minute per kind is enough.

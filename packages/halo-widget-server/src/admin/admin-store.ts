@@ -1,3 +1,4 @@
+import type { AiConfig } from '../ai/ai-config.js';
 import type { IdentityOutcome, VerificationMode } from '../types.js';
 
 /** One identity secret of a project. `secret` is emptied when the secret is retired. */
@@ -22,6 +23,11 @@ export interface ProjectSettings {
   allowedOrigins: string[] | null;
   /** A span such as `24h`; null: no limit beyond the token's own `exp`. */
   maxTokenLifetime: string | null;
+  /**
+   * The AI replies section as set (checked by `resolveAiConfig`, defaults not filled in): the
+   * NAME of the key's environment variable, never a key. Absent or null: none (docs/ai.md).
+   */
+  ai?: AiConfig | null;
   /** ISO time of the last change. */
   updatedAt: string;
 }

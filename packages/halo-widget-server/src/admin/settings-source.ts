@@ -30,6 +30,7 @@ export function toProjectConfig(project: ProjectSettings): LiveProjectConfig {
   if (project.mode) config.mode = project.mode;
   if (project.allowedOrigins) config.allowedOrigins = project.allowedOrigins;
   if (project.maxTokenLifetime) config.maxTokenLifetime = project.maxTokenLifetime;
+  if (project.ai) config.ai = project.ai;
   return config;
 }
 
@@ -53,6 +54,8 @@ export async function seedProjects(
       allowedOrigins: project.allowedOrigins ?? null,
       // A lifetime in seconds is stored as a span, the shape the page and the API edit.
       maxTokenLifetime: typeof project.maxTokenLifetime === 'number' ? `${project.maxTokenLifetime}s` : (project.maxTokenLifetime ?? null),
+      // The file's own section only: the top-level `ai` stays the file's default for every project.
+      ai: project.ai ?? null,
       updatedAt: at,
     };
     const created = await store.createProject(settings, {

@@ -8,6 +8,7 @@ import {
   type ProjectSettings,
   type SecretRecord,
 } from './admin-store.js';
+import type { AiConfig } from '../ai/ai-config.js';
 
 /** What the SQL admin store needs of the database client (the shared `SqlClient` fits). */
 export interface AdminSqlQueryable {
@@ -24,6 +25,7 @@ interface ProjectRow {
   mode: ProjectSettings['mode'];
   allowed_origins: string[] | null;
   max_token_lifetime: string | null;
+  ai: AiConfig | null;
   updated_at: Date | string;
 }
 interface SecretRow {
@@ -36,7 +38,7 @@ interface SecretRow {
 
 const iso = (value: Date | string) => new Date(value).toISOString();
 const ms = (value: Date | string) => new Date(value).getTime();
-const PROJECT_COLUMNS = 'widget_key, mode, allowed_origins, max_token_lifetime, updated_at';
+const PROJECT_COLUMNS = 'widget_key, mode, allowed_origins, max_token_lifetime, updated_at, ai';
 const SECRET_COLUMNS = 'id, widget_key, secret, created_at, retired_at';
 
 function toSettings(row: ProjectRow, secrets: SecretRow[]): ProjectSettings {
@@ -45,6 +47,7 @@ function toSettings(row: ProjectRow, secrets: SecretRow[]): ProjectSettings {
     mode: row.mode,
     allowedOrigins: row.allowed_origins,
     maxTokenLifetime: row.max_token_lifetime,
+    ai: row.ai ?? null,
     updatedAt: iso(row.updated_at),
     secrets: secrets
       .filter((s) => s.widget_key === row.widget_key)
@@ -64,16 +67,17 @@ async function writeProject(tx: AdminSqlQueryable, project: ProjectSettings, ins
     project.allowedOrigins === null ? null : JSON.stringify(project.allowedOrigins),
     project.maxTokenLifetime,
     project.updatedAt,
+    project.ai ? JSON.stringify(project.ai) : null,
   ];
   if (insert) {
     const { rows } = await tx.query(
-      `insert into admin_projects (${PROJECT_COLUMNS}) values ($1, $2, $3::jsonb, $4, $5) on conflict (widget_key) do nothing returning widget_key`,
+      `insert into admin_projects (${PROJECT_COLUMNS}) values ($1, $2, $3::jsonb, $4, $5, $6::jsonb) on conflict (widget_key) do nothing returning widget_key`,
       params,
     );
     if (!rows.length) return false;
   } else {
     await tx.query(
-      'update admin_projects set mode = $2, allowed_origins = $3::jsonb, max_token_lifetime = $4, updated_at = $5 where widget_key = $1',
+      'update admin_projects set mode = $2, allowed_origins = $3::jsonb, max_token_lifetime = $4, updated_at = $5, ai = $6::jsonb where widget_key = $1',
       params,
     );
   }

@@ -34,8 +34,14 @@ export interface AiReplies {
 
 /** Options of {@link createAiReplies}. */
 export interface AiRepliesOptions {
-  /** The `"ai"` sections by widget key (a project's own, else the config's top-level one). */
+  /** The `"ai"` sections by widget key (a project's own, else the config's top-level one), checked at start. */
   configs: ReadonlyMap<string, AiConfig>;
+  /**
+   * The live section of a project, read on every call (projects edited in `/admin`). A changed
+   * section rebuilds the project's responder; one that fails (no key in the variable) is reported
+   * once and the project answers with `respond()` until it changes. @default `configs.get`
+   */
+  lookup?: (project: string) => AiConfig | undefined;
   store: SupportStore;
   logger: HaloLogger;
   env?: NodeJS.ProcessEnv;
@@ -54,18 +60,26 @@ const usageOf = (usage: ModelUsage | null): MessageUsage | undefined =>
  */
 export function createAiReplies(options: AiRepliesOptions): AiReplies {
   const { store, logger } = options;
-  const projects = new Map<
-    string,
-    { responder: Responder; owners: Map<string, string>; usage: { replies: number; promptTokens: number; completionTokens: number } }
-  >();
+  type Usage = { replies: number; promptTokens: number; completionTokens: number };
 
-  for (const [project, raw] of options.configs) {
+  type Entry = { responder: Responder; owners: Map<string, string>; usage: Usage };
+  // Per project: the section it was built from (by identity, then by value), its responder or null when it failed.
+  const built = new Map<string, { raw: AiConfig; text: string; entry: Entry | null }>();
+  // Usage and owners outlive a rebuild: they are the project's, not one config's.
+  const usages = new Map<string, Usage>();
+  const ownersOf = new Map<string, Map<string, string>>();
+  // Responders replaced by a change: they finish their replies in flight, and close() still reaches them.
+  const retired = new Set<Responder>();
+
+  function build(project: string, raw: AiConfig): Entry {
     const config = resolveAiConfig(raw, `ai (${project})`);
     const apiKey = readAiApiKey(config, options.env);
     const model = options.model ? options.model(config, apiKey) : createModelClient({ config, apiKey, logger });
     // Deltas need the conversation's owner (the channel is per owner): kept while a reply is in flight.
-    const owners = new Map<string, string>();
-    const usage = { replies: 0, promptTokens: 0, completionTokens: 0 };
+    const owners = ownersOf.get(project) ?? new Map<string, string>();
+    ownersOf.set(project, owners);
+    const usage = usages.get(project) ?? { replies: 0, promptTokens: 0, completionTokens: 0 };
+    usages.set(project, usage);
     const ports: ResponderPorts = {
       async loadWindow(conversationId) {
         const page = await store.readMessages(project, conversationId, { limit: Math.min(HANDOFF_LOOKBACK, config.historyWindow * 2) });
@@ -109,13 +123,55 @@ export function createAiReplies(options: AiRepliesOptions): AiReplies {
       },
     };
     const responder = createResponder({ config, model, ports, logger, newId: () => newId('msg') });
-    projects.set(project, { responder, owners, usage });
+    return { responder, owners, usage };
   }
 
+  const lookup = options.lookup ?? ((project: string) => options.configs.get(project));
+  /** The project's responder for its current section, rebuilt when the section changed; null without one. */
+  function entryOf(project: string): Entry | null {
+    const raw = lookup(project);
+    const kept = built.get(project);
+    if (!raw) {
+      if (kept) retire(project, kept.entry);
+      return null;
+    }
+    if (kept?.raw === raw) return kept.entry;
+    // The live list is rebuilt every refresh: equal text is the same section, its breaker and limiter kept.
+    const text = JSON.stringify(raw);
+    if (kept?.text === text) {
+      kept.raw = raw;
+      return kept.entry;
+    }
+    if (kept) retire(project, kept.entry);
+    let entry: Entry | null = null;
+    try {
+      entry = build(project, raw);
+      safeLog(logger, 'info', () => [`[halo] ai: ${project} answers with the model from now on (its "ai" section was set or changed).`]);
+    } catch (error) {
+      // Only AiError's message, which never quotes a value (so never a key): the project answers with respond().
+      safeLog(logger, 'error', () => [
+        `[halo] ai: ${project} answers with respond() until its "ai" section is fixed:`,
+        error instanceof Error ? error.message : typeof error,
+      ]);
+    }
+    built.set(project, { raw, text, entry });
+    return entry;
+  }
+  function retire(project: string, entry: Entry | null) {
+    built.delete(project);
+    if (!entry) return;
+    retired.add(entry.responder);
+    void entry.responder.idle().then(() => retired.delete(entry.responder));
+  }
+
+  // The config file's sections are checked now: a bad one or a missing key stops the start, as before.
+  for (const [project, raw] of options.configs) built.set(project, { raw, text: JSON.stringify(raw), entry: build(project, raw) });
+
+  const responders = () => [...[...built.values()].flatMap((b) => (b.entry ? [b.entry.responder] : [])), ...retired];
   return {
-    has: (project) => projects.has(project),
+    has: (project) => entryOf(project) !== null,
     start(project, owner, conversationId, identity) {
-      const entry = projects.get(project);
+      const entry = entryOf(project);
       if (!entry) return;
       // A conversation's owner never changes, so a kept entry is never wrong; the map is only bounded.
       entry.owners.delete(conversationId);
@@ -125,14 +181,14 @@ export function createAiReplies(options: AiRepliesOptions): AiReplies {
       void entry.responder.reply({ conversationId, identity });
     },
     usage: (project) => {
-      const entry = projects.get(project);
-      return entry ? { ...entry.usage } : null;
+      const usage = usages.get(project);
+      return usage ? { ...usage } : null;
     },
     async idle() {
-      await Promise.all([...projects.values()].map((entry) => entry.responder.idle()));
+      await Promise.all(responders().map((responder) => responder.idle()));
     },
     async close() {
-      await Promise.all([...projects.values()].map((entry) => entry.responder.close()));
+      await Promise.all(responders().map((responder) => responder.close()));
     },
   };
 }
@@ -148,4 +204,12 @@ export function aiConfigsOf(config: {
     if (section) configs.set(project.widgetKey, section);
   }
   return configs;
+}
+
+/** The live `"ai"` section of a project: its own in the (live) project list, else the config's. */
+export function aiLookupOf(config: {
+  ai?: AiConfig;
+  projects: ReadonlyArray<{ widgetKey: string; ai?: AiConfig }>;
+}): (project: string) => AiConfig | undefined {
+  return (project) => config.projects.find((p) => p.widgetKey === project)?.ai ?? config.ai;
 }

@@ -21,7 +21,7 @@ import { openChannels } from '../channel/open-channels.js';
 import { createDecisionLog } from '../ops/decision-log.js';
 import { metrics } from '../ops/metrics.js';
 import { requestIdOf } from '../ops/request-id.js';
-import { aiConfigsOf, createAiReplies, type AiReplies } from '../ai/ai-replies.js';
+import { aiConfigsOf, aiLookupOf, createAiReplies, type AiReplies } from '../ai/ai-replies.js';
 
 /**
  * The reference Halo API as a `node:http` handler: `POST /api/sdk/identify | chat | history`
@@ -44,7 +44,7 @@ export function createHaloApi(config: HaloApiConfig): HaloApiHandler {
     decisions: createDecisionLog(logger, config.decisionLog, () => metrics.logLinesSuppressed.inc()),
   };
   // Projects with an "ai" section answer with the model, over the live channel (docs/ai.md).
-  const ai = createAiReplies({ configs: aiConfigsOf(config), store, logger });
+  const ai = createAiReplies({ configs: aiConfigsOf(config), lookup: aiLookupOf(config), store, logger });
   const chat = createChatCall(store, respond, traitLimits, ai);
   const reportOutage = createOutageReporter(logger);
   // The live channel (POST /api/sdk/channel), where the store is a SupportStore.

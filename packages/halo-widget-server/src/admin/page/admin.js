@@ -95,6 +95,22 @@
     $('effective-mode').textContent = p.mode ? p.effectiveMode : `${p.effectiveMode} (default)`;
     $('origins').value = (p.allowedOrigins ?? []).join('\n');
     $('lifetime').value = p.maxTokenLifetime ?? '';
+    renderAi(p.ai);
+  }
+
+  /** The AI section: the server says whether the key variable is set (apiKeySet), never the key. */
+  function renderAi(ai) {
+    $('ai-base-url').value = ai?.baseUrl ?? '';
+    $('ai-model').value = ai?.model ?? '';
+    $('ai-key-env').value = ai?.apiKeyEnv ?? '';
+    $('ai-instructions').value = ai?.instructions ?? '';
+    $('ai-state').textContent = !ai
+      ? 'Off: the default respond() answers.'
+      : ai.apiKeySet
+        ? `On: ${ai.model} answers. ${ai.apiKeyEnv} is set on the server.`
+        : `${ai.apiKeyEnv} is not set on the server: respond() answers until it is.`;
+    $('ai-state').dataset.error = String(Boolean(ai && !ai.apiKeySet));
+    $('clear-ai').disabled = !ai;
   }
 
   function renderReport() {
@@ -263,6 +279,31 @@
       const lifetime = $('lifetime').value.trim();
       const body = { allowedOrigins: origins.length ? origins : null, maxTokenLifetime: lifetime || null };
       void run('Settings saved.', async () => changed((await api('PATCH', path('/settings'), body)).project));
+    });
+    $('save-ai').addEventListener('click', () => {
+      // The limits set elsewhere (API, config file) are kept: the page edits the four main fields.
+      const keep = {};
+      for (const name of [
+        'timeoutMs',
+        'maxTokens',
+        'callsPerMinute',
+        'includeClientTraits',
+        'historyWindow',
+        'historyChars',
+        'handoffTool',
+      ])
+        if (current.ai) keep[name] = current.ai[name];
+      const body = {
+        ...keep,
+        baseUrl: $('ai-base-url').value.trim(),
+        model: $('ai-model').value.trim(),
+        apiKeyEnv: $('ai-key-env').value.trim(),
+        instructions: $('ai-instructions').value,
+      };
+      void run('AI replies saved.', async () => changed((await api('PUT', path('/ai'), body)).project));
+    });
+    $('clear-ai').addEventListener('click', () => {
+      void run('AI replies cleared: the default respond() answers.', async () => changed((await api('DELETE', path('/ai'), {})).project));
     });
     $('window').addEventListener('change', renderReport);
     $('refresh-report').addEventListener('click', () => void run('Report refreshed.', loadReport));
