@@ -27,8 +27,8 @@ const definedOutside = (pattern: RegExp, home: string) => sources.filter((file) 
 const LONG_FILES: Record<string, { reason: string; lines: number }> = {
   [`${W}/sdk/client.ts`]: {
     reason:
-      'the public HaloClient class: each method is a few lines of wiring into session, identity-call, outbox and messages; a class cannot be split across files without spreading its public surface',
-    lines: 330,
+      'the public HaloClient class: each method is a few lines of wiring into session, identity-call, outbox and messages; a class cannot be split across files without spreading its public surface. The live channel, held messages and delivery added ~70 lines of such wiring; every split tried (live-link, reporter, held-messages) grew the production core by 16–121 B gzip, since private names and the properties passed between modules are not minified',
+    lines: 400,
   },
   [`${W}/widget/widget.ts`]: {
     reason:
