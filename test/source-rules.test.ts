@@ -40,6 +40,11 @@ const LONG_FILES: Record<string, { reason: string; lines: number }> = {
       'the /inbox page script, served as one static file under the strict page CSP (no modules, no inline script); splitting it means serving and loading more files in order through globals',
     lines: 338,
   },
+  [`${S}/admin/page/admin.js`]: {
+    reason:
+      'the /admin page script, one static file under the same strict CSP as the inbox page (see above); the AI replies section took it past 300',
+    lines: 325,
+  },
 };
 
 describe('source rules', () => {
