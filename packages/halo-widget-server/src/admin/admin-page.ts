@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pageFiles } from '../http/page-files.js';
 
 const FILES: Record<string, [string, string]> = {
   '/admin': ['admin.html', 'text/html; charset=utf-8'],
@@ -26,20 +24,7 @@ export const PAGE_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 } as const;
 
-// Built: dist/admin-page/ (copied by scripts/post-build-server.mjs). From source: ./page/.
-const here = dirname(fileURLToPath(import.meta.url));
-const DIRS = [join(here, 'admin-page'), join(here, 'page')];
-
-function read(file: string): Buffer | null {
-  for (const dir of DIRS) {
-    try {
-      return readFileSync(join(dir, file));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  return null;
-}
+const read = pageFiles(import.meta.url, 'admin-page');
 
 /** Whether `path` is one of the admin page's files. */
 export function isAdminPagePath(path: string): boolean {

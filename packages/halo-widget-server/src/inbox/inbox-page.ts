@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PAGE_HEADERS } from '../admin/admin-page.js';
+import { pageFiles } from '../http/page-files.js';
 
 const FILES: Record<string, [string, string]> = {
   '/inbox': ['inbox.html', 'text/html; charset=utf-8'],
@@ -11,20 +9,7 @@ const FILES: Record<string, [string, string]> = {
   '/inbox/inbox.css': ['inbox.css', 'text/css; charset=utf-8'],
 };
 
-// Built: dist/inbox-page/ (copied by scripts/post-build-server.mjs). From source: ./page/.
-const here = dirname(fileURLToPath(import.meta.url));
-const DIRS = [join(here, 'inbox-page'), join(here, 'page')];
-
-function read(file: string): Buffer | null {
-  for (const dir of DIRS) {
-    try {
-      return readFileSync(join(dir, file));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  return null;
-}
+const read = pageFiles(import.meta.url, 'inbox-page');
 
 /** Whether `path` is one of the inbox page's files. */
 export const isInboxPagePath = (path: string): boolean => Object.hasOwn(FILES, path);
