@@ -1,18 +1,42 @@
 // halo-widget/react in a real Chromium, under React 18 and React 19 with StrictMode on: a
 // small app (test/e2e/react-app) bundled here with esbuild, talking to the reference API.
+// halo-widget comes from its `npm pack` tarball, unpacked, so the `exports` and files users
+// install are what runs (the workspace link would hide a file missing from the package).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, useEmbedSuite, watch, type Problems } from './browser.js';
+import { installPackage, type InstalledPackage } from '../../packages/halo-widget/test/package/installed-package.js';
 
 const suite = useEmbedSuite();
 const APP = join(ROOT, 'test/e2e/react-app');
 /** What React prints when a store's snapshot is not cached, or a render loops. */
 const LOOPS = /getSnapshot should be cached|Maximum update depth|infinite loop/i;
+
+let installed: InstalledPackage;
+beforeAll(() => {
+  installed = installPackage();
+}, 60_000);
+afterAll(() => installed?.remove());
+
+/** Resolves `halo-widget` and its subpaths from the installed tarball, through its `exports`. */
+const fromTarball: Plugin = {
+  name: 'halo-widget-from-tarball',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^halo-widget(\/|$)/ }, async (args) => {
+      if (args.pluginData === 'tarball') return undefined;
+      const found = await esbuild.resolve(args.path, { kind: args.kind, resolveDir: installed.dir, pluginData: 'tarball' });
+      if (!found.path.startsWith(join(installed.dir, 'node_modules/halo-widget/'))) {
+        throw new Error(`${args.path} resolved outside the installed package: ${found.path}`);
+      }
+      return found;
+    });
+  },
+};
 
 interface Bundles {
   client: string;
@@ -28,8 +52,11 @@ async function bundle(major: 18 | 19, tmp: string): Promise<Bundles> {
     jsx: 'automatic',
     absWorkingDir: ROOT,
     alias,
+    plugins: [fromTarball],
     // React's development build: the one where StrictMode mounts, unmounts and mounts again.
     define: { 'process.env.NODE_ENV': '"development"' },
+    // and halo-widget's development build (its `development` export), as a bundler's dev mode picks.
+    conditions: ['development'],
     logLevel: 'error',
   };
   const [client, server] = await Promise.all([

@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireDist } from '../helpers/sizes.mjs';
+import { launchBrowser, watch } from '../e2e/browser.js';
 import { DATABASE_CODE, DATABASE_FILE, installExample, pack, remove, REPO, runNode } from './example-app.js';
+import { startHaloApi, startNext, type HaloApi } from './nextjs-browser.js';
 
 let packDir: string;
 let tarball: string;
@@ -24,13 +26,22 @@ afterAll(() => remove(packDir));
 describe('examples/nextjs (Next.js 16, cacheComponents, Turbopack) from the packed halo-widget', () => {
   let app: string;
   let build: { status: number | null; output: string };
+  let api: HaloApi;
 
   beforeAll(async () => {
+    // The NEXT_PUBLIC_ values are inlined at build time: the API must be up before the build.
+    api = await startHaloApi();
     app = installExample('nextjs', tarball, ['@next', '@swc', 'styled-jsx']);
-    build = await runNode([join(app, 'node_modules/next/dist/bin/next'), 'build'], app);
+    build = await runNode([join(app, 'node_modules/next/dist/bin/next'), 'build'], app, {
+      NEXT_PUBLIC_HALO_API: api.url,
+      NEXT_PUBLIC_HALO_WIDGET_KEY: api.widgetKey,
+    });
   }, 300_000);
 
-  afterAll(() => remove(app));
+  afterAll(async () => {
+    await api?.close();
+    remove(app);
+  });
 
   it('builds with `next build`, the page partially prerendered and the token route dynamic', () => {
     expect(build.status, build.output).toBe(0);
@@ -55,6 +66,55 @@ describe('examples/nextjs (Next.js 16, cacheComponents, Turbopack) from the pack
     const bytes = own.reduce((sum, file) => sum + statSync(file).size, 0);
     console.log(`examples/nextjs: token route's own chunks ${own.length} files, ${bytes} bytes`);
   });
+
+  it('under `next start` in Chromium, a soft navigation to /other and back keeps the page rendered with one widget that chats', async () => {
+    expect(build.status, build.output).toBe(0);
+    const next = await startNext(app, { HALO_IDENTITY_SECRET: api.secret });
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext();
+      // The demo session of lib/auth.ts: the layout passes its user, the token route signs for it.
+      await context.addCookies([{ name: 'session', value: 'demo-session', url: next.url }]);
+      const page = await context.newPage();
+      const problems = await watch(page);
+      const widgets = () => page.locator('halo-widget').count();
+      const launcher = page.getByRole('button', { name: /^Open support chat/ });
+      await page.goto(next.url);
+      await launcher.waitFor({ timeout: 15_000 });
+      expect(await widgets()).toBe(1);
+      // A full load would lose this mark: it proves both navigations are soft.
+      await page.evaluate(() => ((window as unknown as { __mark: number }).__mark = 1));
+
+      await page.getByRole('link', { name: 'Other page' }).click();
+      await page.getByRole('heading', { name: 'Another page' }).waitFor({ timeout: 15_000 });
+      expect(new URL(page.url()).pathname).toBe('/other');
+      await page.getByRole('link', { name: 'Home' }).click();
+      await page.getByRole('heading', { name: 'Your app' }).waitFor({ state: 'visible', timeout: 15_000 });
+      expect(new URL(page.url()).pathname).toBe('/');
+      expect(await page.evaluate(() => (window as unknown as { __mark?: number }).__mark)).toBe(1);
+
+      await launcher.waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(500);
+      expect(await widgets()).toBe(1);
+      expect(await page.getByRole('button', { name: 'Help' }).isEnabled()).toBe(true);
+      await launcher.click();
+      await page.getByRole('dialog', { name: 'Support chat' }).waitFor({ timeout: 5000 });
+      await page.getByRole('textbox', { name: 'Message' }).fill('Hello after a soft navigation');
+      await page.getByRole('button', { name: 'Send' }).click();
+      const log = page.getByRole('log', { name: 'Messages' });
+      await log.getByText('Hello after a soft navigation', { exact: true }).waitFor({ timeout: 10_000 });
+      // The service answered it for the signed-in user, whose token the example's route signed.
+      await log.getByText(/^Hi Demo User .*verified/).waitFor({ timeout: 10_000 });
+      expect(await log.locator('.m:not(.ty)').count()).toBe(2);
+      expect(await widgets()).toBe(1);
+      expect(problems.errors).toEqual([]);
+      expect(problems.console.filter((text) => /shut ?down|halo/i.test(text))).toEqual([]);
+      await context.close();
+    } finally {
+      await browser.close();
+      await next.stop();
+    }
+  }, 120_000);
 });
 
 describe('examples/vite (Vite 8 + React 19) from the packed halo-widget', () => {

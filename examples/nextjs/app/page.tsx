@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { HelpButton } from './help-button';
 
 export default function Home() {
@@ -5,6 +6,7 @@ export default function Home() {
     <main>
       <h1>Your app</h1>
       <HelpButton />
+      <Link href="/other">Other page</Link>
     </main>
   );
 }
