@@ -59,6 +59,29 @@ function backend(userId = 'alice') {
   return fn;
 }
 
+/**
+ * A BroadcastChannel whose messages wait until the test delivers them (`held.splice(0).forEach(d => d())`):
+ * the broadcast reaches the other tab only when the test says so.
+ */
+function holdBroadcasts(): (() => void)[] {
+  const held: (() => void)[] = [];
+  const channels = new Set<{ name: string; onmessage: ((e: { data: unknown }) => void) | null }>();
+  class HeldChannel {
+    onmessage: ((e: { data: unknown }) => void) | null = null;
+    constructor(readonly name: string) {
+      channels.add(this);
+    }
+    postMessage(data: unknown) {
+      for (const other of channels) if (other !== this && other.name === this.name) held.push(() => other.onmessage?.({ data }));
+    }
+    close() {
+      channels.delete(this);
+    }
+  }
+  vi.stubGlobal('BroadcastChannel', HeldChannel);
+  return held;
+}
+
 beforeEach(() => {
   Object.defineProperty(navigator, 'locks', { value: null, configurable: true });
 });
@@ -187,21 +210,7 @@ describe('cross-tab refresh', () => {
     installLocks();
     // A channel whose messages are held until the test delivers them: the broadcast reaches the
     // other tab only after the refreshing tab has its token (the race of issue 15).
-    const held: (() => void)[] = [];
-    const channels = new Set<{ name: string; onmessage: ((e: { data: unknown }) => void) | null }>();
-    class HeldChannel {
-      onmessage: ((e: { data: unknown }) => void) | null = null;
-      constructor(readonly name: string) {
-        channels.add(this);
-      }
-      postMessage(data: unknown) {
-        for (const other of channels) if (other !== this && other.name === this.name) held.push(() => other.onmessage?.({ data }));
-      }
-      close() {
-        channels.delete(this);
-      }
-    }
-    vi.stubGlobal('BroadcastChannel', HeldChannel);
+    const held = holdBroadcasts();
     try {
       vi.useFakeTimers({ toFake: ['Date'] });
       const api = createFakeApi();
@@ -225,21 +234,7 @@ describe('cross-tab refresh', () => {
 
   it('the refreshing tab keeps the lock for a moment after its refresh, so a tab asking 100 ms later waits for the broadcast instead of refreshing again', async () => {
     installLocks();
-    const held: (() => void)[] = [];
-    const channels = new Set<{ name: string; onmessage: ((e: { data: unknown }) => void) | null }>();
-    class HeldChannel {
-      onmessage: ((e: { data: unknown }) => void) | null = null;
-      constructor(readonly name: string) {
-        channels.add(this);
-      }
-      postMessage(data: unknown) {
-        for (const other of channels) if (other !== this && other.name === this.name) held.push(() => other.onmessage?.({ data }));
-      }
-      close() {
-        channels.delete(this);
-      }
-    }
-    vi.stubGlobal('BroadcastChannel', HeldChannel);
+    const held = holdBroadcasts();
     try {
       vi.useFakeTimers({ toFake: ['Date'] });
       const api = createFakeApi();
