@@ -1,6 +1,6 @@
 import { DEV } from '../dev.js';
 import { serverError } from '../errors.js';
-import type { ChatMessage, UserTraits } from '../types.js';
+import type { ChatMessage, HistoryOptions, HistoryPage, UserTraits } from '../types.js';
 import { callWithIdentity, type CallSettings } from './identity-call.js';
 import type { Session } from './session.js';
 
@@ -35,12 +35,20 @@ export async function postChat(
   return reply;
 }
 
-/** The session's conversation (the visitor's or the user's). */
-export async function fetchHistory(settings: CallSettings, session: Session): Promise<ChatMessage[]> {
+/**
+ * A page of the session's conversation (the visitor's or the user's). `before` and `limit`
+ * go to the server as given: it answers 400 `invalid_request` to anything but positive integers.
+ */
+export async function fetchHistory(settings: CallSettings, session: Session, page?: HistoryOptions): Promise<HistoryPage> {
   const known = session.conversationId;
-  const data = await callWithIdentity(settings, session, 'history', known ? { conversation_id: known } : {});
+  const data = await callWithIdentity(settings, session, 'history', {
+    conversation_id: known || undefined,
+    before: page?.before,
+    limit: page?.limit,
+  });
   const { messages, conversation_id: conversationId } = data;
   if (!Array.isArray(messages) || !messages.every(isChatMessage)) throw serverError(DEV && 'Malformed history answer.');
   if (!session.conversationId && typeof conversationId === 'string') session.conversationId = conversationId;
-  return messages;
+  // The array stays what history() always returned; a server from before pages means "no more".
+  return Object.assign(messages, { hasMore: data.has_more === true });
 }
