@@ -2,6 +2,7 @@ import { MAX_MESSAGE_CHARS } from '../protocol.js';
 import type { MountWidget } from '../sdk/ui.js';
 import type { ChatMessage, IdentityState, PendingMessage } from '../types.js';
 import { h, icon } from './dom.js';
+import { olderPages, type OlderPages } from './older-pages.js';
 import { css } from './styles.js';
 
 const CHAT = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z';
@@ -53,6 +54,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
 
   let panel: HTMLElement | undefined;
   let log: HTMLElement | undefined;
+  let older: OlderPages | undefined;
   let input: HTMLTextAreaElement | undefined;
   let status: HTMLElement | undefined;
   let isOpen = false;
@@ -251,6 +253,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
         const first = log.firstChild;
         for (const message of messages) show(message, first);
         scroll(true);
+        older?.reset(messages);
       },
       // Already reported to onError by the SDK; the next open tries again.
       () => (historyLoaded = false),
@@ -291,6 +294,12 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       class: 'lg',
       onscroll: () => (pinned = log!.scrollHeight - log!.scrollTop - log!.clientHeight < 40),
     });
+    // Older pages go above everything shown (the widget's `seen` drops any message twice).
+    older = olderPages(
+      log,
+      (options) => client.history(options),
+      (page, first = log!.firstChild) => page.forEach((m) => show(m, first)),
+    );
     status = h('div', { role: 'status', class: 'st' });
     const closeButton = h('button', { type: 'button', 'aria-label': 'Close support chat', onclick: () => close(true) }, [icon(DOWN)]);
     panel = h('div', { role: 'dialog', 'aria-label': 'Support chat', class: 'p', id: 'halo-panel' }, [
@@ -368,6 +377,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       stopTyping();
       log?.replaceChildren();
       historyLoaded = false;
+      older?.reset();
       // After the SDK has finished the switch: it announces the new user before it has
       // dropped the previous user's conversation id and token.
       queueMicrotask(() => isOpen && !historyLoaded && loadHistory());
