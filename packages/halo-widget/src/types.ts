@@ -34,8 +34,8 @@ export interface HistoryOptions {
  * returned) that also says whether older messages exist before its first one.
  */
 export interface HistoryPage extends Array<ChatMessage> {
-  /** The server's `has_more`: load them with `history({ before: page[0].seq })`. */
-  hasMore: boolean;
+  /** The server's `has_more`: load them with `history({ before: page[0].seq })`. Not enumerable. */
+  readonly hasMore: boolean;
 }
 
 /** Traits describing the user. Untrusted unless they come from a verified token. */

@@ -50,6 +50,13 @@ describe('history pages', () => {
     expect([oldest.length, oldest[0]!.seq, oldest.hasMore]).toEqual([20, 1, false]);
   });
 
+  it('a page still equals a plain array of its messages (hasMore is not enumerable: app tests and JSON see no change)', async () => {
+    const page = await make(pagedApi(2)).history();
+    expect(page).toEqual([message(1), message(2)]);
+    expect(JSON.stringify(page)).toBe(JSON.stringify([message(1), message(2)]));
+    expect(page.hasMore).toBe(false);
+  });
+
   it('an answer without has_more (a server from before pages) means no older page', async () => {
     const api = createFakeApi();
     expect((await make(api).history()).hasMore).toBe(false);
