@@ -12,6 +12,8 @@ export type {
   HaloEventName,
   HaloOptions,
   HaloTheme,
+  HistoryOptions,
+  HistoryPage,
   IdentifyOptions,
   IdentityExpiredEvent,
   IdentityExpiredReason,

@@ -21,6 +21,23 @@ export interface ChatMessage {
   unverified?: true;
 }
 
+/** Which page of the conversation `history()` asks for ([history-pages] in docs/protocol.md). */
+export interface HistoryOptions {
+  /** Only messages before this `seq` (a message's `seq`, usually the oldest one shown). @default the newest messages */
+  before?: number;
+  /** At most this many messages (1–200). @default 50 (the server's default) */
+  limit?: number;
+}
+
+/**
+ * One page of a conversation, oldest first: an array of messages (as `history()` always
+ * returned) that also says whether older messages exist before its first one.
+ */
+export interface HistoryPage extends Array<ChatMessage> {
+  /** The server's `has_more`: load them with `history({ before: page[0].seq })`. Not enumerable. */
+  readonly hasMore: boolean;
+}
+
 /** Traits describing the user. Untrusted unless they come from a verified token. */
 export type UserTraits = Record<string, unknown> & { name?: string | undefined; email?: string | undefined };
 
@@ -196,8 +213,11 @@ export interface HaloClient {
    * pending message has that id.
    */
   cancel(clientMessageId: string): boolean;
-  /** The current user's (or visitor's) conversation. */
-  history(): Promise<ChatMessage[]>;
+  /**
+   * A page of the current user's (or visitor's) conversation: its newest messages, or, with
+   * `before`, those before that `seq`. `hasMore` says whether older ones exist.
+   */
+  history(options?: HistoryOptions): Promise<HistoryPage>;
   /** Shows the panel (without a launcher, only `isOpen()` and the `open` event follow). */
   open(): void;
   /** Hides the panel (without a launcher, only `isOpen()` and the `close` event follow). */

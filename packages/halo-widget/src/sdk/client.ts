@@ -6,6 +6,8 @@ import type {
   HaloEventMap,
   HaloEventName,
   HaloOptions,
+  HistoryOptions,
+  HistoryPage,
   IdentifyOptions,
   IdentityState,
   PendingMessage,
@@ -169,8 +171,8 @@ export class Client implements HaloClient {
     );
   }
 
-  history(): Promise<ChatMessage[]> {
-    return this.#guard(() => fetchHistory(this.#calls, this.#session));
+  history(options?: HistoryOptions): Promise<HistoryPage> {
+    return this.#guard(() => fetchHistory(this.#calls, this.#session, options));
   }
 
   open(): void {

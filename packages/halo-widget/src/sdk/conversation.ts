@@ -1,6 +1,6 @@
 import { DEV } from '../dev.js';
 import { serverError } from '../errors.js';
-import type { ChatMessage, UserTraits } from '../types.js';
+import type { ChatMessage, HistoryOptions, HistoryPage, UserTraits } from '../types.js';
 import { callWithIdentity, type CallSettings } from './identity-call.js';
 import type { Session } from './session.js';
 
@@ -35,12 +35,19 @@ export async function postChat(
   return reply;
 }
 
-/** The session's conversation (the visitor's or the user's). */
-export async function fetchHistory(settings: CallSettings, session: Session): Promise<ChatMessage[]> {
-  const known = session.conversationId;
-  const data = await callWithIdentity(settings, session, 'history', known ? { conversation_id: known } : {});
+/**
+ * A page of the session's conversation (the visitor's or the user's). `before` and `limit`
+ * go to the server as given: it answers 400 `invalid_request` to anything but positive integers.
+ */
+export async function fetchHistory(settings: CallSettings, session: Session, { before, limit }: HistoryOptions = {}): Promise<HistoryPage> {
+  // Picked, not spread: nothing else in the caller's object may reach the body (its identity).
+  const body: Record<string, unknown> = { before, limit };
+  if (session.conversationId) body.conversation_id = session.conversationId;
+  const data = await callWithIdentity(settings, session, 'history', body);
   const { messages, conversation_id: conversationId } = data;
   if (!Array.isArray(messages) || !messages.every(isChatMessage)) throw serverError(DEV && 'Malformed history answer.');
   if (!session.conversationId && typeof conversationId === 'string') session.conversationId = conversationId;
-  return messages;
+  // The array stays what history() always returned, equal to a plain one in an app's tests
+  // and JSON (so not enumerable); a server from before pages means "no more".
+  return Object.defineProperty(messages, 'hasMore', { value: !!data.has_more }) as HistoryPage;
 }

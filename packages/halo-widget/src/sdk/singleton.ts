@@ -45,7 +45,7 @@ export const Halo: HaloFacade = {
   sendMessage: (text, options) => later((c) => c.sendMessage(text, options)),
   getPendingMessages: () => (current ? current.getPendingMessages() : NONE_PENDING),
   cancel: (clientMessageId) => client().cancel(clientMessageId),
-  history: () => later((c) => c.history()),
+  history: (options) => later((c) => c.history(options)),
   open: () => client().open(),
   close: () => client().close(),
   on: (event, handler) => client().on(event, handler),

@@ -4,6 +4,7 @@ import { bubble } from './bubble.js';
 import { h, icon } from './dom.js';
 import { CHAT, CLOSE, DOWN, SEND } from './icons.js';
 import { isCode, progress, type Outgoing } from './outgoing.js';
+import { olderPages, type OlderPages } from './older-pages.js';
 import { MAX_MESSAGE_CHARS } from '../protocol.js';
 import { adoptStyles } from './styles.js';
 
@@ -22,6 +23,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
 
   let panel: HTMLElement | undefined;
   let log: HTMLElement | undefined;
+  let older: OlderPages | undefined;
   let input: HTMLTextAreaElement | undefined;
   let status: HTMLElement | undefined;
   let isOpen = false;
@@ -190,6 +192,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
         const first = log.firstChild;
         for (const message of messages) show(message, first);
         scroll(true);
+        older?.reset(messages);
       },
       // Already reported to onError by the SDK; the next open tries again.
       () => (historyLoaded = false),
@@ -230,6 +233,12 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       class: 'lg',
       onscroll: () => (pinned = log!.scrollHeight - log!.scrollTop - log!.clientHeight < 40),
     });
+    // Older pages go above everything shown (the widget's `seen` drops any message twice).
+    older = olderPages(
+      log,
+      (options) => client.history(options),
+      (page, first = log!.firstChild) => page.forEach((m) => show(m, first)),
+    );
     status = h('div', { role: 'status', class: 'st' });
     const closeButton = h('button', { type: 'button', 'aria-label': 'Close support chat', onclick: () => close(true) }, [icon(DOWN)]);
     panel = h('div', { role: 'dialog', 'aria-label': 'Support chat', class: 'p', id: 'halo-panel' }, [
@@ -307,6 +316,7 @@ export const mountWidget: MountWidget = (client, { theme, send: sendAs, messageI
       stopTyping();
       log?.replaceChildren();
       historyLoaded = false;
+      older?.reset();
       // After the SDK has finished the switch: it announces the new user before it has
       // dropped the previous user's conversation id and token.
       queueMicrotask(() => isOpen && !historyLoaded && loadHistory());

@@ -1,8 +1,10 @@
-import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, IdentityState } from '../../src/types.js';
+import type { ChatMessage, HaloClient, HaloEventMap, HaloEventName, HistoryOptions, HistoryPage, IdentityState } from '../../src/types.js';
 
 interface Deferred<T> {
   text: string;
   clientMessageId?: string;
+  /** What a history() call asked for. */
+  options?: HistoryOptions | undefined;
   resolve(value: T): void;
   reject(error: unknown): void;
 }
@@ -35,8 +37,11 @@ export class FakeClient implements HaloClient {
   send = (text: string, clientMessageId: string): Promise<ChatMessage> =>
     new Promise((resolve, reject) => this.sent.push({ text, clientMessageId, resolve, reject }));
 
-  history(): Promise<ChatMessage[]> {
-    return new Promise((resolve, reject) => this.historyCalls.push({ text: '', resolve, reject }));
+  /** Settled with a plain array (no older page) or one carrying `hasMore`. */
+  history(options?: HistoryOptions): Promise<HistoryPage> {
+    return new Promise<ChatMessage[]>((resolve, reject) => this.historyCalls.push({ text: '', options, resolve, reject })).then(
+      (messages) => Object.assign(messages, { hasMore: (messages as Partial<HistoryPage>).hasMore ?? false }),
+    );
   }
 
   on<E extends HaloEventName>(event: E, handler: (payload: HaloEventMap[E]) => void): () => void {
