@@ -28,12 +28,12 @@ const LONG_FILES: Record<string, { reason: string; lines: number }> = {
   [`${W}/sdk/client.ts`]: {
     reason:
       'the public HaloClient class: each method is a few lines of wiring into session, identity-call, outbox and messages; a class cannot be split across files without spreading its public surface. The live channel, held messages and delivery added ~70 lines of such wiring; every split tried (live-link, reporter, held-messages) grew the production core by 16–121 B gzip, since private names and the properties passed between modules are not minified',
-    lines: 400,
+    lines: 401,
   },
   [`${W}/widget/widget.ts`]: {
     reason:
       'the panel DOM and its event wiring share one closure (the log, the outgoing messages, the identity shown); the stateless parts are separate files (bubble, outgoing, icons, styles, dom), and moving closure-bound parts out grew the gzipped widget chunk by ~70 B in a trial',
-    lines: 332,
+    lines: 342,
   },
   [`${S}/inbox/page/inbox.js`]: {
     reason:

@@ -24,8 +24,8 @@ type Measured = Awaited<ReturnType<typeof measureSizes>>;
 // History pages (issue 27, ADR 0815/0816): the core from 8 780 to 8 810 B (measured 8 763 →
 // 8 809: `before`/`limit` on the wire and a non-enumerable `hasMore` on the answer, so the
 // array still deep-equals a plain one; the loading on scroll is in the lazy widget chunk),
-// dist/halo.js from 14 900 to 15 080 B (measured 14 840 → 15 076: that module, inlined).
-const CEILING = { coreGzip: 8_810, widgetGzip: 15_080, reactAddedGzip: 1_250 };
+// dist/halo.js from 14 900 to 15 090 B (measured 14 840 → 15 076 for that module, inlined; 15 082 with the widget split into modules).
+const CEILING = { coreGzip: 8_810, widgetGzip: 15_090, reactAddedGzip: 1_250 };
 
 describe('size budgets', () => {
   let sizes: Measured;
