@@ -65,7 +65,9 @@ async function checkNothingLost(restarted: ServeProcess, acknowledged: Sent[], u
   }
   let stored = 0;
   for (let v = 0; v < VISITORS; v++) {
-    const history = await call(restarted.url, 'history', { widget_key: KEY, visitor_id: `crash-${v}` });
+    // One page holds every message of a visitor here (history-pages: at most 200 a page).
+    const history = await call(restarted.url, 'history', { widget_key: KEY, visitor_id: `crash-${v}`, limit: 200 });
+    expect(history.body.has_more).toBe(false);
     const texts: string[] = history.body.messages.filter((m: { role: string }) => m.role === 'user').map((m: { text: string }) => m.text);
     expect(new Set(texts).size, 'no message twice').toBe(texts.length);
     for (const sent of [...acknowledged, ...unanswered].filter((s) => s.visitor === `crash-${v}`)) expect(texts).toContain(sent.text);
