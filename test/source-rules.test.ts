@@ -58,6 +58,18 @@ describe('source rules', () => {
     expect(definedOutside(/['"`]ha_secret_(['"`]|\$\{)|startsWith\(\s*['"`]ha_secret/, PROTOCOL)).toEqual([]);
   });
 
+  it('defines what browser and server must agree on once, in the protocol module both import', () => {
+    const protocol = read(PROTOCOL);
+    expect(protocol).toMatch(/export const MAX_CLIENT_MESSAGE_ID = 100;/);
+    expect(definedOutside(/const MAX_CLIENT_MESSAGE_ID\s*=/, PROTOCOL)).toEqual([]);
+    // The clock tolerance (clock-tolerance), the 403 reasons, the default mode, the message's shape.
+    expect(protocol).toMatch(/export const CLOCK_TOLERANCE_SECONDS = 30;/);
+    expect(definedOutside(/TOLERANCE\w*\s*=\s*30\b|\?\?\s*30\b/, PROTOCOL)).toEqual([]);
+    expect(definedOutside(/'token_missing'\s*\|\s*'token_expired'/, PROTOCOL)).toEqual([]);
+    expect(definedOutside(/\?\s*'monitor'\s*:\s*'off'/, PROTOCOL)).toEqual([]);
+    expect(sources.filter((file) => /export (interface|type) ChatMessage\b/.test(read(file)))).toEqual([PROTOCOL]);
+  });
+
   it('builds record ids and client ids in one function each', () => {
     expect(sources.filter((file) => /export function newId\(/.test(read(file)))).toEqual([`${S}/store/store.ts`]);
     expect(sources.filter((file) => /export function randomId\(/.test(read(file)))).toEqual([`${W}/sdk/random-id.ts`]);

@@ -1,4 +1,4 @@
-import { isSecret } from 'halo-widget/protocol';
+import { defaultMode, isSecret } from 'halo-widget/protocol';
 import type { HaloApiConfig, HaloLogger, ProjectConfig, VerificationMode } from './types.js';
 import { parseDuration } from 'halo-widget/server';
 import { safeLog } from './ops/safe-log.js';
@@ -22,7 +22,7 @@ export function maxLifetimeOf(project: ProjectConfig): number | undefined {
 
 /** verification-modes: `monitor` once the project has a secret, else `off`. */
 export function modeOf(project: ProjectConfig): VerificationMode {
-  return project.mode ?? (project.identitySecrets?.length ? 'monitor' : 'off');
+  return project.mode ?? defaultMode(Boolean(project.identitySecrets?.length));
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { VerificationMode } from 'halo-widget/protocol';
 import type { TrustProxy } from './http/client-address.js';
 import type { RateLimitConfig } from './limits/rate-limiter.js';
 import type { Respond } from './sdk-api/respond.js';
@@ -9,7 +10,7 @@ import type { DecisionLogLimits } from './ops/decision-log.js';
 import type { AiConfig } from './ai/ai-config.js';
 
 /** How a project treats user tokens (verification-modes). */
-export type VerificationMode = 'off' | 'monitor' | 'enforce';
+export type { VerificationMode };
 
 /** One project of the API. Read on every request, so changing `mode` or `identitySecrets` takes effect at once. */
 export interface ProjectConfig {

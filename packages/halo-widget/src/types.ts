@@ -1,25 +1,9 @@
+import type { ChatMessage, TokenRejectionReason } from './protocol.js';
+
+export type { ChatMessage, TokenRejectionReason };
 import type { HaloError } from './errors.js';
 
 /** A message of a conversation, as the Halo API returns it ("Wire protocol" section of docs/protocol.md). */
-export interface ChatMessage {
-  id: string;
-  conversation_id: string;
-  role: 'user' | 'assistant';
-  text: string;
-  /** ISO 8601. */
-  created_at: string;
-  /** Who wrote it, on messages from the live channel: the user, the AI, or a person on the support team (`role` is then `assistant`). */
-  author?: 'user' | 'assistant' | 'agent';
-  /** The support agent, for `author: 'agent'`. */
-  agent?: { id: string; name: string };
-  /** Its place in the conversation (from 1, without gaps), where the server gives it: the live channel's cursor. */
-  seq?: number;
-  /**
-   * Present (always `true`) on a message stored by a request whose token was not verified
-   * (`monitor` or `off` mode): the server could not tell that the user wrote it.
-   */
-  unverified?: true;
-}
 
 /** Which page of the conversation `history()` asks for ([history-pages] in docs/protocol.md). */
 export interface HistoryOptions {
@@ -42,7 +26,6 @@ export interface HistoryPage extends Array<ChatMessage> {
 export type UserTraits = Record<string, unknown> & { name?: string | undefined; email?: string | undefined };
 
 /** Why the server refused a user's token (the `reason` of its 403 `identity_verification_failed`). */
-export type TokenRejectionReason = 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
 
 /** Why an identity expired: the server's 403 reason, or `token_refresh_failed`. */
 export type IdentityExpiredReason = TokenRejectionReason | 'token_refresh_failed';

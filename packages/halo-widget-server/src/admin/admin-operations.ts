@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isSecret } from 'halo-widget/protocol';
+import { defaultMode, isSecret } from 'halo-widget/protocol';
 import type { VerificationMode } from '../types.js';
 import { generateProjectKeys } from 'halo-widget/server';
 import { ApiError } from '../http/http.js';
@@ -49,7 +49,7 @@ const activeSecrets = (project: ProjectSettings) => project.secrets.filter((s) =
 
 /** The mode that applies: as set, else `monitor` once an active secret exists, else `off`. */
 export function effectiveMode(project: ProjectSettings): VerificationMode {
-  return project.mode ?? (activeSecrets(project).length ? 'monitor' : 'off');
+  return project.mode ?? defaultMode(activeSecrets(project).length > 0);
 }
 
 /** The settings without any secret's value. */

@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_CHARS as MAX_MESSAGE } from 'halo-widget/protocol';
+import { MAX_CLIENT_MESSAGE_ID, MAX_MESSAGE_CHARS as MAX_MESSAGE } from 'halo-widget/protocol';
 import type { IncomingMessage } from 'node:http';
 import { ApiError, pathOf, readBody } from './http.js';
 import { isStorableText } from './storable-text.js';
@@ -14,7 +14,6 @@ export const CALLS = new Set(['identify', 'chat', 'history']);
 // the browser code (src/limits.ts holds only constants, nothing that needs a browser).
 const MAX_BODY = 64 * 1024;
 const MAX_ID = 256;
-const MAX_CLIENT_MESSAGE_ID = 100;
 const API_PREFIX = '/api/sdk/';
 /** Levels of nesting a body may have: far more than any valid one (traits nest 4 levels at most). */
 export const MAX_BODY_DEPTH = 32;

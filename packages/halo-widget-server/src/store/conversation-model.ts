@@ -2,6 +2,7 @@
 // responder read and write. Every write goes through the store and, once committed, is
 // announced on the store's notifier (ids only; readers fetch by cursor), so none of them
 // polls and none writes around the store. See docs/decisions/0810-conversation-model.md.
+import type { ChatMessage } from 'halo-widget/protocol';
 
 /** Who wrote a message: the user (or visitor), the AI, or a person on the support team. */
 export type Author = 'user' | 'assistant' | 'agent';
@@ -16,7 +17,8 @@ export interface MessageUsage {
 }
 
 /** A message as the channel, the inbox and `history` see it. */
-export interface ConversationMessage {
+/** A stored message: the wire's {@link ChatMessage} with its place, author and what only the server keeps. */
+export interface ConversationMessage extends ChatMessage {
   id: string;
   conversation_id: string;
   /** Strictly increasing within its conversation, from 1, without gaps: the channel's cursor. */

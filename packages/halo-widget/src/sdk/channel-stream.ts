@@ -1,5 +1,5 @@
 import { httpError, networkError } from '../errors.js';
-import type { ChatMessage } from '../types.js';
+import type { ChatMessage, TokenRejectionReason } from '../types.js';
 import type { ChannelHost } from './channel.js';
 import type { Session } from './session.js';
 import type { TokenUse } from './token-state.js';
@@ -23,7 +23,7 @@ const toChat = (m: WireMessage): ChatMessage => ({ ...m, role: m.author === 'use
 /** How one stream ended. */
 export interface StreamOutcome {
   opened?: boolean;
-  rejected?: 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
+  rejected?: TokenRejectionReason;
   end?: string;
   retryAfterMs?: number;
 }

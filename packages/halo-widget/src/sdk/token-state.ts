@@ -1,5 +1,5 @@
 import { identityExpired, invalidUserToken, secretExposed, tokenRefreshFailed, tokenUserMismatch, type HaloError } from '../errors.js';
-import { isSecret } from '../protocol.js';
+import { CLOCK_TOLERANCE_SECONDS, isSecret } from '../protocol.js';
 import type { IdentityExpiredEvent, IdentityExpiredReason } from '../types.js';
 import type { ServerClock } from './clock.js';
 import { isExpired, isFresh, isUsable } from './freshness.js';
@@ -31,7 +31,6 @@ export interface TokenHost {
 }
 
 /** The server's clock-tolerance on `exp`, in seconds. */
-const CLOCK_TOLERANCE_S = 30;
 
 /** What an anonymous call, or one of a user without any token, carries. */
 export const NO_TOKEN: TokenUse = { token: null, seq: 0 };
@@ -188,7 +187,7 @@ export class TokenState {
    */
   get pastTolerance(): boolean {
     const exp = this.#entry?.claims.exp;
-    return exp !== undefined && this.#clock.known && exp + CLOCK_TOLERANCE_S <= this.#clock.nowSeconds();
+    return exp !== undefined && this.#clock.known && exp + CLOCK_TOLERANCE_SECONDS <= this.#clock.nowSeconds();
   }
 
   /** Whether the token in use is past `exp` by the server's clock (then never `verified`). */

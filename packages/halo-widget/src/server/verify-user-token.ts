@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
+import { CLOCK_TOLERANCE_SECONDS, type TokenRejectionReason } from '../protocol.js';
 
 /** Why a token was refused: the `reason` of a 403 in the wire protocol. */
-export type VerifyFailure = 'token_missing' | 'token_expired' | 'token_invalid' | 'user_mismatch';
+export type VerifyFailure = TokenRejectionReason;
 
 /** The outcome of {@link verifyUserToken}: the claims and trusted traits, or why not. */
 export type VerifyResult =
@@ -136,7 +137,7 @@ export function verifyUserTokenSync(
   const claims = decodeJson(token.slice(firstDot + 1, lastDot));
   if (!claims) return FAIL('token_invalid');
 
-  const tolerance = options.clockToleranceSeconds ?? 30;
+  const tolerance = options.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
   // Whole seconds, as jose and jsonwebtoken count: a claim with a fraction gets the same verdict.
   const now = Math.floor(Date.now() / 1000);
   const { exp, nbf, iat } = claims;
