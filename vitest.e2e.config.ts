@@ -8,6 +8,8 @@ export default defineConfig({
     include: ['test/e2e/**/*.test.ts'],
     environment: 'node',
     fileParallelism: false,
+    // One more try for a browser test on this shared 2-core machine: a real failure fails twice.
+    retry: 1,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
