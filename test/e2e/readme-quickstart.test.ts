@@ -185,10 +185,11 @@ beforeAll(async () => {
   process.env.HALO_IDENTITY_SECRET = keys.identitySecret;
   api = await server.startHaloServer({
     projects: [project],
-    // Every test here is one browser on 127.0.0.1 that signs out and is refused on purpose:
-    // those refusals are charged to the address (refusals-are-charged), so the budget is sized
-    // for the whole file rather than for one client.
-    rateLimit: { perAddress: { burst: 5_000, perSecond: 500 } },
+    // Every test here is one browser on 127.0.0.1 that signs out and is refused on purpose
+    // (refusals are charged to the address, refusals-are-charged), and every test is Alice in
+    // one project (verified calls are charged to her): both budgets are sized for the whole
+    // file rather than for one page load, or a later test meets a 429 the earlier ones earned.
+    rateLimit: { burst: 5_000, perSecond: 500, perAddress: { burst: 5_000, perSecond: 500 } },
     port: 0,
     host: '127.0.0.1',
     logger: { info() {}, warn() {}, error: console.error },
