@@ -65,7 +65,7 @@ describe('serve with "ai"', () => {
     const history = await call(serve.url, 'history', { ...who, conversation_id: one.body.conversation_id });
     await new Promise((r) => setTimeout(r, 200));
     const everything = JSON.stringify([serve.output(), one, two, history, pages, live.events]);
-    expect(serve.output()).toMatch(/ai: no reply/);
+    await expect.poll(() => serve.output()).toMatch(/ai: no reply/);
     expect(everything).not.toContain(API_KEY);
     expect(everything).not.toContain(API_KEY.slice(-10));
   });

@@ -50,7 +50,7 @@ describe('serve with PostgreSQL going away', () => {
           expect(down.body).toEqual({ error: { code: 'service_unavailable', message: expect.any(String) } });
           expect(JSON.stringify(down.body)).not.toMatch(/at .*\.m?js|ECONN|127\.0\.0\.1/);
         }
-        expect(server.output()).toMatch(/answering 503: database unavailable/);
+        await expect.poll(() => server.output()).toMatch(/answering 503: database unavailable/);
       } finally {
         await pg.cluster.start();
       }
