@@ -50,7 +50,7 @@ async function startHalo() {
   const spec = store ? JSON.parse(store) : { engine: 'memory' };
   const chosen =
     spec.engine === 'embedded'
-      ? await server.createEmbeddedStore({ dataDir: spec.dataDir })
+      ? await server.createEmbeddedStore({ dataDir: spec.dataDir, smallWasmCode: spec.smallWasmCode ?? true }) // as `serve` runs it
       : spec.engine === 'postgres'
         ? await server.createPostgresStore({ connectionString: spec.url })
         : undefined;

@@ -1,15 +1,14 @@
 // The embedded store's footprint: `serve --data <fresh dir>` as a real process — time to
-// listen on first start (PGlite's initdb), peak RSS (VmHWM) and idle RSS 10 s later; then a
+// listen on first start (a fresh folder: the prebuilt image unpacked), peak RSS (VmHWM) and idle RSS 10 s later; then a
 // second start on the same folder. `node bench/embedded-store-memory.mjs` (build first).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'packages/halo-widget-server/bin/halo-widget-server.mjs');
-const dir = mkdtempSync(join(tmpdir(), 'halo-bench-mem-'));
-writeFileSync(join(dir, 'halo.config.json'), JSON.stringify({ projects: [{ widgetKey: 'ab_test_bench' }] }));
 
 const status = (pid, field) =>
   Number(
@@ -20,7 +19,7 @@ const status = (pid, field) =>
     )?.[1] ?? 0,
   ) / 1024;
 
-async function run(label) {
+async function run(dir) {
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -53,14 +52,27 @@ async function run(label) {
   const peak = status(child.pid, 'VmHWM:');
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  console.log(
-    `${label}: listening after ${(startMs / 1000).toFixed(1)} s; peak RSS ${peak.toFixed(0)} MB; idle RSS (10 s after one chat) ${idle.toFixed(0)} MB`,
-  );
+  return { startSeconds: startMs / 1000, peakMB: peak, idleMB: idle };
 }
 
-try {
-  await run('first start (initdb)');
-  await run('second start');
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+/** A first start on a fresh folder, then a second start on it: seconds to listen, peak and idle RSS (MB). */
+export async function measureEmbeddedFootprint() {
+  const dir = mkdtempSync(join(tmpdir(), 'halo-bench-mem-'));
+  writeFileSync(join(dir, 'halo.config.json'), JSON.stringify({ projects: [{ widgetKey: 'ab_test_bench' }] }));
+  try {
+    return { first: await run(dir), second: await run(dir) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const footprint = await measureEmbeddedFootprint();
+  for (const [label, r] of [
+    ['first start (fresh folder)', footprint.first],
+    ['second start', footprint.second],
+  ])
+    console.log(
+      `${label}: listening after ${r.startSeconds.toFixed(1)} s; peak RSS ${r.peakMB.toFixed(0)} MB; idle RSS (10 s after one chat) ${r.idleMB.toFixed(0)} MB`,
+    );
 }

@@ -10,6 +10,7 @@ import { measureAbuse } from './abuse.mjs';
 import { measureApi } from './api.mjs';
 import { channelGoals, channelTables, measureChannel } from './channel.mjs';
 import { measureDelivery } from './delivery.mjs';
+import { measureEmbeddedFootprint } from './embedded-store-memory.mjs';
 import { measureIdle } from './idle.mjs';
 import { measureRefresh } from './refresh.mjs';
 import { measureStore } from './store.mjs';
@@ -183,6 +184,27 @@ console.log(
     `SQL statements per chat: ${store.roundTrips.returning.perChat} returning user (goal 1: ${verdict(results.goals.storeOneRoundTripPerChat)}), ${store.roundTrips.first.perChat} first chat; ` +
     `exchange writes per chat: ${store.roundTrips.returning.writesPerChat} (goal 1: ${verdict(results.goals.storeOneWritePerChat)})`,
 );
+
+// The embedded store's footprint: `serve` on a fresh folder, then restarted on it (ADR 0870).
+const footprint = await measureEmbeddedFootprint();
+results.embeddedFootprint = footprint;
+results.goals.embeddedIdleRss = Math.max(footprint.first.idleMB, footprint.second.idleMB) <= 150;
+results.goals.embeddedFirstStart = footprint.first.startSeconds <= 5;
+table('Embedded store footprint: serve --data <fresh folder> (goals: idle ≤ 150 MB, first start ≤ 5 s)', [
+  {
+    run: 'first start',
+    listeningAfterSeconds: fixed(footprint.first.startSeconds, 1),
+    peakMB: fixed(footprint.first.peakMB, 0),
+    idleMB: fixed(footprint.first.idleMB, 0),
+  },
+  {
+    run: 'second start',
+    listeningAfterSeconds: fixed(footprint.second.startSeconds, 1),
+    peakMB: fixed(footprint.second.peakMB, 0),
+    idleMB: fixed(footprint.second.idleMB, 0),
+  },
+]);
+console.log(`idle ≤ 150 MB: ${verdict(results.goals.embeddedIdleRss)}; first start ≤ 5 s: ${verdict(results.goals.embeddedFirstStart)}`);
 
 // Idle cost
 const idle = await measureIdle({ root });

@@ -1,8 +1,10 @@
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { newId } from './store.js';
 import { migrate } from './migrate.js';
+import { unpackEmbeddedImage } from './embedded-image.js';
 import { createPgliteClient } from './sql-client.js';
 import { startSqlStore, type SqlConversationStore } from './sql-store.js';
 import type { ConversationCaps } from './store.js';
@@ -13,6 +15,13 @@ export interface EmbeddedStoreOptions {
   dataDir?: string;
   /** Caps per conversation. @default { maxMessages: 10_000, maxBytes: 5_000_000 } */
   caps?: ConversationCaps;
+  /**
+   * Compile PGlite with V8's baseline compiler only (`--liftoff-only`): ~45 MB less resident
+   * memory, queries somewhat slower (BENCHMARKS.md). It sets a V8 flag for the whole process
+   * (every WebAssembly module compiled afterwards), so only `serve`, which owns its process,
+   * turns it on. ADR 0870. @default false
+   */
+  smallWasmCode?: boolean;
 }
 
 const LOCK = 'halo-widget.lock';
@@ -52,11 +61,6 @@ function lock(dir: string): () => void {
 }
 
 /**
- * The embedded {@link SqlConversationStore}: PostgreSQL compiled to WASM (PGlite), kept in
- * `dataDir`, with the same schema and SQL as {@link createPostgresStore}. PGlite is loaded
- * on first use (1–4 s). One process per folder; `close()` flushes and releases it.
- */
-/**
  * PostgreSQL settings for a small, single-connection embedded database (BENCHMARKS.md, bench/
  * embedded-store-memory.mjs): PGlite's own start parameters, plus small buffers — the WASM heap
  * only grows, so every buffer PostgreSQL touches stays resident for the process's life.
@@ -74,8 +78,9 @@ const EMBEDDED_SETTINGS = {
 };
 
 /**
- * Creates the database folder (PGlite's initdb) in a worker thread: initdb's WASM heap (~500 MB
- * here) is freed with the worker instead of staying resident in the server for its whole life.
+ * Creates the database folder (PGlite's initdb) in a worker thread when there is no prebuilt
+ * image for the installed PGlite: initdb's WASM heap (~500 MB here) is freed with the worker
+ * instead of staying resident in the server for its whole life.
  */
 async function initInWorker(dataDir: string): Promise<void> {
   const code = `const { parentPort, workerData } = require('node:worker_threads');
@@ -94,16 +99,27 @@ import(workerData.module).then(async ({ PGlite }) => { const db = await PGlite.c
   }
 }
 
+/**
+ * The embedded {@link SqlConversationStore}: PostgreSQL compiled to WASM (PGlite), kept in
+ * `dataDir`, with the same schema and SQL as {@link createPostgresStore}. PGlite is loaded
+ * on first use (0.5–2 s); a fresh folder is unpacked from the prebuilt image. One process per
+ * folder; `close()` flushes and releases it.
+ */
 export async function createEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<SqlConversationStore> {
   const dir = resolve(options.dataDir ?? 'halo-data');
   mkdirSync(dir, { recursive: true });
   const unlock = lock(dir);
   try {
+    if (options.smallWasmCode) setFlagsFromString('--liftoff-only');
     const { PGlite } = await import('@electric-sql/pglite');
     const dataDir = join(dir, 'pgdata');
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initInWorker(dataDir);
-    const db = await PGlite.create(dataDir, EMBEDDED_SETTINGS);
-    const client = createPgliteClient(db, { owned: true });
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+      // No PG_VERSION: never made, or initdb died midway (PostgreSQL would refuse the folder
+      // anyway). The folder is ours (`<dataDir>/pgdata`), so it is made again from scratch.
+      rmSync(dataDir, { recursive: true, force: true });
+      if (!(await unpackEmbeddedImage(dataDir))) await initInWorker(dataDir);
+    }
+    const client = createPgliteClient(await PGlite.create(dataDir, EMBEDDED_SETTINGS), { owned: true });
     let store: SqlConversationStore;
     try {
       await migrate(client);

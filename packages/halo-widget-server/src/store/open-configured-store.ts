@@ -56,6 +56,7 @@ export async function openConfiguredStore(choice: StoreChoice, warn: (line: stri
     }
   }
   const dataDir = choice.dataDir ?? 'halo-data';
-  const store = await createEmbeddedStore({ dataDir });
+  // This process is the server's own: PGlite's code may be compiled small (ADR 0870).
+  const store = await createEmbeddedStore({ dataDir, smallWasmCode: true });
   return { store, description: `embedded (PGlite) in ${dataDir}`, close: () => store.close() };
 }
