@@ -200,4 +200,54 @@ describe('the live channel in Chromium', () => {
       sockets.forEach((s) => s.destroy());
     });
   }, 90_000);
+
+  it("after the user's session ends in enforce (getUserToken rejects), no channel request goes out until identify() brings a token; then it resumes from the cursor", async () => {
+    const conversation = await conversationOf('user:erin');
+    host.routes.set('/', {
+      body: page(
+        `window.__expired = []; Halo.init({ widgetKey: ${JSON.stringify(widgetKey)}, apiBase: ${JSON.stringify(api.url)}, launcher: false,
+          userId: 'erin', userToken: ${JSON.stringify(sign('erin', 5))}, getUserToken: () => Promise.reject(new Error('signed out')),
+          onIdentityExpired: (e) => window.__expired.push(e.reason) })`,
+      ),
+    });
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    const problems = await watch(tab);
+    const channel: { after?: Record<string, number> }[] = [];
+    tab.on('request', (request) => request.url().endsWith('/api/sdk/channel') && channel.push(request.postDataJSON()));
+    await tab.goto(host.url);
+    await new Promise((r) => setTimeout(r, 1500));
+    await agent(conversation, 'before the end');
+    await expect.poll(() => got(tab).then((l) => l.map((m) => m.text))).toEqual(['before the end']);
+    // At exp the server ends the stream; the one forced getUserToken fails: the expired episode.
+    const expired = () => tab.evaluate(() => (window as unknown as { __expired: string[] }).__expired);
+    await expect.poll(expired, { timeout: 40_000 }).toEqual(['token_refresh_failed']);
+    // A tab left open: the network comes back, the tab is shown again. A request now would be a
+    // refusal charged to the address or, within the server's 30 s clock-tolerance for the dead
+    // token, a stream opened and ended at once, in a loop (as before the fix).
+    for (let i = 0; i < 5; i++) {
+      await tab.evaluate(() => {
+        window.dispatchEvent(new Event('online'));
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(channel).toHaveLength(1);
+    await agent(conversation, 'while signed out');
+    await tab.evaluate(
+      (token) =>
+        (window as unknown as { Halo: { identify(u: string, t: object, o: object): Promise<void> } }).Halo.identify(
+          'erin',
+          {},
+          { userToken: token },
+        ),
+      sign('erin', 600),
+    );
+    await expect.poll(() => got(tab).then((l) => l.map((m) => m.text))).toEqual(['before the end', 'while signed out']);
+    expect(channel).toHaveLength(2);
+    // seq 1 and 2 are erin's first exchange, 3 the message before the end.
+    expect(channel[1]!.after).toEqual({ [conversation]: 3 });
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  }, 90_000);
 });

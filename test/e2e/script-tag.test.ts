@@ -10,15 +10,15 @@ const suite = useEmbedSuite();
 let page: Page;
 let problems: Problems;
 
-/** Opens a page; with `hold`, requests for halo.js wait until the returned release() is called. */
-async function openPage(html: string, { hold = false } = {}): Promise<() => void> {
+/** Opens a page; with `hold` (a URL glob), those requests wait until the returned release() is called. */
+async function openPage(html: string, { hold = '' } = {}): Promise<() => void> {
   suite.host.routes.set('/', { body: html });
   page = await suite.newPage();
   problems = await watch(page);
   let release = () => {};
   if (hold) {
     const gate = new Promise<void>((resolve) => (release = resolve));
-    await page.route('**/halo.js*', async (route) => {
+    await page.route(hold, async (route) => {
       await gate;
       await route.continue();
     });
@@ -28,6 +28,7 @@ async function openPage(html: string, { hold = false } = {}): Promise<() => void
   return release;
 }
 
+const HALO_JS = '**/halo.js*';
 const widgets = () => page.evaluate(() => document.querySelectorAll('halo-widget').length);
 
 describe('the script-tag embed', () => {
@@ -38,7 +39,7 @@ describe('the script-tag embed', () => {
       Halo.on('message', (m) => order.push('message:' + m.role));
       Halo.sendMessage('queued before load').then((reply) => order.push('reply:' + reply.role));
       Halo.open().then(() => order.push('open'));`;
-    const release = await openPage(suite.embed({ init }), { hold: true });
+    const release = await openPage(suite.embed({ init }), { hold: HALO_JS });
     expect(await page.evaluate(() => (window as any).Halo.q.length)).toBe(4);
     expect(await widgets()).toBe(0);
     release();
@@ -77,18 +78,60 @@ describe('the script-tag embed', () => {
     await expect.poll(() => page.getByRole('dialog', { name: 'Support chat' }).isVisible()).toBe(true);
   });
 
-  it('keeps one widget when halo.js is loaded twice', async () => {
-    const init = `Halo.init({ widgetKey: '${suite.widgetKey}' })`;
+  // Two copies of halo.js, one from the Halo API and one from the app's own origin. Which copy
+  // runs first is up to the network (both are async), so each order is a case of its own: the
+  // copy that runs first is the page's Halo; the second is a no-op — no second client or
+  // widget, no request. (Left to chance, the app's copy sometimes ran first and, without
+  // `apiBase`, defaulted to its own origin, where /api/sdk/channel is a 404.)
+  const twoCopies = () => {
     suite.host.routes.set('/copy-of-halo.js', { body: readFileSync(path.join(WIDGET, 'dist/halo.js'), 'utf8'), type: 'text/javascript' });
-    await openPage(suite.embed({ haloSrc: [`${suite.api.url}/halo.js`, `${suite.host.url}/copy-of-halo.js`], init }));
+    return [`${suite.api.url}/halo.js`, `${suite.host.url}/copy-of-halo.js`];
+  };
+  /** Every request of the page, as origin + path. */
+  const recordRequests = (): string[] => {
+    const urls: string[] = [];
+    page.on('request', (request) => urls.push(request.url().replace(/\?.*$/, '')));
+    return urls;
+  };
+
+  it('keeps one widget, one Halo and one channel when a second copy of halo.js runs after the first', async () => {
+    const init = `Halo.init({ widgetKey: '${suite.widgetKey}' })`;
+    const release = await openPage(suite.embed({ haloSrc: twoCopies(), init }), { hold: '**/copy-of-halo.js' });
+    const requests = recordRequests();
     await expect.poll(widgets).toBe(1);
+    // The channel of the launcher is open before the second copy runs.
+    await expect.poll(() => requests.filter((url) => url.endsWith('/api/sdk/channel'))).toEqual([`${suite.api.url}/api/sdk/channel`]);
+    await page.evaluate(() => ((window as any).first = (window as any).Halo));
+    const before = requests.length;
+    release();
     await page.waitForLoadState('load');
-    await page.waitForTimeout(300);
+    await page.waitForTimeout(500);
+    // Its own request was made (and held) while the page was parsed: once it runs, none more.
+    expect(requests.slice(before)).toEqual([]);
     expect(await widgets()).toBe(1);
-    // Known since the merge of the live channel and older pages (stop 28, left open): one
-    // "Failed to load resource: 404" line appears when the second copy starts; the widget count
-    // above is the behaviour this test is about.
-    expect(problems.console.filter((line) => !/status of 404/.test(line))).toEqual([]);
+    expect(await page.evaluate(() => (window as any).Halo === (window as any).first)).toBe(true);
+    await page.evaluate(() => (window as any).Halo.open());
+    await expect.poll(() => page.getByRole('dialog', { name: 'Support chat' }).isVisible()).toBe(true);
+    expect(problems.console).toEqual([]);
+    expect(problems.errors).toEqual([]);
+  });
+
+  it("lets a self-hosted copy of halo.js that runs first talk to the API the app names in apiBase; the API's copy after it is a no-op", async () => {
+    const init = `Halo.init({ widgetKey: '${suite.widgetKey}', apiBase: '${suite.api.url}' })`;
+    const release = await openPage(suite.embed({ haloSrc: twoCopies(), init }), { hold: `${suite.api.url}/halo.js` });
+    const requests = recordRequests();
+    await expect.poll(widgets).toBe(1);
+    await expect.poll(() => requests.filter((url) => url.endsWith('/api/sdk/channel'))).toEqual([`${suite.api.url}/api/sdk/channel`]);
+    await page.evaluate(() => ((window as any).first = (window as any).Halo));
+    const before = requests.length;
+    release();
+    await page.waitForLoadState('load');
+    await page.waitForTimeout(500);
+    expect(requests.slice(before)).toEqual([]);
+    expect(await widgets()).toBe(1);
+    expect(await page.evaluate(() => (window as any).Halo === (window as any).first)).toBe(true);
+    expect(problems.console).toEqual([]);
+    expect(problems.errors).toEqual([]);
   });
 
   it('settles a failed replay for the app that awaited it and logs nothing for the one that did not', async () => {
@@ -97,7 +140,7 @@ describe('the script-tag embed', () => {
       Halo.history().catch((e) => (window.caught = e.code));
       Halo.history();
       Halo.init({ widgetKey: '${suite.widgetKey}' });`;
-    const release = await openPage(suite.embed({ init }), { hold: true });
+    const release = await openPage(suite.embed({ init }), { hold: HALO_JS });
     release();
     await expect.poll(() => page.evaluate(() => (window as any).caught)).toBe('invalid_request');
     await expect.poll(widgets).toBe(1);

@@ -127,10 +127,10 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
     host.events.emit('messageDelta', delta);
   };
 
-  /** Sleeps `ms` (or until woken); false once the session or the channel has stopped. */
-  const sleep = (ms: number): Promise<boolean> =>
+  /** Sleeps `ms` (or until woken; without `ms` no timer runs); false once the session or the channel has stopped. */
+  const sleep = (ms?: number): Promise<boolean> =>
     new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = ms! >= 0 ? setTimeout(done, ms) : 0;
       function done(): void {
         clearTimeout(timer);
         stopper.signal.removeEventListener('abort', done);
@@ -150,7 +150,7 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
     while (!stopped()) {
       if (hidden() && hiddenSince !== null && Date.now() - hiddenSince > HIDDEN_CLOSE_MS) {
         // Hidden for long: no stream until the page is seen again (visibilitychange wakes us).
-        await sleep(2 ** 31 - 1);
+        await sleep();
         continue;
       }
       await waitForNetwork();
@@ -162,23 +162,28 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
           failures = 0;
           retried = false;
         }
-        if (outcome.rejected) {
+        // channel-follows-token: the server ended the stream at its token's exp. Taken as a 403 for that
+        // token, never as a reason to open a stream with it again: within the server's 30 s
+        // clock-tolerance it would be opened and ended at once, in a loop, while getUserToken fails.
+        const refused = outcome.end === 'token_expired' ? outcome.end : outcome.rejected;
+        if (refused) {
           // retry-once-on-403, as for a call: one forced refresh, then the expired episode.
-          use = await recover(session, use, outcome.rejected, retried);
+          use = await recover(session, use, refused, retried);
           retried = true;
           continue;
         }
-        // channel-follows-token: the next stream needs a token chosen by the freshness rule again.
+        // The next stream needs a token chosen by the freshness rule again.
         use = null;
-        if (outcome.end === 'token_expired') continue;
         delay = Math.max(messageDelay(networkError('channel'), ++failures), outcome.retryAfterMs ?? 0);
       } catch (error) {
         if (stopped()) return;
         const haloError = error as HaloError;
         use = null;
         if (haloError.code === 'identity_expired') {
-          // Waits for a token (identify, another tab, the outbox's retry): the client wakes us.
-          await sleep(2 ** 31 - 1);
+          // channel-closed-while-expired: only a new token (identify, another tab, a refresh of the app's
+          // next call or of the outbox) ends the wait — not `online` nor the tab shown again, which would
+          // each send a refusal charged to the address (refusals-are-charged). No timer meanwhile.
+          while ((await sleep()) && session.status === 'expired');
           continue;
         }
         if (!isTransient(haloError)) {
@@ -202,10 +207,8 @@ function follow(session: Session, host: ChannelHost, relay: BroadcastChannel | n
   if (!locks || !relay) void run();
   else {
     // One stream per browser and identity: the other tabs wait here, and one takes over when it closes.
-    const held = new AbortController();
-    session.signal.addEventListener('abort', () => held.abort());
-    stopper.signal.addEventListener('abort', () => held.abort());
-    locks.request(`${channelName(host.calls.widgetKey)}:${owner}:live`, { signal: held.signal }, run).catch((error: unknown) => {
+    // The stopper aborts with the session too, so its signal ends the wait on either.
+    locks.request(`${channelName(host.calls.widgetKey)}:${owner}:live`, { signal: stopper.signal }, run).catch((error: unknown) => {
       // Aborted while waiting (user switch, stop): this tab never carried the channel.
       if (!stopped()) host.report(error as HaloError);
     });
