@@ -1,3 +1,4 @@
+import { createVacuumKeeper } from './pglite-vacuum.js';
 import type { Pool, PoolClient } from 'pg';
 import { listenOnPool } from './pg-listen.js';
 import { toStoreError } from './store-unavailable-error.js';
@@ -227,13 +228,20 @@ export interface PgliteLike {
  * its parameters as literals: PGlite has no statement cache, and parsing and planning each
  * time cost more than the statement itself (about 2.5× the time for the store's statements).
  */
-export function createPgliteClient(db: PgliteLike, { owned = false }: { owned?: boolean } = {}): SqlClient {
+export function createPgliteClient(
+  db: PgliteLike,
+  { owned = false, vacuumCheckEvery }: { owned?: boolean; vacuumCheckEvery?: number } = {},
+): SqlClient {
   const prepared = new Map<string, Promise<void>>();
+  // No autovacuum in PGlite's single-user mode: the client counts its statements and vacuums what needs it.
+  const keeper = createVacuumKeeper(db, { checkEvery: vacuumCheckEvery });
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
     } catch (error) {
       throw toStoreError(error, []);
+    } finally {
+      keeper.counted();
     }
   };
   // Inside a transaction (migrations) statements go through PGlite's own parameter binding:
@@ -271,6 +279,7 @@ export function createPgliteClient(db: PgliteLike, { owned = false }: { owned?: 
       return run(() => db.listen!(channel, onNotify));
     },
     close: async () => {
+      await keeper.idle();
       if (owned && !db.closed) await db.close();
     },
   };
