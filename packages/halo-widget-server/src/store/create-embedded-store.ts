@@ -99,6 +99,18 @@ import(workerData.module).then(async ({ PGlite }) => { const db = await PGlite.c
   }
 }
 
+/** The prebuilt image unpacked into `dataDir`; false (initdb instead, with a warning) when it is missing or unusable. */
+async function unpackPrebuilt(dataDir: string): Promise<boolean> {
+  try {
+    return await unpackEmbeddedImage(dataDir);
+  } catch (error) {
+    process.emitWarning(
+      `halo-widget-server: the prebuilt database image could not be used (${(error as Error).message}); creating the database with initdb instead. Reinstalling halo-widget-server restores the image.`,
+    );
+    return false;
+  }
+}
+
 /**
  * The embedded {@link SqlConversationStore}: PostgreSQL compiled to WASM (PGlite), kept in
  * `dataDir`, with the same schema and SQL as {@link createPostgresStore}. PGlite is loaded
@@ -117,7 +129,7 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions = {}): P
       // No PG_VERSION: never made, or initdb died midway (PostgreSQL would refuse the folder
       // anyway). The folder is ours (`<dataDir>/pgdata`), so it is made again from scratch.
       rmSync(dataDir, { recursive: true, force: true });
-      if (!(await unpackEmbeddedImage(dataDir))) await initInWorker(dataDir);
+      if (!(await unpackPrebuilt(dataDir))) await initInWorker(dataDir);
     }
     const client = createPgliteClient(await PGlite.create(dataDir, EMBEDDED_SETTINGS), { owned: true });
     let store: SqlConversationStore;

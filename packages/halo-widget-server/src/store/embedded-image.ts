@@ -1,6 +1,6 @@
 import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 
@@ -65,7 +65,7 @@ export async function extractTar(chunks: AsyncIterable<Buffer>, dir: string): Pr
     for await (const chunk of chunks) {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       while (!ended) {
-        if (file) {
+        if (file !== null) {
           const part = pending.subarray(0, Math.min(left, pending.length));
           if (part.length) writeSync(file, part);
           pending = pending.subarray(part.length);
@@ -95,7 +95,7 @@ export async function extractTar(chunks: AsyncIterable<Buffer>, dir: string): Pr
         }
       }
     }
-    if (file || skip > 0) throw new Error('embedded image: the archive ends inside an entry');
+    if (file !== null || skip > 0) throw new Error('embedded image: the archive ends inside an entry');
   } finally {
     if (file !== null) closeSync(file);
   }
@@ -123,10 +123,17 @@ export async function unpackEmbeddedImage(
     }
     if (meta.pglite !== version) return false;
     const partial = `${dataDir}.unpacking-${process.pid}`;
-    await rm(partial, { recursive: true, force: true });
+    // The caller holds the folder's lock: an unpacking folder left by a process that died is stale.
+    for (const name of await readdir(dirname(dataDir)))
+      if (name.startsWith(`${basename(dataDir)}.unpacking-`)) await rm(join(dirname(dataDir), name), { recursive: true, force: true });
     await mkdir(partial, { recursive: true, mode: 0o700 });
     try {
-      await extractTar(createReadStream(join(dir, IMAGE_FILE)).pipe(createGunzip()), partial);
+      const gunzip = createGunzip();
+      // pipe() does not pass on the source's errors (a missing file): the reader would wait forever.
+      createReadStream(join(dir, IMAGE_FILE))
+        .on('error', (error) => gunzip.destroy(error))
+        .pipe(gunzip);
+      await extractTar(gunzip, partial);
       await rename(partial, dataDir);
     } catch (error) {
       await rm(partial, { recursive: true, force: true });

@@ -73,6 +73,25 @@ describe('the prebuilt image', () => {
   }, 60_000);
 });
 
+describe('unpackEmbeddedImage', () => {
+  it('rejects (rather than waits forever) when the archive named by pgdata.json is missing', async () => {
+    const images = join(dir, 'meta-only');
+    mkdirSync(images);
+    writeFileSync(join(images, IMAGE_META), JSON.stringify({ pglite: 'v' }));
+    mkdirSync(join(dir, 'meta-only-target'));
+    const pgdata = join(dir, 'meta-only-target', 'pgdata');
+    await expect(unpackEmbeddedImage(pgdata, { imageDirs: [images], pgliteVersion: 'v' })).rejects.toThrow(/ENOENT/);
+    expect(readdirSync(join(dir, 'meta-only-target'))).toEqual([]);
+  });
+
+  it('removes an unpacking folder a process that died left behind', async () => {
+    const folder = join(dir, 'stale');
+    mkdirSync(join(folder, 'pgdata.unpacking-999999'), { recursive: true });
+    expect(await unpackEmbeddedImage(join(folder, 'pgdata'))).toBe(true);
+    expect(readdirSync(folder)).toEqual(['pgdata']);
+  }, 60_000);
+});
+
 describe('extractTar', () => {
   it('writes folders and files, whatever the chunk boundaries', async () => {
     const target = join(dir, 'tar-ok');
