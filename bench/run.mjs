@@ -14,7 +14,7 @@ import { measureEmbeddedFootprint } from './embedded-store-memory.mjs';
 import { measureIdle } from './idle.mjs';
 import { measureRefresh } from './refresh.mjs';
 import { measureStore } from './store.mjs';
-import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, ROOT } from '../test/helpers/sizes.mjs';
+import { BUDGETS, coreBreakdown, measureAuth0, measureSizes, REPO, ROOT } from '../test/helpers/sizes.mjs';
 import { measureVerify } from './verify.mjs';
 
 const QUICK = process.argv.includes('--quick');
@@ -38,13 +38,17 @@ function ensureBuilt() {
   }
 }
 
-// Other work may rebuild dist/ (`rm -rf dist` first) while the bench runs: measure a copy.
+// Other work may rebuild dist/ (`rm -rf dist` first) while the bench runs: measure a copy of
+// both packages' dist/, side by side as in packages/ (the sections find the service at
+// `<root>/../halo-widget-server`), and return the browser package's copy.
 function snapshotDist() {
-  const root = join(ROOT, 'bench/tmp/snapshot');
-  rmSync(root, { recursive: true, force: true });
-  mkdirSync(root, { recursive: true });
-  cpSync(join(ROOT, 'dist'), join(root, 'dist'), { recursive: true });
-  return root;
+  const base = join(REPO, 'bench/tmp/snapshot');
+  rmSync(base, { recursive: true, force: true });
+  for (const name of ['halo-widget', 'halo-widget-server']) {
+    mkdirSync(join(base, name), { recursive: true });
+    cpSync(join(REPO, 'packages', name, 'dist'), join(base, name, 'dist'), { recursive: true });
+  }
+  return join(base, 'halo-widget');
 }
 
 const kb = (bytes) => `${(bytes / 1000).toFixed(2)} KB`;
