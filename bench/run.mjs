@@ -307,5 +307,5 @@ table(
   'Goals',
   Object.entries(results.goals).map(([goal, met]) => ({ goal, result: verdict(met) })),
 );
-writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(REPO, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwrote bench/results.json in ${fixed(results.seconds, 1)} s`);
