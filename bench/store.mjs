@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { combine, load, pinning, SECRET, startServer, WIDGET_KEY } from './api.mjs';
 import { startPostgres } from '../test/helpers/postgres-cluster.mjs';
-import { ROOT } from '../test/helpers/sizes.mjs';
+import { REPO, ROOT } from '../test/helpers/sizes.mjs';
 
 // Returning users (each has chatted once before the measure): the steady state of a support chat.
 const USERS = 200;
@@ -101,7 +101,7 @@ export async function measureStore({ root = ROOT, seconds = 6, connections = [10
   const server = await import(pathToFileURL(join(root, '../halo-widget-server/dist/index.mjs')).href);
   const bodies = await bodiesFor(server);
   const cluster = await startPostgres({ fsync });
-  const dataDir = join(ROOT, 'bench/tmp/store-embedded');
+  const dataDir = join(REPO, 'bench/tmp/store-embedded');
   rmSync(dataDir, { recursive: true, force: true });
   const pin = pinning();
   const servers = {};
