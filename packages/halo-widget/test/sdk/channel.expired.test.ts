@@ -4,23 +4,12 @@
 // that token, and after onIdentityExpired no channel request goes out — each would be a refusal
 // charged to the address's budget (refusals-are-charged) — and no timer runs, until a new
 // token arrives; then the channel resumes from its cursor.
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { claimsOf, createFakeApi, json, setupClient, tokenFor } from '../../../../test/helpers/fake-api.js';
+import { frame, useChannelFakes } from './channel-fakes.js';
 
-beforeAll(async () => {
-  await import('../../src/sdk/channel.js');
-});
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date('2026-12-01T10:00:00Z'));
-  Object.defineProperty(navigator, 'locks', { value: null, configurable: true });
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useChannelFakes();
 
-const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 const agentMessage = (seq: number) => ({
   id: `m${seq}`,
   conversation_id: 'conv_1',

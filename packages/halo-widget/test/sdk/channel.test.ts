@@ -2,25 +2,13 @@
 // The live channel in the SDK (docs/protocol.md "Live channel"): channel-follows-token (403 →
 // one forced refresh, then onIdentityExpired), channel-backoff (Retry-After a floor),
 // resume-from-cursor (the `after` it sends) and de-duplication by id.
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChatMessage } from '../../src/index.js';
 import { createFakeApi, json, setupClient, tokenFor, type RecordedCall } from '../../../../test/helpers/fake-api.js';
+import { frame, useChannelFakes } from './channel-fakes.js';
 
-// The channel is a lazily loaded chunk: loaded once here, so fake time never waits on module loading.
-beforeAll(async () => {
-  await import('../../src/sdk/channel.js');
-});
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(new Date('2026-12-01T10:00:00Z'));
-  Object.defineProperty(navigator, 'locks', { value: null, configurable: true });
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useChannelFakes();
 
-const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 /** A stream that sends `frames` and then ends (the connection dropped). */
 const stream = (...frames: string[]) =>
   new Response(frames.join(''), { status: 200, headers: { 'Content-Type': 'text/event-stream', Date: new Date().toUTCString() } });
